@@ -1,0 +1,74 @@
+"""One base for every API view: authentication, roles, scoping and list parameters live here;
+subclasses only say which selector lists and fetches, and which service writes."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from django.db.models import Model, QuerySet
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
+from rest_framework import permissions, viewsets
+from rest_framework.request import Request
+from rest_framework.views import APIView
+
+from cloudmsp.core.errors import PermissionDenied
+
+MAX_SEARCH = 200
+
+
+class RolePermission(permissions.BasePermission):
+    """Reads need a role in `read_roles`, writes one in `write_roles`."""
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        user = request.user
+        if not (user and user.is_authenticated):
+            return False
+        safe = request.method in permissions.SAFE_METHODS
+        roles = getattr(view, "read_roles" if safe else "write_roles", ())
+        if user.role not in roles:  # type: ignore[union-attr]
+            raise PermissionDenied("Your role does not allow this.")
+        return True
+
+
+class ScopedViewSet(viewsets.GenericViewSet[Any]):
+    permission_classes = [permissions.IsAuthenticated, RolePermission]
+    lookup_value_regex = "[0-9]+"
+    read_roles: ClassVar[tuple[str, ...]] = ()
+    write_roles: ClassVar[tuple[str, ...]] = ()
+    orderings: ClassVar[dict[str, Any]] = {}
+    default_ordering: ClassVar[str] = ""
+
+    @property
+    def actor(self) -> Any:
+        return self.request.user
+
+    def list_params(self) -> dict[str, Any]:
+        q = self.request.query_params
+        ordering = q.get("ordering", self.default_ordering)
+        if ordering not in self.orderings:
+            ordering = self.default_ordering
+        return {"search": q.get("search", "")[:MAX_SEARCH], "ordering": ordering}
+
+    def list_queryset(self) -> QuerySet[Any]:
+        raise NotImplementedError
+
+    def fetch(self, pk: str) -> Model:
+        raise NotImplementedError
+
+    def get_queryset(self) -> QuerySet[Any]:
+        return self.list_queryset()
+
+    def get_object(self) -> Model:
+        return self.fetch(self.kwargs[self.lookup_url_kwarg or self.lookup_field])
+
+    def filter_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        return queryset
+
+
+def list_parameters(orderings: dict[str, Any], *extra: OpenApiParameter) -> list[OpenApiParameter]:
+    return [
+        OpenApiParameter("search", OpenApiTypes.STR, description="Case-insensitive text search."),
+        OpenApiParameter("ordering", OpenApiTypes.STR, enum=list(orderings), description="Sort key."),
+        *extra,
+    ]

@@ -1,0 +1,77 @@
+"""Every API error is JSON `{"detail": ..., "errors": {field: [...]}}`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from cloudmsp.audit.services import audit_denied
+from cloudmsp.core.errors import ApplicationError, NotFound, PermissionDenied
+
+
+def _field_errors(detail: Any) -> dict[str, list[str]]:
+    if isinstance(detail, dict):
+        out: dict[str, list[str]] = {}
+        for key, value in detail.items():
+            name = "non_field_errors" if key in (NON_FIELD_ERRORS, "non_field_errors") else str(key)
+            if isinstance(value, dict):
+                for sub, msgs in _field_errors(value).items():
+                    out[f"{name}.{sub}"] = msgs
+            elif isinstance(value, list):
+                flat: list[str] = []
+                for item in value:
+                    if isinstance(item, dict):
+                        for sub, msgs in _field_errors(item).items():
+                            out[f"{name}.{sub}"] = msgs
+                    else:
+                        flat.append(str(item))
+                if flat:
+                    out[name] = flat
+            else:
+                out[name] = [str(value)]
+        return out
+    if isinstance(detail, list):
+        return {"non_field_errors": [str(d) for d in detail]}
+    return {}
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    request = context.get("request")
+    if isinstance(exc, DjangoValidationError):
+        errors = exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        exc = exceptions.ValidationError(errors)
+    elif isinstance(exc, ApplicationError):
+        if isinstance(exc, (NotFound, PermissionDenied)) and request is not None:
+            audit_denied(
+                actor=getattr(request, "user", None),
+                action=f"api {request.method} {request.path}"[:64],
+                message=exc.message,
+                target=str(exc.extra.get("target", request.path)),
+            )
+        return Response({"detail": exc.message, "errors": {}}, status=exc.status)
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound("Not found.")
+    if isinstance(exc, exceptions.PermissionDenied) and request is not None:
+        audit_denied(
+            actor=getattr(request, "user", None),
+            action=f"api {request.method} {request.path}"[:64],
+            message=str(exc.detail),
+            target=request.path,
+        )
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        errors = _field_errors(exc.detail)
+        response.data = {"detail": "The request has errors; see `errors`.", "errors": errors}
+        response.status_code = status.HTTP_400_BAD_REQUEST
+    else:
+        detail = response.data.get("detail", "") if isinstance(response.data, dict) else response.data
+        response.data = {"detail": str(detail), "errors": {}}
+    return response

@@ -1,0 +1,81 @@
+"""The one place audit events are written."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from django.db import models
+
+from cloudmsp.audit.models import AuditEvent, Outcome
+
+if TYPE_CHECKING:
+    from cloudmsp.users.models import User
+
+
+def _jsonable(value: Any) -> Any:
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, models.Model):
+        return value.pk
+    return str(value)
+
+
+def snapshot(instance: models.Model, fields: Iterable[str]) -> dict[str, Any]:
+    """The values of `fields` on `instance`, ready to compare with `changes_between`."""
+    return {name: _jsonable(getattr(instance, name)) for name in fields}
+
+
+def changes_between(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list[Any]]:
+    """{field: [before, after]} for every field whose value differs."""
+    return {k: [before.get(k), after.get(k)] for k in after if before.get(k) != after.get(k)}
+
+
+def audit_record(
+    *,
+    actor: User | None,
+    action: str,
+    obj: models.Model | None = None,
+    tenant_id: int | None = None,
+    object_type: str = "",
+    object_id: str | int = "",
+    object_repr: str = "",
+    changes: Mapping[str, Any] | None = None,
+    outcome: str = Outcome.SUCCESS,
+    message: str = "",
+) -> AuditEvent:
+    """Write one audit event. Call it inside the transaction of the change it records, so that
+    both are kept or neither is. The tenant defaults to the object's, then to the actor's."""
+    if obj is not None:
+        object_type = object_type or obj._meta.model_name or ""
+        object_id = object_id or str(obj.pk)
+        object_repr = object_repr or str(obj)
+        if tenant_id is None:
+            tenant_id = getattr(obj, "tenant_id", None)
+    if tenant_id is None and actor is not None:
+        tenant_id = actor.tenant_id
+    return AuditEvent.unscoped.create(
+        tenant_id=tenant_id,
+        actor=actor if actor is not None and actor.pk else None,
+        actor_email=actor.email if actor is not None else "",
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id)[:64],
+        object_repr=object_repr[:300],
+        changes=dict(changes or {}),
+        outcome=outcome,
+        message=message,
+    )
+
+
+def audit_denied(*, actor: User | None, action: str, message: str, target: str = "") -> None:
+    """Record a refused attempt. Called after the refused request's transaction has ended."""
+    if actor is None or not actor.is_authenticated:
+        return
+    audit_record(
+        actor=actor,
+        action=action,
+        object_repr=target[:300],
+        outcome=Outcome.DENIED,
+        message=message,
+    )

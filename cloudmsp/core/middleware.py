@@ -1,0 +1,17 @@
+"""Turn malformed requests into clear 400s instead of 500s."""
+
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+
+
+class BadInputMiddleware:
+    """Refuse query strings or form bodies carrying NUL bytes, which no database accepts."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if "\x00" in request.META.get("QUERY_STRING", "") or "%00" in request.META.get("QUERY_STRING", ""):
+            return HttpResponseBadRequest("The request contains a NUL character.")
+        return self.get_response(request)

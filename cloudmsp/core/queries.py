@@ -1,0 +1,19 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Count, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
+
+
+def count_of(model: Any, field: str) -> Coalesce:
+    """An annotation counting `model` rows whose `field` points at the outer row, as one
+    correlated subquery (no JOIN fan-out, 0 when there are none)."""
+    sub = (
+        model._default_manager.filter(**{field: OuterRef("pk")})
+        .order_by()
+        .values(field)
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(sub), Value(0))

@@ -1,0 +1,28 @@
+"""Checks for user-supplied text: what every free-text field accepts."""
+
+import unicodedata
+
+from django.core.exceptions import ValidationError
+
+# Control characters other than tab/newline, the Unicode "other" categories that render as
+# nothing or reorder text (bidi overrides), and unpaired surrogates are refused outright.
+_FORBIDDEN_CATEGORIES = {"Cc", "Cs", "Co", "Cn"}
+_BIDI_CONTROLS = {"\u202a", "\u202b", "\u202c", "\u202d", "\u202e", "\u2066", "\u2067", "\u2068", "\u2069"}
+
+
+def validate_plain_text(value: str) -> None:
+    """Refuse NUL, control characters, bidi overrides and unassigned code points."""
+    for ch in value:
+        if ch in "\t\n\r":
+            continue
+        if ch in _BIDI_CONTROLS or unicodedata.category(ch) in _FORBIDDEN_CATEGORIES:
+            raise ValidationError(
+                "Remove the invisible or control character (U+%(cp)04X) from this text.",
+                code="control_character",
+                params={"cp": ord(ch)},
+            )
+
+
+def normalize(value: str) -> str:
+    """NFC-normalise and strip surrounding whitespace, so lookalike duplicates compare equal."""
+    return unicodedata.normalize("NFC", value).strip()

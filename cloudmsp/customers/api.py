@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from cloudmsp.api.base import ScopedViewSet, list_parameters
+from cloudmsp.customers import selectors, services
+from cloudmsp.customers.models import Customer
+from cloudmsp.users.models import Role
+
+
+class CustomerSerializer(serializers.ModelSerializer[Customer]):
+    account_count = serializers.IntegerField(read_only=True)
+    user_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Customer
+        fields = [
+            "id",
+            *services.CUSTOMER_FIELDS,
+            "account_count",
+            "user_count",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "created_at", "updated_at"]
+        # Uniqueness per tenant is the service's rule; the serializer checks formats only.
+        validators: list[Any] = []
+
+
+@extend_schema_view(list=extend_schema(parameters=list_parameters(selectors.CUSTOMER_ORDERINGS)))
+class CustomerViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    ScopedViewSet,
+):
+    """Customers of the caller's tenant. Customer users may read their own customer only."""
+
+    serializer_class = CustomerSerializer
+    read_roles = (Role.TENANT_ADMIN, Role.CUSTOMER_USER)
+    write_roles = (Role.TENANT_ADMIN,)
+    orderings = selectors.CUSTOMER_ORDERINGS
+    default_ordering = "company_name"
+
+    def list_queryset(self) -> Any:
+        return selectors.customer_list(actor=self.actor, **self.list_params())
+
+    def fetch(self, pk: str) -> Customer:
+        return selectors.customer_get(actor=self.actor, customer_id=pk)
+
+    def create(self, request: Request) -> Response:
+        ser = self.get_serializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        customer = services.customer_create(actor=self.actor, **ser.validated_data)
+        return Response(self.get_serializer(self.fetch(str(customer.pk))).data, status=status.HTTP_201_CREATED)
+
+    def update(self, request: Request, pk: str, partial: bool = False) -> Response:
+        customer = self.fetch(pk)
+        ser = self.get_serializer(customer, data=request.data, partial=partial)
+        ser.is_valid(raise_exception=True)
+        services.customer_update(actor=self.actor, customer=customer, data=dict(ser.validated_data))
+        return Response(self.get_serializer(self.fetch(pk)).data)
+
+    def partial_update(self, request: Request, pk: str) -> Response:
+        return self.update(request, pk, partial=True)
+
+    def destroy(self, request: Request, pk: str) -> Response:
+        services.customer_delete(actor=self.actor, customer=self.fetch(pk))
+        return Response(status=status.HTTP_204_NO_CONTENT)

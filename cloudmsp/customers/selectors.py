@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db.models import Q, QuerySet
+
+from cloudmsp.cloud.models import CloudAccount
+from cloudmsp.core.queries import count_of
+from cloudmsp.customers.models import Customer
+from cloudmsp.tenancy.access import not_found, parse_id, require_tenant_admin
+
+if TYPE_CHECKING:
+    from cloudmsp.users.models import User
+
+# Sort keys offered to users, mapped to model orderings (always ending in a unique column so
+# pages are stable).
+CUSTOMER_ORDERINGS = {
+    "company_name": ("company_name", "id"),
+    "-company_name": ("-company_name", "-id"),
+    "email": ("email", "id"),
+    "-email": ("-email", "-id"),
+    "created_at": ("created_at", "id"),
+    "-created_at": ("-created_at", "-id"),
+    "first_name": ("first_name", "id"),
+    "-first_name": ("-first_name", "-id"),
+    "last_name": ("last_name", "id"),
+    "-last_name": ("-last_name", "-id"),
+}
+
+
+def customers_visible_to(actor: User) -> QuerySet[Customer]:
+    """A tenant administrator sees its tenant's customers; a customer user, its own customer."""
+    if actor.is_authenticated and actor.is_customer_user and actor.tenant_id and actor.customer_id:
+        return Customer.objects.for_tenant(actor.tenant_id).filter(pk=actor.customer_id)
+    if actor.is_authenticated and actor.is_tenant_admin and actor.tenant_id:
+        return Customer.objects.for_tenant(actor.tenant_id)
+    return Customer.unscoped.none()
+
+
+def with_counts(qs: QuerySet[Customer]) -> QuerySet[Customer]:
+    from cloudmsp.users.models import User as UserModel
+
+    return qs.annotate(
+        account_count=count_of(CloudAccount, "customer"),
+        user_count=count_of(UserModel, "customer"),
+    )
+
+
+def customer_list(*, actor: User, search: str = "", ordering: str = "company_name") -> QuerySet[Customer]:
+    """The customers the actor can see, with `account_count` and `user_count`."""
+    qs = customers_visible_to(actor)
+    search = search.strip()
+    if search:
+        qs = qs.filter(
+            Q(company_name__icontains=search)
+            | Q(email__icontains=search)
+            | Q(first_name__icontains=search)
+            | Q(last_name__icontains=search)
+        )
+    return with_counts(qs).order_by(*CUSTOMER_ORDERINGS.get(ordering, CUSTOMER_ORDERINGS["company_name"]))
+
+
+def customer_get(*, actor: User, customer_id: object) -> Customer:
+    """A customer the actor can see, with its counts; NotFound for anything else."""
+    pk = parse_id(customer_id)
+    customer = None
+    if pk is not None:
+        customer = with_counts(customers_visible_to(actor)).filter(pk=pk).first()
+    if customer is None:
+        raise not_found("Customer", customer_id)
+    return customer
+
+
+def customer_choices(*, actor: User) -> QuerySet[Customer]:
+    tenant = require_tenant_admin(actor)
+    return Customer.objects.for_tenant(tenant).order_by("company_name", "id")

@@ -1,0 +1,59 @@
+"""Who may reach what. Every view and API endpoint fetches objects through these helpers.
+
+Anything outside the actor's reach raises NotFound, whether it exists in another tenant or not
+at all, so a foreign id can never be told apart from a missing one. PermissionDenied is only
+raised for what the actor can already see but may not change.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from cloudmsp.core.errors import NotFound, PermissionDenied
+from cloudmsp.tenancy.models import Tenant
+
+if TYPE_CHECKING:
+    from cloudmsp.users.models import User
+
+# Ids in URLs and bodies are bounded so no database sees an out-of-range integer.
+MAX_ID = 2**63 - 1
+
+
+def parse_id(value: object) -> int | None:
+    """An id from user input, or None when it is not a positive 64-bit integer."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        n = value
+    elif isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 19:
+        n = int(value)
+    else:
+        return None
+    return n if 0 < n <= MAX_ID else None
+
+
+def require_sysadmin(actor: User) -> None:
+    if not (actor.is_authenticated and actor.is_sysadmin):
+        raise PermissionDenied("Only a system administrator can do this.")
+
+
+def require_tenant_admin(actor: User) -> Tenant:
+    """The actor's tenant, if the actor administers one."""
+    if not (actor.is_authenticated and actor.is_tenant_admin and actor.tenant_id):
+        raise PermissionDenied("Only a tenant administrator can do this.")
+    tenant = actor.tenant
+    assert tenant is not None
+    return tenant
+
+
+def require_tenant_member(actor: User) -> Tenant:
+    """The actor's tenant, for tenant administrators and customer users alike."""
+    if not (actor.is_authenticated and actor.tenant_id):
+        raise NotFound("Not found.")
+    tenant = actor.tenant
+    assert tenant is not None
+    return tenant
+
+
+def not_found(kind: str, raw_id: object) -> NotFound:
+    return NotFound(f"{kind} not found.", extra={"target": f"{kind} #{str(raw_id)[:40]}"})

@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import mixins, serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from cloudmsp.api.base import ScopedViewSet, list_parameters
+from cloudmsp.tenancy import selectors, services
+from cloudmsp.tenancy.models import Tenant
+from cloudmsp.users.models import Role
+
+
+class TenantSerializer(serializers.ModelSerializer[Tenant]):
+    user_count = serializers.IntegerField(read_only=True)
+    customer_count = serializers.IntegerField(read_only=True)
+    account_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Tenant
+        fields = ["id", "name", "is_active", "user_count", "customer_count", "account_count", "created_at"]
+        read_only_fields = ["id", "created_at"]
+        validators: list[Any] = []
+
+
+@extend_schema_view(list=extend_schema(parameters=list_parameters(selectors.TENANT_ORDERINGS)))
+class TenantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+    """Tenants (MSPs): names and counts, for system administrators only."""
+
+    serializer_class = TenantSerializer
+    read_roles = (Role.SYSADMIN,)
+    write_roles = (Role.SYSADMIN,)
+    orderings = selectors.TENANT_ORDERINGS
+    default_ordering = "name"
+
+    def list_queryset(self) -> Any:
+        return selectors.tenant_list(actor=self.actor, **self.list_params())
+
+    def fetch(self, pk: str) -> Tenant:
+        return selectors.tenant_get(actor=self.actor, tenant_id=pk)
+
+    def create(self, request: Request) -> Response:
+        ser = self.get_serializer(data=request.data)
+        ser.is_valid(raise_exception=True)
+        tenant = services.tenant_create(actor=self.actor, name=ser.validated_data["name"])
+        if ser.validated_data.get("is_active") is False:
+            services.tenant_update(actor=self.actor, tenant=tenant, data={"is_active": False})
+        return Response(self.get_serializer(self.fetch(str(tenant.pk))).data, status=status.HTTP_201_CREATED)
+
+    def update(self, request: Request, pk: str, partial: bool = False) -> Response:
+        tenant = self.fetch(pk)
+        ser = self.get_serializer(tenant, data=request.data, partial=partial)
+        ser.is_valid(raise_exception=True)
+        services.tenant_update(actor=self.actor, tenant=tenant, data=dict(ser.validated_data))
+        return Response(self.get_serializer(self.fetch(pk)).data)
+
+    def partial_update(self, request: Request, pk: str) -> Response:
+        return self.update(request, pk, partial=True)
+
+    def destroy(self, request: Request, pk: str) -> Response:
+        services.tenant_delete(actor=self.actor, tenant=self.fetch(pk))
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -1,0 +1,119 @@
+"""Writes on tenants (system administrators only)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from cloudmsp.audit.services import audit_record, changes_between, snapshot
+from cloudmsp.core.text import normalize
+from cloudmsp.core.validation import save_or_conflict, validate_model
+from cloudmsp.tenancy.access import require_sysadmin
+from cloudmsp.tenancy.models import Tenant
+
+if TYPE_CHECKING:
+    from cloudmsp.users.models import User
+
+TENANT_FIELDS = ("name", "is_active")
+_DUPLICATE = "A tenant with this name already exists."
+_FIELD_FOR_CODE = {"duplicate_name": "name"}
+
+
+def tenant_create(*, actor: User | None, name: str) -> Tenant:
+    """Create a tenant. `actor` is None only for operations commands run on the server."""
+    if actor is not None:
+        require_sysadmin(actor)
+    tenant = Tenant(name=normalize(name))
+    validate_model(tenant, field_for_code=_FIELD_FOR_CODE)
+    with transaction.atomic():
+        save_or_conflict(tenant.save, field="name", message=_DUPLICATE)
+        # Installation-level event: kept with no tenant, so deleting the tenant keeps it.
+        audit_record(
+            actor=actor,
+            action="tenant.create",
+            object_type="tenant",
+            object_id=tenant.pk,
+            object_repr=tenant.name,
+            tenant_id=None,
+            changes={"name": [None, tenant.name]},
+        )
+    return tenant
+
+
+def tenant_update(*, actor: User, tenant: Tenant, data: dict[str, Any]) -> Tenant:
+    """Rename, disable or enable a tenant. Users of a disabled tenant cannot sign in and their
+    sessions end at their next request."""
+    require_sysadmin(actor)
+    before = snapshot(tenant, TENANT_FIELDS)
+    if data.get("name") is not None:
+        tenant.name = normalize(str(data["name"]))
+    if data.get("is_active") is not None:
+        tenant.is_active = bool(data["is_active"])
+    validate_model(tenant, field_for_code=_FIELD_FOR_CODE)
+    changes = changes_between(before, snapshot(tenant, TENANT_FIELDS))
+    if not changes:
+        return tenant
+    with transaction.atomic():
+        save_or_conflict(
+            lambda: tenant.save(update_fields=[*changes, "updated_at"]),
+            field="name",
+            message=_DUPLICATE,
+        )
+        audit_record(
+            actor=actor,
+            action="tenant.update",
+            object_type="tenant",
+            object_id=tenant.pk,
+            object_repr=tenant.name,
+            tenant_id=None,
+            changes=changes,
+        )
+    return tenant
+
+
+def tenant_delete(*, actor: User, tenant: Tenant) -> None:
+    """Delete a tenant with everything in it: users, customers, accounts, jobs, audit trail."""
+    require_sysadmin(actor)
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            action="tenant.delete",
+            object_type="tenant",
+            object_id=tenant.pk,
+            object_repr=tenant.name,
+            tenant_id=None,
+            changes={"name": [tenant.name, None]},
+        )
+        tenant.delete()
+
+
+@dataclass(frozen=True)
+class TenantWithAdmin:
+    tenant: Tenant
+    admin: User
+    tenant_created: bool
+    admin_created: bool
+    activation_link: str | None
+
+
+def tenant_ensure_with_admin(*, name: str, admin_email: str, password: str | None) -> TenantWithAdmin:
+    """For operations commands: make sure a tenant and its administrator exist. Running it again
+    changes nothing; an email already used outside this tenant's administrators is refused."""
+    from cloudmsp.users.models import Role
+    from cloudmsp.users.models import User as UserModel
+    from cloudmsp.users.services import create_tenant_admin_unchecked
+
+    tenant = Tenant.objects.filter(name__iexact=normalize(name)).first()
+    tenant_created = tenant is None
+    if tenant is None:
+        tenant = tenant_create(actor=None, name=name)
+    existing = UserModel.unscoped.filter(email__iexact=normalize(admin_email)).first()
+    if existing is not None:
+        if existing.role != Role.TENANT_ADMIN or existing.tenant_id != tenant.pk:
+            raise ValidationError({"admin": ["This email already belongs to another user."]})
+        return TenantWithAdmin(tenant, existing, tenant_created, False, None)
+    user, link = create_tenant_admin_unchecked(tenant=tenant, email=admin_email, password=password)
+    return TenantWithAdmin(tenant, user, tenant_created, True, link)

@@ -1,0 +1,306 @@
+"""Writes on users: invitation, activation, profile, disable and delete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import password_validation
+from django.contrib.sessions.models import Session
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.utils import timezone
+from django.utils.encoding import force_str
+from django.utils.http import urlsafe_base64_decode
+
+from cloudmsp.audit.services import audit_record, changes_between, snapshot
+from cloudmsp.core.errors import ApplicationError, PermissionDenied
+from cloudmsp.core.text import normalize
+from cloudmsp.core.validation import save_or_conflict, validate_model
+from cloudmsp.customers.models import Customer
+from cloudmsp.tenancy.access import require_tenant_admin
+from cloudmsp.tenancy.models import Tenant
+from cloudmsp.users.models import ApiToken, Role, User
+from cloudmsp.users.tokens import activation_token, activation_url
+
+PROFILE_FIELDS = ("first_name", "last_name", "phone")
+EDITABLE_FIELDS = ("email", "first_name", "last_name", "phone", "is_active")
+_DUPLICATE = "A user with this email already exists."
+_FIELD_FOR_CODE = {"duplicate_email": "email", "role_mismatch": "role"}
+
+
+def _clean_text(data: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key in fields:
+        if key not in data or data[key] is None:
+            continue
+        value = data[key]
+        if isinstance(value, str):
+            value = normalize(value)
+            if key == "email":
+                value = value.lower()
+        out[key] = value
+    return out
+
+
+def _send_link(user: User, *, subject: str, intro: str, base_url: str | None) -> str:
+    link = activation_url(user, base_url=base_url)
+    body = (
+        f"Hello {user.full_name or user.email},\n\n{intro}\n\n{link}\n\n"
+        f"The link expires in {settings.PASSWORD_RESET_TIMEOUT // 3600} hours.\n"
+    )
+    # Sent only once the user row is committed, so a rolled-back invitation sends nothing.
+    transaction.on_commit(lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email]))
+    return link
+
+
+def user_create(
+    *,
+    actor: User,
+    email: str,
+    role: str,
+    first_name: str = "",
+    last_name: str = "",
+    phone: str = "",
+    tenant: Tenant | None = None,
+    customer: Customer | None = None,
+    password: str | None = None,
+    base_url: str | None = None,
+) -> tuple[User, str | None]:
+    """Create a user and, unless a password is given, invite it with an activation link, which
+    is returned (and emailed). System administrators create tenant administrators of `tenant`;
+    tenant administrators create tenant administrators and customer users in their own tenant.
+    The caller must have fetched `tenant` and `customer` through the access helpers."""
+    if actor.is_sysadmin:
+        if role != Role.TENANT_ADMIN:
+            raise ValidationError({"role": ["A system administrator creates tenant administrators."]})
+        if tenant is None:
+            raise ValidationError({"tenant": ["Choose the tenant."]})
+        customer = None
+    else:
+        tenant = require_tenant_admin(actor)
+        if role not in (Role.TENANT_ADMIN, Role.CUSTOMER_USER):
+            raise ValidationError({"role": ["Choose tenant administrator or customer user."]})
+        if role == Role.CUSTOMER_USER:
+            if customer is None or customer.tenant_id != tenant.pk:
+                raise ValidationError({"customer": ["Choose the customer."]})
+        else:
+            customer = None
+    return _create_user(
+        actor=actor,
+        role=role,
+        tenant=tenant,
+        customer=customer,
+        data={"email": email, "first_name": first_name, "last_name": last_name, "phone": phone},
+        password=password,
+        base_url=base_url,
+    )
+
+
+def create_tenant_admin_unchecked(*, tenant: Tenant, email: str, password: str | None) -> tuple[User, str | None]:
+    """For operations commands run on the server (no signed-in actor)."""
+    return _create_user(
+        actor=None, role=Role.TENANT_ADMIN, tenant=tenant, customer=None, data={"email": email}, password=password
+    )
+
+
+def _create_user(
+    *,
+    actor: User | None,
+    role: str,
+    tenant: Tenant | None,
+    customer: Customer | None,
+    data: dict[str, Any],
+    password: str | None,
+    base_url: str | None = None,
+) -> tuple[User, str | None]:
+    user = User(
+        role=role, tenant=tenant, customer=customer, **_clean_text(data, ("email", "first_name", "last_name", "phone"))
+    )
+    if password:
+        _check_password(password, user)
+        user.set_password(password)
+        user.activated_at = timezone.now()
+    else:
+        user.set_unusable_password()
+    validate_model(user, field_for_code=_FIELD_FOR_CODE)
+    link = None
+    with transaction.atomic():
+        save_or_conflict(user.save, field="email", message=_DUPLICATE)
+        audit_record(
+            actor=actor,
+            action="user.create",
+            obj=user,
+            changes={
+                k: [None, v]
+                for k, v in snapshot(user, ("email", "role", "first_name", "last_name", "customer")).items()
+                if v
+            },
+        )
+        if not password:
+            link = _send_link(
+                user,
+                subject="Your cloudmsp account",
+                intro="An account was created for you. Set your password here:",
+                base_url=base_url,
+            )
+    return user, link
+
+
+def _check_password(password: str, user: User) -> None:
+    try:
+        password_validation.validate_password(password, user)
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.messages}) from None
+
+
+def end_sessions(user: User) -> None:
+    """End every session and API token of a user (on disable, delete, password change)."""
+    uid = str(user.pk)
+    stale = [
+        s.session_key
+        for s in Session.objects.filter(expire_date__gt=timezone.now()).iterator()
+        if s.get_decoded().get("_auth_user_id") == uid
+    ]
+    Session.objects.filter(session_key__in=stale).delete()
+    ApiToken.objects.filter(user=user).delete()
+
+
+def user_update(*, actor: User, user: User, data: dict[str, Any]) -> User:
+    """Change email, names, phone or the active flag of a user the actor manages."""
+    if user.pk == actor.pk and data.get("is_active") is False:
+        raise ValidationError({"is_active": ["You cannot disable yourself."]})
+    before = snapshot(user, EDITABLE_FIELDS)
+    for key, value in _clean_text(data, EDITABLE_FIELDS).items():
+        setattr(user, key, value)
+    validate_model(user, field_for_code=_FIELD_FOR_CODE)
+    changes = changes_between(before, snapshot(user, EDITABLE_FIELDS))
+    if not changes:
+        return user
+    with transaction.atomic():
+        save_or_conflict(
+            lambda: user.save(update_fields=[*changes, "updated_at"]),
+            field="email",
+            message=_DUPLICATE,
+        )
+        audit_record(actor=actor, action="user.update", obj=user, changes=changes)
+        if "is_active" in changes and not user.is_active:
+            end_sessions(user)
+    return user
+
+
+def user_delete(*, actor: User, user: User) -> None:
+    if user.pk == actor.pk:
+        raise PermissionDenied("You cannot delete yourself.")
+    with transaction.atomic():
+        audit_record(
+            actor=actor,
+            action="user.delete",
+            obj=user,
+            changes={"email": [user.email, None], "role": [user.role, None]},
+        )
+        end_sessions(user)
+        user.delete()
+
+
+def user_send_activation(*, actor: User, user: User, base_url: str | None = None) -> str:
+    """Send (again) the activation link of a user who has not yet set a password."""
+    if user.activated:
+        raise ApplicationError("This user has already set a password; they can use “Forgot password?” instead.")
+    if not user.is_active:
+        raise ApplicationError("This user is disabled; enable it before sending a new link.")
+    with transaction.atomic():
+        audit_record(actor=actor, action="user.send_activation", obj=user)
+        return _send_link(
+            user,
+            subject="Your cloudmsp account",
+            intro="Here is a new link to set your password:",
+            base_url=base_url,
+        )
+
+
+def user_from_link(*, uidb64: str, token: str) -> User | None:
+    """The user a valid, unexpired activation or reset link is for, or None."""
+    try:
+        pk = int(force_str(urlsafe_base64_decode(uidb64)))
+    except (TypeError, ValueError, OverflowError, UnicodeDecodeError):
+        return None
+    if not 0 < pk < 2**63:
+        return None
+    user = User.unscoped.filter(pk=pk).select_related("tenant").first()
+    if user is None or not user.is_active or not activation_token.check_token(user, token):
+        return None
+    return user
+
+
+def user_set_password_from_link(*, uidb64: str, token: str, password: str) -> User:
+    """Activate (or reset) an account through its link: sets the password, marks the user
+    activated, and invalidates the link and every other session of the user."""
+    user = user_from_link(uidb64=uidb64, token=token)
+    if user is None:
+        raise ApplicationError("This link is invalid or has expired. Ask for a new one.")
+    _check_password(password, user)
+    with transaction.atomic():
+        first = user.activated_at is None
+        user.set_password(password)
+        if first:
+            user.activated_at = timezone.now()
+        user.save(update_fields=["password", "activated_at", "updated_at"])
+        end_sessions(user)
+        audit_record(actor=user, action="user.activate" if first else "user.reset_password", obj=user)
+    return user
+
+
+def password_reset_request(*, email: str, base_url: str | None = None) -> None:
+    """Email a reset link if an active user has this email; say nothing either way."""
+    user = User.unscoped.filter(email__iexact=normalize(email), is_active=True).first()
+    if user is None:
+        return
+    with transaction.atomic():
+        audit_record(actor=user, action="user.forgot_password", obj=user)
+        _send_link(
+            user,
+            subject="Reset your cloudmsp password",
+            intro="Someone asked to reset your password. If it was you, choose a new one here:",
+            base_url=base_url,
+        )
+
+
+def profile_update(*, actor: User, data: dict[str, Any]) -> User:
+    """A user's own names and phone."""
+    before = snapshot(actor, PROFILE_FIELDS)
+    for key, value in _clean_text(data, PROFILE_FIELDS).items():
+        setattr(actor, key, value)
+    validate_model(actor)
+    changes = changes_between(before, snapshot(actor, PROFILE_FIELDS))
+    if changes:
+        with transaction.atomic():
+            actor.save(update_fields=[*changes, "updated_at"])
+            audit_record(actor=actor, action="user.profile_update", obj=actor, changes=changes)
+    return actor
+
+
+def password_change(*, actor: User, old_password: str, new_password: str) -> None:
+    if not actor.check_password(old_password):
+        raise ValidationError({"old_password": ["Your current password is not correct."]})
+    _check_password(new_password, actor)
+    with transaction.atomic():
+        actor.set_password(new_password)
+        actor.save(update_fields=["password", "updated_at"])
+        audit_record(actor=actor, action="user.password_change", obj=actor)
+
+
+def sysadmin_ensure(*, email: str, password: str | None) -> tuple[User, bool, str | None]:
+    """For operations commands: create a system administrator unless one has this email
+    (idempotent). Returns the user, whether it was created and, without a password, its
+    activation link."""
+    existing = User.unscoped.filter(email__iexact=normalize(email)).first()
+    if existing is not None:
+        if not existing.is_sysadmin:
+            raise ValidationError({"email": ["This email belongs to a user who is not a system administrator."]})
+        return existing, False, None
+    user, link = _create_user(
+        actor=None, role=Role.SYSADMIN, tenant=None, customer=None, data={"email": email}, password=password
+    )
+    return user, True, link

@@ -1,0 +1,17 @@
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_not_required
+from django.urls import path
+
+from cloudmsp.users import views
+from cloudmsp.users.pages import tenant_admin_pages
+
+app_name = "users"
+urlpatterns = [
+    path("login/", login_not_required(views.LoginView.as_view()), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("activate/<str:uidb64>/<str:token>/", views.activate, name="activate"),
+    path("forgot-password/", views.forgot_password, name="forgot_password"),
+    path("profile/", views.profile, name="profile"),
+    path("profile/password/", views.password_change, name="password_change"),
+    *tenant_admin_pages.urls(),
+]

@@ -1,0 +1,97 @@
+"""Shared plumbing for the HTML views: list parameters, pagination, htmx partial responses and
+mapping service errors onto forms."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from django import forms
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.template.response import TemplateResponse
+
+from cloudmsp.core.errors import ApplicationError
+
+PER_PAGE_CHOICES = (10, 25, 50, 100)
+MAX_SEARCH = 200
+
+
+@dataclass(frozen=True)
+class ListParams:
+    search: str
+    ordering: str
+    page: int
+    per_page: int
+
+
+def list_params(request: HttpRequest, *, default_ordering: str, allowed: dict[str, Any]) -> ListParams:
+    """Search, sort and page from the query string; anything odd falls back to the default."""
+    search = request.GET.get("q", "")[:MAX_SEARCH].strip()
+    ordering = request.GET.get("sort", default_ordering)
+    if ordering not in allowed:
+        ordering = default_ordering
+    try:
+        page = max(1, min(int(request.GET.get("page", "1")), 10**6))
+    except ValueError:
+        page = 1
+    try:
+        per_page = int(request.GET.get("per_page", "25"))
+    except ValueError:
+        per_page = 25
+    if per_page not in PER_PAGE_CHOICES:
+        per_page = 25
+    return ListParams(search=search, ordering=ordering, page=page, per_page=per_page)
+
+
+def paginate(qs: QuerySet[Any], params: ListParams) -> Page[Any]:
+    paginator = Paginator(qs, params.per_page)
+    return paginator.get_page(params.page)
+
+
+def render_htmx(
+    request: HttpRequest,
+    template: str,
+    context: dict[str, Any],
+    *,
+    partial: str | None = None,
+    status: int = 200,
+    trigger: dict[str, Any] | None = None,
+) -> HttpResponse:
+    """The full page, or for htmx requests only `template#partial`."""
+    name = f"{template}#{partial}" if partial and getattr(request, "htmx", False) else template
+    response = TemplateResponse(request, name, context, status=status)
+    if trigger:
+        response["HX-Trigger"] = json.dumps(trigger)
+    return response
+
+
+def apply_errors(form: forms.BaseForm, exc: ValidationError | ApplicationError) -> None:
+    """Put a service's errors next to the fields they concern (or on top of the form)."""
+    if isinstance(exc, ApplicationError):
+        form.add_error(None, exc.message)
+        return
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            target = field if field in form.fields else None
+            if field == NON_FIELD_ERRORS:
+                target = None
+            for message in errors:
+                form.add_error(target, message)
+    else:
+        for message in exc.messages:
+            form.add_error(None, message)
+
+
+def htmx_redirect(request: HttpRequest, url: str) -> HttpResponse:
+    """After a successful POST: htmx follows HX-Location, browsers follow a 303."""
+    if getattr(request, "htmx", False):
+        response = HttpResponse(status=204)
+        response["HX-Location"] = url
+        return response
+    response = HttpResponse(status=303)
+    response["Location"] = url
+    return response

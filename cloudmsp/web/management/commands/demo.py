@@ -1,0 +1,86 @@
+"""`make demo`: migrate, seed, then run the task worker and the web server until Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from types import FrameType
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+
+from cloudmsp.web.demo import seed_demo
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+class Command(BaseCommand):
+    help = "Run the demo portal: migrate, seed, start the task worker and web server."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        port = int(os.environ.get("PORT", "8000"))
+        if not _port_free(port):
+            raise CommandError(
+                f"Port {port} on 127.0.0.1 is in use (another demo still running?). "
+                f"Stop it or run: PORT={port + 1} make demo"
+            )
+        call_command("migrate", interactive=False, verbosity=0)
+        logins = seed_demo()
+        manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
+        env = {**os.environ, "PORTAL_BASE_URL": f"http://127.0.0.1:{port}", "PYTHONUNBUFFERED": "1"}
+        children = [
+            subprocess.Popen([*manage, "db_worker"], env=env),
+            subprocess.Popen([*manage, "runserver", f"127.0.0.1:{port}", "--noreload"], env=env),
+        ]
+        stopping = False
+
+        def stop(signum: int, frame: FrameType | None) -> None:
+            nonlocal stopping
+            stopping = True
+
+        signal.signal(signal.SIGINT, stop)
+        signal.signal(signal.SIGTERM, stop)
+        self.stdout.write(
+            "\n".join(
+                [
+                    "",
+                    f"cloudmsp demo is running at http://127.0.0.1:{port}/",
+                    "Sign in with:",
+                    *(f"  {login.role:22} {login.email:22} password: {login.password}" for login in logins),
+                    f"Activation and reset emails are written to {settings.DEMO_MAIL_DIR}/",
+                    "Press Ctrl-C to stop everything.",
+                    "",
+                ]
+            )
+        )
+        try:
+            while not stopping and all(c.poll() is None for c in children):
+                time.sleep(0.3)
+        finally:
+            for child in children:
+                if child.poll() is None:
+                    child.terminate()
+            deadline = time.monotonic() + 10
+            for child in children:
+                try:
+                    child.wait(timeout=max(0.1, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    child.kill()
+        failed = [c for c in children if c.returncode not in (0, -signal.SIGTERM, None)]
+        if failed and not stopping:
+            raise CommandError("A demo process stopped unexpectedly; see its output above.")
+        self.stdout.write("Demo stopped.")

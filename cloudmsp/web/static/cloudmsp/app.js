@@ -1,0 +1,47 @@
+// cloudmsp page behaviour: one <dialog> for every form loaded by htmx, htmx response handling.
+(function () {
+  "use strict";
+  if (window.htmx) {
+    // Swap 4xx answers too: 422 carries a form with its errors, 404/403 a message.
+    htmx.config.responseHandling = [
+      { code: "204", swap: false },
+      { code: "[23]..", swap: true },
+      { code: "[4]..", swap: true, error: false },
+      { code: "...", swap: false, error: true },
+    ];
+  }
+  function modal() { return document.getElementById("modal"); }
+  document.addEventListener("htmx:afterSwap", function (evt) {
+    var target = evt.detail.target;
+    if (target && target.id === "modal-content") {
+      var dlg = modal();
+      if (!dlg.open) { dlg.showModal(); }
+      var first = dlg.querySelector("[autofocus], input:not([type=hidden]), select, textarea, button");
+      if (first) { first.focus(); }
+    }
+  });
+  document.body && document.body.addEventListener("close-modal", closeModal);
+  document.addEventListener("DOMContentLoaded", function () {
+    document.body.addEventListener("close-modal", closeModal);
+  });
+  function closeModal() {
+    var dlg = modal();
+    if (dlg && dlg.open) { dlg.close(); }
+  }
+  document.addEventListener("click", function (evt) {
+    var el = evt.target.closest("[data-close-modal]");
+    if (el && modal() && modal().open) { evt.preventDefault(); closeModal(); }
+    var copy = evt.target.closest("[data-copy]");
+    if (copy) {
+      var src = document.getElementById(copy.getAttribute("data-copy"));
+      if (src && navigator.clipboard) { navigator.clipboard.writeText(src.value || src.textContent); copy.textContent = "Copied"; }
+    }
+  });
+  // The confirmation and form dialogs close on Escape natively; clear them so stale forms
+  // are not shown again.
+  document.addEventListener("close", function (evt) {
+    if (evt.target && evt.target.id === "modal") {
+      document.getElementById("modal-content").innerHTML = "";
+    }
+  }, true);
+})();

@@ -1,0 +1,66 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+
+register = template.Library()
+
+_ICONS = {
+    "trash": (
+        '<svg viewBox="0 0 24 24" aria-hidden="true" focusable="false" fill="none" '
+        'stroke="currentColor" stroke-width="2"><path d="M3 6h18M8 6V4h8v2m-9 0 1 14h8l1-14"/></svg>'
+    ),
+    "dots": (
+        '<svg viewBox="0 0 24 24" aria-hidden="true" focusable="false" fill="currentColor">'
+        '<circle cx="12" cy="5" r="2"/><circle cx="12" cy="12" r="2"/><circle cx="12" cy="19" r="2"/></svg>'
+    ),
+}
+
+
+@register.simple_tag
+def icon(name: str) -> SafeString:
+    return SafeString(_ICONS[name])
+
+
+@register.simple_tag(takes_context=True)
+def sort_th(context: template.Context, label: str, key: str) -> SafeString:
+    """A sortable column header: a link toggling between ascending and descending, announcing
+    the current direction through aria-sort."""
+    params = context["params"]
+    current = params.ordering
+    if current == key:
+        nxt, aria, arrow = f"-{key}", "ascending", " ▲"
+    elif current == f"-{key}":
+        nxt, aria, arrow = key, "descending", " ▼"
+    else:
+        nxt, aria, arrow = key, "none", ""
+    request = context["request"]
+    query = request.GET.copy()
+    query["sort"] = nxt
+    query.pop("page", None)
+    url = f"{context['list_url']}?{query.urlencode()}"
+    return format_html(
+        '<th scope="col" aria-sort="{}"><a href="{}" hx-get="{}" hx-target="#{}" hx-swap="outerHTML" '
+        'hx-push-url="true">{}{}</a></th>',
+        aria,
+        url,
+        url,
+        context["target"],
+        label,
+        arrow,
+    )
+
+
+@register.filter
+def get_item(mapping: dict[str, Any], key: str) -> Any:
+    return mapping.get(key)
+
+
+@register.simple_tag(takes_context=True)
+def crud_url(context: template.Context, view: str, obj: Any = None) -> str:
+    """The URL of one of the current PanelCrud's views (`detail`, `delete`, ...) for `obj`."""
+    scope = {"url_kwargs": context.get("url_kwargs", {})}
+    return str(context["crud"].url(view, scope, obj))

@@ -1,0 +1,27 @@
+"""The test suite: SQLite by default, PostgreSQL when DATABASE_URL says so."""
+
+import os
+
+os.environ.setdefault("SECRET_KEY", "test-only-key")
+
+from .base import *  # noqa: F403
+from .base import DATABASES
+
+DEBUG = False
+ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
+# A fast hasher keeps the suite quick; Argon2 itself is tested explicitly.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.MD5PasswordHasher",
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+]
+MAILERS = {"default": {"BACKEND": "django.core.mail.backends.locmem.EmailBackend"}}
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# Tasks run on the real database backend; tests drive the worker explicitly.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["TEST"] = {"NAME": os.environ.get("TEST_SQLITE_NAME", "")}
+LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}
+STATIC_ROOT = None  # served by the finders; collectstatic is for production
+WHITENOISE_USE_FINDERS = True
