@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Any
 
+from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -73,7 +75,11 @@ class AuditEventViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scoped
             if raw:
                 try:
                     value = parse_datetime(raw)
-                except ValueError:
+                    if value is not None:
+                        # A time without an offset is in the portal's time zone. Converting to UTC
+                        # here refuses times a database cannot store (year 1 with an offset).
+                        value = (timezone.make_aware(value) if timezone.is_naive(value) else value).astimezone(UTC)
+                except (ValueError, OverflowError):
                     value = None
                 if value is None:
                     raise serializers.ValidationError({key: ["Use an ISO 8601 date and time."]})

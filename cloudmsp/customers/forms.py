@@ -1,9 +1,10 @@
 from django import forms
 
 from cloudmsp.customers.models import Customer
+from cloudmsp.web.forms import ServiceModelForm
 
 
-class CustomerForm(forms.ModelForm[Customer]):
+class CustomerForm(ServiceModelForm[Customer]):
     """Parses and checks field formats; the service applies the rules (uniqueness, tenant)."""
 
     class Meta:

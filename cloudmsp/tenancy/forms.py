@@ -1,16 +1,11 @@
-from django import forms
-
 from cloudmsp.tenancy.models import Tenant
+from cloudmsp.web.forms import ServiceModelForm
 
 
-class TenantCreateForm(forms.ModelForm[Tenant]):
+class TenantCreateForm(ServiceModelForm[Tenant]):
     class Meta:
         model = Tenant
         fields = ["name"]
-
-    def validate_unique(self) -> None:
-        # Uniqueness is the service's rule (reported on the name field).
-        pass
 
 
 class TenantEditForm(TenantCreateForm):

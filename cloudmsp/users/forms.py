@@ -2,16 +2,13 @@ from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
 from cloudmsp.users.models import User
+from cloudmsp.web.forms import ServiceModelForm
 
 
-class UserCreateForm(forms.ModelForm[User]):
+class UserCreateForm(ServiceModelForm[User]):
     class Meta:
         model = User
         fields = ["email", "first_name", "last_name", "phone"]
-
-    def validate_unique(self) -> None:
-        # Uniqueness is the service's rule (it reports duplicates on the email field).
-        pass
 
 
 class UserEditForm(UserCreateForm):
@@ -20,7 +17,7 @@ class UserEditForm(UserCreateForm):
         labels = {"is_active": "Active (can sign in)"}
 
 
-class ProfileForm(forms.ModelForm[User]):
+class ProfileForm(ServiceModelForm[User]):
     class Meta:
         model = User
         fields = ["first_name", "last_name", "phone"]

@@ -22,6 +22,9 @@ STORAGES = {
 # Tasks run on the real database backend; tests drive the worker explicitly.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": os.environ.get("TEST_SQLITE_NAME", "")}
+else:
+    # One test database per run, so parallel runs on one server do not collide.
+    DATABASES["default"]["TEST"] = {"NAME": os.environ.get("TEST_DB_NAME", f"test_cloudmsp_{os.getpid()}")}
 LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}
 STATIC_ROOT = None  # served by the finders; collectstatic is for production
 WHITENOISE_USE_FINDERS = True

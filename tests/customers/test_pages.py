@@ -112,7 +112,9 @@ def test_delete_confirmation_says_what_goes_and_delete_keeps_accounts(admin_clie
 def test_full_page_fallback_without_htmx(admin_client, customer):
     response = admin_client.get(reverse("customers:detail", kwargs={"customer_id": customer.pk}))
     html = response.content.decode()
-    assert "<html" in html and 'id="details-panel"' in html and "Grace" in html
+    assert "<html" in html
+    assert 'id="details-panel"' in html
+    assert "Grace" in html
     created = admin_client.post(
         reverse("customers:create"), {"company_name": "B", "first_name": "x", "last_name": "y", "email": "x@y.example"}
     )
