@@ -17,3 +17,11 @@ def count_of(model: Any, field: str) -> Coalesce:
         .values("n")
     )
     return Coalesce(Subquery(sub), Value(0))
+
+
+# Below every database's limit on bound parameters in one statement (SQLite's is the lowest).
+IN_CHUNK = 900
+
+
+def chunks[T](items: list[T], size: int) -> list[list[T]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]

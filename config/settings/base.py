@@ -211,3 +211,18 @@ AUTHENTICATION_BACKENDS = ["cloudmsp.users.auth.EmailBackend"]
 # Emails are stored lower-cased and unique case-insensitively (a functional unique constraint,
 # which this check cannot see).
 SILENCED_SYSTEM_CHECKS = ["auth.W004"]
+
+# AWS. The portal uses the standard boto3 credential chain; AWS_ENDPOINT_URL points every client
+# at a local emulator (the demo and the tests), and is unset in production.
+AWS_ENDPOINT_URL = env("AWS_ENDPOINT_URL", default="")
+AWS_REGION = env("AWS_DEFAULT_REGION", default="us-east-1")
+# The portal's own AWS account (trusted by every role); read from GetCallerIdentity if unset.
+PORTAL_AWS_ACCOUNT_ID = env("PORTAL_AWS_ACCOUNT_ID", default="")
+AWS_MAX_ATTEMPTS = env.int("AWS_MAX_ATTEMPTS", default=5)
+# A new role takes seconds to become assumable: validation after creating one retries this long.
+AWS_NEW_ROLE_WAIT_SECONDS = env.int("AWS_NEW_ROLE_WAIT_SECONDS", default=60)
+# On real AWS, also check that AssumeRole with a wrong external id is refused. Emulators do not
+# enforce external ids, so the check is off when AWS_ENDPOINT_URL is set.
+AWS_CHECK_WRONG_EXTERNAL_ID = env.bool("AWS_CHECK_WRONG_EXTERNAL_ID", default=not AWS_ENDPOINT_URL)
+# How many accounts are validated or onboarded at once.
+AWS_CONCURRENCY = env.int("AWS_CONCURRENCY", default=10)

@@ -1,0 +1,231 @@
+"""The AWS operations the portal performs, each a plain function returning plain data."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import partial
+from typing import Any
+from urllib.parse import unquote
+
+from cloudmsp.cloud.aws import policies
+from cloudmsp.cloud.aws.client import Credentials, call, client, credential_cache
+from cloudmsp.cloud.aws.errors import AwsError
+
+SESSION_NAME = "cloudmsp"
+PAGE_SIZE = 20  # ListAccounts: AWS's own maximum page, set explicitly (emulators don't cap it)
+
+
+def portal_account_id() -> str:
+    """The AWS account of the portal's own identity."""
+    from django.conf import settings
+
+    if settings.PORTAL_AWS_ACCOUNT_ID:
+        return str(settings.PORTAL_AWS_ACCOUNT_ID)
+    ident = call("Read the portal's AWS identity", lambda: client("sts").get_caller_identity())
+    return str(ident["Account"])
+
+
+def assume_role(
+    role_arn: str,
+    external_id: str | None,
+    *,
+    via: Credentials | None = None,
+    use_cache: bool = True,
+    step: str = "Assume the role",
+) -> Credentials:
+    """Temporary credentials for `role_arn`, from the portal's identity or from `via`."""
+    key = (role_arn, external_id or "", "" if via is None else via.access_key_id)
+    if use_cache:
+        cached = credential_cache.get(key)
+        if cached is not None:
+            return cached
+    kwargs: dict[str, Any] = {"RoleArn": role_arn, "RoleSessionName": SESSION_NAME, "DurationSeconds": 3600}
+    if external_id:
+        kwargs["ExternalId"] = external_id
+    answer = call(step, lambda: client("sts", via).assume_role(**kwargs))
+    c = answer["Credentials"]
+    expiration = c.get("Expiration") or datetime.now(UTC) + timedelta(hours=1)
+    if expiration.tzinfo is None:
+        expiration = expiration.replace(tzinfo=UTC)
+    creds = Credentials(c["AccessKeyId"], c["SecretAccessKey"], c["SessionToken"], expiration)
+    if use_cache:
+        credential_cache.put(key, creds)
+    return creds
+
+
+def caller_account(creds: Credentials) -> str:
+    ident = call("Check the role's account (GetCallerIdentity)", lambda: client("sts", creds).get_caller_identity())
+    return str(ident["Account"])
+
+
+def role_trust_policy(creds: Credentials, role_name: str) -> dict[str, Any] | None:
+    """The role's trust policy, or None when the role may not read itself."""
+    try:
+        role = call("Read the role's trust policy", lambda: client("iam", creds).get_role(RoleName=role_name))
+    except AwsError as exc:
+        if exc.code in ("AccessDenied", "AccessDeniedException"):
+            return None
+        raise
+    document = role["Role"]["AssumeRolePolicyDocument"]
+    if isinstance(document, str):
+        document = json.loads(unquote(document))
+    return dict(document)
+
+
+def assume_with_wrong_external_id_refused(role_arn: str) -> bool:
+    """On real AWS a role that requires our external id refuses any other."""
+    try:
+        assume_role(
+            role_arn, "wrong-" + secrets.token_hex(16), use_cache=False, step="Check the external id is enforced"
+        )
+    except AwsError as exc:
+        if exc.code in ("AccessDenied", "AccessDeniedException"):
+            return True
+        raise
+    return False
+
+
+@dataclass(frozen=True)
+class OrgAccount:
+    account_id: str
+    name: str
+    email: str
+    status: str
+    ou_path: str
+
+
+def organization_master(creds: Credentials) -> str:
+    org = call(
+        "Read the organization (DescribeOrganization)", lambda: client("organizations", creds).describe_organization()
+    )
+    return str(org["Organization"]["MasterAccountId"])
+
+
+def _pages(fn: Any, key: str, step: str, counter: list[int], **kwargs: Any) -> Iterator[dict[str, Any]]:
+    token: str | None = None
+    while True:
+        args = {**kwargs, "MaxResults": PAGE_SIZE, **({"NextToken": token} if token else {})}
+        page: dict[str, Any] = call(step, partial(fn, **args))
+        counter[0] += 1
+        yield from page.get(key, [])
+        token = page.get("NextToken")
+        if not token:
+            return
+
+
+@dataclass
+class ListingStats:
+    list_accounts_calls: int = 0
+    other_calls: int = 0
+
+
+def organization_accounts(creds: Credentials, stats: ListingStats | None = None) -> Iterator[OrgAccount]:
+    """Every account of the organization (ListAccounts, MaxResults=20, following every
+    NextToken), each with its OU path ("Root/Prod/Web"), from one walk of the OU tree. Calls
+    are made one at a time."""
+    stats = stats or ListingStats()
+    org = client("organizations", creds)
+    other = [0]
+    paths: dict[str, str] = {}
+    roots = list(_pages(org.list_roots, "Roots", "List the organization roots", other))
+    parent_of_account: dict[str, str] = {}
+    stack = [(r["Id"], r.get("Name") or "Root") for r in roots]
+    while stack:
+        parent_id, path = stack.pop()
+        paths[parent_id] = path
+        for acct in _pages(
+            org.list_accounts_for_parent, "Accounts", "List accounts of an OU", other, ParentId=parent_id
+        ):
+            parent_of_account[acct["Id"]] = parent_id
+        for ou in _pages(
+            org.list_organizational_units_for_parent,
+            "OrganizationalUnits",
+            "List organizational units",
+            other,
+            ParentId=parent_id,
+        ):
+            stack.append((ou["Id"], f"{path}/{ou['Name']}"))
+    calls = [0]
+    for acct in _pages(org.list_accounts, "Accounts", "List the organization's accounts (ListAccounts)", calls):
+        yield OrgAccount(
+            account_id=acct["Id"],
+            name=acct.get("Name", ""),
+            email=acct.get("Email", ""),
+            status=acct.get("Status", "ACTIVE"),
+            ou_path=paths.get(parent_of_account.get(acct["Id"], ""), ""),
+        )
+        stats.list_accounts_calls = calls[0]
+    stats.list_accounts_calls = calls[0]
+    stats.other_calls = other[0]
+
+
+def create_role(
+    creds: Credentials,
+    *,
+    role_name: str,
+    trust: dict[str, Any],
+    policy: dict[str, Any],
+) -> str:
+    """Create the role and its inline policy; returns the ARN. If the policy cannot be
+    attached, the role is deleted again."""
+    iam = client("iam", creds)
+    role = call(
+        "Create the role",
+        lambda: iam.create_role(
+            RoleName=role_name,
+            AssumeRolePolicyDocument=json.dumps(trust),
+            Description="Lets the cloudmsp portal read this account",
+            Tags=[{"Key": "created-by", "Value": "cloudmsp"}],
+        ),
+    )
+    try:
+        call(
+            "Attach the role's inline policy",
+            lambda: iam.put_role_policy(
+                RoleName=role_name, PolicyName=policies.INLINE_POLICY_NAME, PolicyDocument=json.dumps(policy)
+            ),
+        )
+    except AwsError:
+        delete_role(creds, role_name=role_name)
+        raise
+    return str(role["Role"]["Arn"])
+
+
+def delete_role(creds: Credentials, *, role_name: str) -> bool:
+    """Delete a role and its inline policies. False when it was already gone."""
+    iam = client("iam", creds)
+    try:
+        names = call("List the role's policies", lambda: iam.list_role_policies(RoleName=role_name))["PolicyNames"]
+    except AwsError as exc:
+        if exc.code == "NoSuchEntity":
+            return False
+        raise
+    for name in names:
+        call(
+            "Delete the role's inline policy",
+            partial(iam.delete_role_policy, RoleName=role_name, PolicyName=name),
+        )
+    attached = call("List the role's attached policies", lambda: iam.list_attached_role_policies(RoleName=role_name))
+    for p in attached.get("AttachedPolicies", []):
+        call("Detach a policy", partial(iam.detach_role_policy, RoleName=role_name, PolicyArn=p["PolicyArn"]))
+    try:
+        call("Delete the role", lambda: iam.delete_role(RoleName=role_name))
+    except AwsError as exc:
+        if exc.code == "NoSuchEntity":
+            return False
+        raise
+    return True
+
+
+def role_exists(creds: Credentials, role_name: str) -> bool:
+    try:
+        call("Read the role", lambda: client("iam", creds).get_role(RoleName=role_name))
+    except AwsError as exc:
+        if exc.code == "NoSuchEntity":
+            return False
+        raise
+    return True

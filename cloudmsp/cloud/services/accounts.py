@@ -1,0 +1,148 @@
+"""Adding, connecting, validating, renaming and deleting cloud accounts."""
+
+from __future__ import annotations
+
+import secrets
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from cloudmsp.audit.services import audit_record, changes_between, snapshot
+from cloudmsp.cloud.models import Category, CloudAccount, Kind, OnboardingStatus
+from cloudmsp.cloud.services.validation import RoleCheck, check_role
+from cloudmsp.core.errors import ApplicationError
+from cloudmsp.core.text import normalize
+from cloudmsp.core.validation import save_or_conflict, validate_model
+from cloudmsp.tenancy.access import require_tenant_admin
+
+if TYPE_CHECKING:
+    from cloudmsp.users.models import User
+
+_DUPLICATE = "This account is already in the portal."
+_FIELD_FOR_CODE = {"duplicate_account": "account_id"}
+
+
+def new_external_id() -> str:
+    """An external id: 192 random bits, URL-safe, with a recognisable prefix."""
+    return f"cmsp-{secrets.token_urlsafe(24)}"
+
+
+def account_create(*, actor: User, category: str, account_id: str, name: str) -> CloudAccount:
+    """Add an MSP (management) or Non-MSP (stand-alone) account, not yet connected: the portal
+    generates its external id, which goes into the role's trust policy."""
+    tenant = require_tenant_admin(actor)
+    if category not in (Category.MSP, Category.NON_MSP):
+        raise ValidationError({"category": ["Choose MSP or Non-MSP."]})
+    account = CloudAccount(
+        tenant=tenant,
+        category=category,
+        kind=Kind.MANAGEMENT if category == Category.MSP else Kind.STANDALONE,
+        account_id=normalize(account_id or ""),
+        name=normalize(name or ""),
+        external_id=new_external_id(),
+    )
+    validate_model(account, field_for_code=_FIELD_FOR_CODE)
+    with transaction.atomic():
+        save_or_conflict(account.save, field="account_id", message=_DUPLICATE)
+        audit_record(
+            actor=actor,
+            action="cloud_account.create",
+            obj=account,
+            changes={
+                "account_id": [None, account.account_id],
+                "category": [None, category],
+                "name": [None, account.name],
+            },
+        )
+    return account
+
+
+def account_update(*, actor: User, account: CloudAccount, name: str) -> CloudAccount:
+    require_tenant_admin(actor)
+    before = snapshot(account, ("name",))
+    account.name = normalize(name or "")
+    validate_model(account)
+    changes = changes_between(before, snapshot(account, ("name",)))
+    if changes:
+        with transaction.atomic():
+            account.save(update_fields=["name", "updated_at"])
+            audit_record(actor=actor, action="cloud_account.update", obj=account, changes=changes)
+    return account
+
+
+def account_delete(*, actor: User, account: CloudAccount) -> int:
+    """Remove an MSP or Non-MSP account from the portal (with the member accounts discovered
+    under it). Nothing is deleted in AWS. Returns how many member accounts went with it."""
+    require_tenant_admin(actor)
+    if account.kind == Kind.MEMBER:
+        raise ApplicationError("Member accounts come from their organization; delete its MSP account instead.")
+    with transaction.atomic():
+        members = CloudAccount.objects.for_tenant(account.tenant_id).filter(parent=account).count()
+        audit_record(
+            actor=actor,
+            action="cloud_account.delete",
+            obj=account,
+            changes={"account_id": [account.account_id, None], "members_removed": [members, 0]},
+        )
+        account.delete()
+    return members
+
+
+def _store_check(
+    *, actor: User | None, account: CloudAccount, result: RoleCheck, role_arn: str | None, action: str
+) -> None:
+    account.last_validated_at = timezone.now()
+    account.last_validation_message = result.message if result.ok else f"{result.step} failed: {result.message}"
+    fields = ["last_validated_at", "last_validation_message", "onboarding_status", "updated_at"]
+    if result.ok:
+        account.onboarding_status = OnboardingStatus.ONBOARDED
+        if role_arn is not None:
+            account.role_arn = role_arn.strip()
+            fields.append("role_arn")
+    else:
+        account.onboarding_status = OnboardingStatus.FAILED if account.role_arn else OnboardingStatus.NOT_ONBOARDED
+    account.save(update_fields=fields)
+    audit_record(
+        actor=actor,
+        action=action,
+        obj=account,
+        outcome="success" if result.ok else "failed",
+        message=account.last_validation_message,
+        changes={"role_arn": [None, account.role_arn]} if result.ok and role_arn else {},
+    )
+
+
+def account_connect(*, actor: User, account: CloudAccount, role_arn: str) -> RoleCheck:
+    """Validate the pasted Role ARN (SPEC 4.1) and store it when every check passes. A failed
+    check stores nothing but the time and message of the attempt."""
+    require_tenant_admin(actor)
+    if account.kind == Kind.MEMBER:
+        raise ApplicationError("Member accounts are onboarded from Manage Customer Accounts.")
+    result = check_role(
+        account_id=account.account_id,
+        role_arn=role_arn,
+        external_id=account.external_id,
+        management=account.kind == Kind.MANAGEMENT,
+    )
+    with transaction.atomic():
+        _store_check(actor=actor, account=account, result=result, role_arn=role_arn, action="cloud_account.connect")
+    return result
+
+
+def account_validate(*, actor: User | None, account: CloudAccount) -> RoleCheck:
+    """Check the stored role again."""
+    if actor is not None:
+        require_tenant_admin(actor)
+    if not account.role_arn:
+        raise ApplicationError("This account has no Role ARN yet.")
+    result = check_role(
+        account_id=account.account_id,
+        role_arn=account.role_arn,
+        external_id=account.external_id,
+        management=account.kind == Kind.MANAGEMENT,
+    )
+    with transaction.atomic():
+        _store_check(actor=actor, account=account, result=result, role_arn=None, action="cloud_account.validate")
+    return result

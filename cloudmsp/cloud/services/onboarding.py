@@ -1,0 +1,243 @@
+"""Onboarding member accounts (Onboard Member Account → ADD) and unlinking them (Remove Role
+ARN → Ok). Nothing is left half-done: a role the portal created is removed again when a later
+step fails, and the account keeps its previous state with the error."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from cloudmsp.audit.services import audit_record
+from cloudmsp.cloud.aws import operations as aws
+from cloudmsp.cloud.aws import policies
+from cloudmsp.cloud.aws.arn import role_arn as make_role_arn
+from cloudmsp.cloud.aws.client import Credentials, credential_cache
+from cloudmsp.cloud.aws.errors import AwsError
+from cloudmsp.cloud.models import CloudAccount, Job, JobKind, JobState, Kind, OnboardingStatus
+from cloudmsp.cloud.services.jobs import job_enqueue, job_finish, job_progress, job_start
+from cloudmsp.cloud.services.validation import RoleCheck, check_role
+from cloudmsp.core.errors import ApplicationError, ConflictError
+from cloudmsp.tenancy.access import require_tenant_admin
+
+if TYPE_CHECKING:
+    from cloudmsp.users.models import User
+
+ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}\Z", re.ASCII)
+STEPS = 4  # assume management role, assume org access role, create role, validate
+
+
+def _require_member(account: CloudAccount) -> CloudAccount:
+    if account.kind != Kind.MEMBER or account.parent_id is None:
+        raise ApplicationError("Onboard Account is for member accounts of an MSP account.")
+    return account
+
+
+def _check_role_name(role_name: str) -> str:
+    role_name = (role_name or policies.DEFAULT_ROLE_NAME).strip()
+    if not ROLE_NAME.match(role_name):
+        from django.core.exceptions import ValidationError
+
+        raise ValidationError({"role_name": ["Up to 64 letters, digits and +=,.@_- characters."]})
+    return role_name
+
+
+def onboard_start(*, actor: User, account: CloudAccount, role_name: str = "") -> Job:
+    """Automatic onboarding, as a job: the role is created in the member account through the
+    organization access role and then validated (which can take up to a minute)."""
+    from cloudmsp.cloud.tasks import run_onboard
+
+    tenant = require_tenant_admin(actor)
+    _require_member(account)
+    role_name = _check_role_name(role_name)
+    if account.is_onboarded:
+        raise ConflictError("This account is already onboarded; remove its Role ARN first.")
+    parent = account.parent
+    assert parent is not None
+    if not parent.is_onboarded:
+        raise ApplicationError(f"Connect the role of the MSP account {parent.account_id} first.")
+    with transaction.atomic():
+        busy = (
+            Job.objects.for_tenant(tenant)
+            .filter(account=account, kind=JobKind.ONBOARD, state__in=[JobState.QUEUED, JobState.RUNNING])
+            .exists()
+        )
+        if busy:
+            raise ConflictError("This account is already being onboarded.")
+        job = Job.objects.create(
+            tenant=tenant,
+            kind=JobKind.ONBOARD,
+            account=account,
+            created_by=actor,
+            total=STEPS,
+            params={"role_name": role_name},
+        )
+        audit_record(actor=actor, action="cloud_account.onboard_start", obj=account, changes={"job": [None, job.pk]})
+        job_enqueue(job, run_onboard)
+    return job
+
+
+def _org_access(account: CloudAccount) -> Credentials:
+    """Credentials in the member account: the management account's role, then the
+    organization access role in the member."""
+    parent = account.parent
+    assert parent is not None
+    mgmt = aws.assume_role(parent.role_arn, parent.external_id, step="Assume the management account's role")
+    arn = make_role_arn(account.account_id, parent.org_access_role, partition=parent.role_arn.split(":")[1])
+    return aws.assume_role(arn, None, via=mgmt, step=f"Assume {parent.org_access_role} in the member account")
+
+
+def onboard_job(job: Job) -> dict[str, Any]:
+    """The job body of automatic onboarding."""
+    job_start(job)
+    account = CloudAccount.objects.for_tenant(job.tenant_id).select_related("parent").get(pk=int(job.account_id or 0))
+    role_name = job.params.get("role_name", policies.DEFAULT_ROLE_NAME)
+    created_arn = None
+    try:
+        org_creds = _org_access(account)
+        job_progress(job, done=2)
+        partition = account.parent.role_arn.split(":")[1] if account.parent else "aws"
+        created_arn = aws.create_role(
+            org_creds,
+            role_name=role_name,
+            trust=policies.trust_policy(
+                portal_account_id=aws.portal_account_id(), external_id=account.external_id, partition=partition
+            ),
+            policy=policies.access_policy(management=False, partition=partition),
+        )
+        job_progress(job, done=3)
+        result = check_role(
+            account_id=account.account_id,
+            role_arn=created_arn,
+            external_id=account.external_id,
+            wait_seconds=settings.AWS_NEW_ROLE_WAIT_SECONDS,
+        )
+        if not result.ok:
+            raise AwsError(result.step, result.message)
+    except AwsError as exc:
+        cleanup = ""
+        if created_arn is not None:
+            try:
+                aws.delete_role(_org_access(account), role_name=role_name)
+                cleanup = " The role the portal had created was removed again."
+            except AwsError as cleanup_exc:
+                cleanup = f" The role {created_arn} could not be removed again ({cleanup_exc}); delete it in AWS."
+        message = f"{exc}{cleanup}"
+        with transaction.atomic():
+            CloudAccount.objects.for_tenant(job.tenant_id).filter(pk=account.pk).update(
+                last_validated_at=timezone.now(), last_validation_message=message, updated_at=timezone.now()
+            )
+            audit_record(
+                actor=job.created_by, action="cloud_account.onboard", obj=account, outcome="failed", message=message
+            )
+        job_finish(job, error=message)
+        return {}
+    with transaction.atomic():
+        account.role_arn = created_arn
+        account.role_created_by_portal = True
+        account.onboarding_status = OnboardingStatus.ONBOARDED
+        account.last_validated_at = timezone.now()
+        account.last_validation_message = result.message
+        account.save(
+            update_fields=[
+                "role_arn",
+                "role_created_by_portal",
+                "onboarding_status",
+                "last_validated_at",
+                "last_validation_message",
+                "updated_at",
+            ]
+        )
+        audit_record(
+            actor=job.created_by,
+            action="cloud_account.onboard",
+            obj=account,
+            changes={
+                "role_arn": [None, created_arn],
+                "onboarding_status": [OnboardingStatus.NOT_ONBOARDED, OnboardingStatus.ONBOARDED],
+            },
+        )
+    job_progress(job, done=STEPS)
+    job_finish(job, result={"role_arn": created_arn})
+    return {"role_arn": created_arn}
+
+
+def onboard_manual(*, actor: User, account: CloudAccount, role_arn: str) -> RoleCheck:
+    """Register a role the administrator created from the template: validate, then store."""
+    require_tenant_admin(actor)
+    _require_member(account)
+    if account.is_onboarded:
+        raise ConflictError("This account is already onboarded; remove its Role ARN first.")
+    result = check_role(account_id=account.account_id, role_arn=role_arn, external_id=account.external_id)
+    with transaction.atomic():
+        account.last_validated_at = timezone.now()
+        if result.ok:
+            account.role_arn = role_arn.strip()
+            account.role_created_by_portal = False
+            account.onboarding_status = OnboardingStatus.ONBOARDED
+            account.last_validation_message = result.message
+        else:
+            account.last_validation_message = f"{result.step} failed: {result.message}"
+        account.save(
+            update_fields=[
+                "role_arn",
+                "role_created_by_portal",
+                "onboarding_status",
+                "last_validated_at",
+                "last_validation_message",
+                "updated_at",
+            ]
+        )
+        audit_record(
+            actor=actor,
+            action="cloud_account.onboard",
+            obj=account,
+            outcome="success" if result.ok else "failed",
+            message=account.last_validation_message,
+            changes={"role_arn": [None, account.role_arn]} if result.ok else {},
+        )
+    return result
+
+
+def remove_role(*, actor: User, account: CloudAccount) -> str:
+    """Unlink an account: delete the role if the portal created it, then clear the ARN. If AWS
+    refuses the deletion, nothing is cleared. Returns a sentence for the administrator."""
+    require_tenant_admin(actor)
+    if not account.role_arn:
+        raise ApplicationError("This account has no Role ARN.")
+    old_arn = account.role_arn
+    note = "The role was not created by the portal, so it stays in AWS; delete it there if it is no longer needed."
+    if account.role_created_by_portal:
+        if account.kind != Kind.MEMBER:
+            raise ApplicationError("Only member accounts have roles created by the portal.")
+        try:
+            existed = aws.delete_role(_org_access(account), role_name=account.role_name)
+        except AwsError as exc:
+            raise ApplicationError(f"The Role ARN was kept. {exc}") from exc
+        note = "The role was deleted in AWS." if existed else "The role was already gone in AWS."
+    credential_cache.forget(old_arn)
+    with transaction.atomic():
+        account.role_arn = ""
+        account.role_created_by_portal = False
+        account.onboarding_status = OnboardingStatus.NOT_ONBOARDED
+        account.last_validation_message = note
+        account.save(
+            update_fields=[
+                "role_arn",
+                "role_created_by_portal",
+                "onboarding_status",
+                "last_validation_message",
+                "updated_at",
+            ]
+        )
+        audit_record(
+            actor=actor,
+            action="cloud_account.remove_role",
+            obj=account,
+            changes={"role_arn": [old_arn, None]},
+            message=note,
+        )
+    return note

@@ -1,0 +1,212 @@
+"""Connect, sync, onboard and unlink against the AWS emulator (moto server on loopback)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from django.core.management import call_command
+
+from cloudmsp.audit.models import AuditEvent
+from cloudmsp.cloud.models import AwsStatus, CloudAccount, Job, JobState, Kind, OnboardingStatus
+from cloudmsp.cloud.services import accounts, onboarding, sync
+from cloudmsp.cloud.tasks import run_onboard, run_sync
+from tests.cloud.conftest import PORTAL_ROLE, boto, create_portal_role
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _sync(admin, management) -> Job:
+    job = sync.sync_start(actor=admin, account=management)
+    run_sync.call(job.pk)
+    job.refresh_from_db()
+    return job
+
+
+def test_connect_validates_and_stores_the_role(org, admin):
+    account = accounts.account_create(actor=admin, category="msp", account_id=org.management_id, name="Payer")
+    assert account.external_id.startswith("cmsp-")
+    assert len(account.external_id) >= 5 + 32  # 192 random bits, base64url
+    arn = create_portal_role(org.endpoint, org.management_id, account.external_id)
+    result = accounts.account_connect(actor=admin, account=account, role_arn=arn)
+    assert result.ok, result.message
+    account.refresh_from_db()
+    assert account.role_arn == arn
+    assert account.onboarding_status == OnboardingStatus.ONBOARDED
+    assert (
+        AuditEvent.objects.for_tenant(admin.tenant).filter(action="cloud_account.connect", outcome="success").exists()
+    )
+
+
+def test_connect_refuses_a_trust_policy_without_our_external_id(org, admin):
+    account = accounts.account_create(actor=admin, category="msp", account_id=org.management_id, name="Payer")
+    arn = create_portal_role(org.endpoint, org.management_id, "someone-elses-id")
+    result = accounts.account_connect(actor=admin, account=account, role_arn=arn)
+    assert not result.ok
+    assert result.step == "Check the trust policy"
+    account.refresh_from_db()
+    assert account.role_arn == ""
+    assert account.onboarding_status == OnboardingStatus.NOT_ONBOARDED
+    assert "trust policy does not require this external id" in account.last_validation_message
+
+
+def test_connect_a_member_as_msp_account_is_refused(org, admin):
+    member = org.members[0]
+    account = accounts.account_create(actor=admin, category="msp", account_id=member, name="Not a payer")
+    arn = create_portal_role(org.endpoint, member, account.external_id)
+    result = accounts.account_connect(actor=admin, account=account, role_arn=arn)
+    assert not result.ok
+    assert result.step == "Check the organization"
+    assert org.management_id in result.message
+
+
+@pytest.mark.parametrize(
+    ("arn", "step_text"),
+    [
+        ("arn:aws:iam::999999999999:role/X", "is in account 999999999999"),
+        ("arn:aws:iam::111122223333:user/bob", "must name a role"),
+        ("arn:aws:s3:::bucket", "s3"),
+        ("not an arn", "form arn:aws:iam"),
+    ],
+)
+def test_connect_refuses_malformed_arns_before_calling_aws(org, admin, arn, step_text):
+    account = accounts.account_create(actor=admin, category="msp", account_id=org.management_id, name="Payer")
+    result = accounts.account_connect(actor=admin, account=account, role_arn=arn)
+    assert not result.ok
+    assert result.step == "Check the Role ARN"
+    assert step_text in result.message
+
+
+def test_sync_discovers_every_member_with_ou_paths_and_pages_of_20(org, admin, management):
+    job = _sync(admin, management)
+    assert job.state == JobState.SUCCEEDED, job.error
+    members = CloudAccount.objects.for_tenant(admin.tenant).filter(parent=management)
+    assert members.count() == len(org.members) == 25
+    assert job.result["added"] == 25
+    # 26 accounts listed (members + the management account), 20 per page.
+    assert job.result["list_accounts_calls"] == math.ceil(26 / 20)
+    for account in members:
+        assert account.kind == Kind.MEMBER
+        assert account.ou_path == org.ou_of[account.account_id]
+        assert account.external_id.startswith("cmsp-")
+    assert len({a.external_id for a in members}) == 25
+    assert job.done == job.total == 25
+
+
+def test_resync_adds_new_marks_closed_and_vanished_and_keeps_assignments(org, admin, management, customer):
+    _sync(admin, management)
+    members = {a.account_id: a for a in CloudAccount.objects.for_tenant(admin.tenant).filter(parent=management)}
+    closed_id, removed_id = org.members[0], org.members[1]
+    CloudAccount.objects.for_tenant(admin.tenant).filter(account_id__in=[closed_id, removed_id]).update(
+        customer=customer
+    )
+    api = org.org_client()
+    api.close_account(AccountId=closed_id)
+    api.remove_account_from_organization(AccountId=removed_id)
+    new_id = org.add_member("late-joiner")
+    job = _sync(admin, management)
+    assert job.state == JobState.SUCCEEDED, job.error
+    assert (job.result["added"], job.result["removed"]) == (1, 1)
+    refreshed = {a.account_id: a for a in CloudAccount.objects.for_tenant(admin.tenant).filter(parent=management)}
+    assert set(refreshed) == set(members) | {new_id}
+    assert refreshed[closed_id].aws_status in (AwsStatus.SUSPENDED, AwsStatus.CLOSED)  # moto reports SUSPENDED
+    assert refreshed[removed_id].aws_status == AwsStatus.REMOVED
+    assert refreshed[closed_id].customer_id == customer.pk
+    assert refreshed[removed_id].customer_id == customer.pk
+    # A third sync with nothing new changes nothing.
+    assert _sync(admin, management).result["added"] == 0
+
+
+def test_sync_runs_on_the_real_task_worker(org, admin, management):
+    job = sync.sync_start(actor=admin, account=management)
+    from django_tasks_db.models import DBTaskResult
+
+    assert DBTaskResult.objects.count() == 1  # enqueued on commit
+    call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)
+    job.refresh_from_db()
+    assert job.state == JobState.SUCCEEDED, job.error
+    assert CloudAccount.objects.for_tenant(admin.tenant).filter(parent=management).count() == 25
+
+
+def test_second_sync_while_one_is_queued_is_a_conflict(org, admin, management):
+    from cloudmsp.core.errors import ConflictError
+
+    sync.sync_start(actor=admin, account=management)
+    with pytest.raises(ConflictError):
+        sync.sync_start(actor=admin, account=management)
+
+
+def _member(admin, management, index=0) -> CloudAccount:
+    return CloudAccount.objects.for_tenant(admin.tenant).filter(parent=management).order_by("account_id")[index]
+
+
+def test_onboard_automatic_creates_the_role_in_the_member(org, admin, management):
+    _sync(admin, management)
+    member = _member(admin, management)
+    assert PORTAL_ROLE not in org.iam_roles(member.account_id)
+    job = onboarding.onboard_start(actor=admin, account=member, role_name="CloudMSPAccess")
+    run_onboard.call(job.pk)
+    job.refresh_from_db()
+    assert job.state == JobState.SUCCEEDED, job.error
+    member.refresh_from_db()
+    assert member.onboarding_status == OnboardingStatus.ONBOARDED
+    assert member.role_arn == f"arn:aws:iam::{member.account_id}:role/CloudMSPAccess"
+    assert member.role_created_by_portal
+    assert "CloudMSPAccess" in org.iam_roles(member.account_id)
+    iam = boto(org.endpoint, "iam", member.account_id)
+    assert iam.list_role_policies(RoleName="CloudMSPAccess")["PolicyNames"] == ["CloudMSPReadOnly"]
+    assert iam.list_attached_role_policies(RoleName="CloudMSPAccess")["AttachedPolicies"] == []
+
+
+def test_remove_role_deletes_it_in_aws_and_clears_the_arn(org, admin, management):
+    _sync(admin, management)
+    member = _member(admin, management)
+    run_onboard.call(onboarding.onboard_start(actor=admin, account=member).pk)
+    member.refresh_from_db()
+    assert "CloudMSPAccess" in org.iam_roles(member.account_id)
+    note = onboarding.remove_role(actor=admin, account=member)
+    assert note == "The role was deleted in AWS."
+    member.refresh_from_db()
+    assert (member.role_arn, member.onboarding_status, member.role_created_by_portal) == (
+        "",
+        OnboardingStatus.NOT_ONBOARDED,
+        False,
+    )
+    assert "CloudMSPAccess" not in org.iam_roles(member.account_id)
+
+
+def test_remove_role_when_it_was_deleted_out_of_band(org, admin, management):
+    _sync(admin, management)
+    member = _member(admin, management)
+    run_onboard.call(onboarding.onboard_start(actor=admin, account=member).pk)
+    iam = boto(org.endpoint, "iam", member.account_id)
+    iam.delete_role_policy(RoleName="CloudMSPAccess", PolicyName="CloudMSPReadOnly")
+    iam.delete_role(RoleName="CloudMSPAccess")
+    member.refresh_from_db()
+    result = accounts.account_validate(actor=admin, account=member)
+    assert not result.ok  # moto still lets it be assumed; the trust policy cannot be read
+    assert onboarding.remove_role(actor=admin, account=member) == "The role was already gone in AWS."
+    member.refresh_from_db()
+    assert member.role_arn == ""
+
+
+def test_onboard_manual_validates_a_pasted_arn(org, admin, management):
+    _sync(admin, management)
+    member = _member(admin, management, 1)
+    arn = create_portal_role(org.endpoint, member.account_id, member.external_id, name="HandMade", management=False)
+    result = onboarding.onboard_manual(actor=admin, account=member, role_arn=arn)
+    assert result.ok, result.message
+    member.refresh_from_db()
+    assert (member.role_arn, member.role_created_by_portal) == (arn, False)
+    note = onboarding.remove_role(actor=admin, account=member)
+    assert "stays in AWS" in note
+    assert "HandMade" in org.iam_roles(member.account_id)  # not ours to delete
+
+
+def test_onboard_manual_with_wrong_account_changes_nothing(org, admin, management):
+    _sync(admin, management)
+    member = _member(admin, management, 1)
+    result = onboarding.onboard_manual(actor=admin, account=member, role_arn="arn:aws:iam::000000000000:role/X")
+    assert not result.ok
+    member.refresh_from_db()
+    assert (member.role_arn, member.onboarding_status) == ("", OnboardingStatus.NOT_ONBOARDED)
