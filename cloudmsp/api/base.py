@@ -24,6 +24,9 @@ class RolePermission(permissions.BasePermission):
         user = request.user
         if not (user and user.is_authenticated):
             return False
+        if request.method and not hasattr(view, request.method.lower()):
+            # A method the endpoint serves to nobody: let DRF answer 405, not a misleading 403.
+            return True
         safe = request.method in permissions.SAFE_METHODS
         roles = getattr(view, "read_roles" if safe else "write_roles", ())
         if user.role not in roles:  # type: ignore[union-attr]

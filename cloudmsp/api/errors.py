@@ -6,13 +6,19 @@ from typing import Any
 
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from cloudmsp.audit.services import audit_denied
 from cloudmsp.core.errors import ApplicationError, NotFound, PermissionDenied
+
+
+def _text(value: Any) -> str:
+    """A message JSON can carry. Some messages echo the input back ('"x" is not a valid
+    choice.'), and a lone surrogate in it would make rendering the error fail with a 500."""
+    return str(value).encode("utf-8", "replace").decode("utf-8")
 
 
 def _field_errors(detail: Any) -> dict[str, list[str]]:
@@ -30,14 +36,14 @@ def _field_errors(detail: Any) -> dict[str, list[str]]:
                         for sub, msgs in _field_errors(item).items():
                             out[f"{name}.{sub}"] = msgs
                     else:
-                        flat.append(str(item))
+                        flat.append(_text(item))
                 if flat:
                     out[name] = flat
             else:
-                out[name] = [str(value)]
+                out[name] = [_text(value)]
         return out
     if isinstance(detail, list):
-        return {"non_field_errors": [str(d) for d in detail]}
+        return {"non_field_errors": [_text(d) for d in detail]}
     return {}
 
 
@@ -73,5 +79,11 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         response.status_code = status.HTTP_400_BAD_REQUEST
     else:
         detail = response.data.get("detail", "") if isinstance(response.data, dict) else response.data
-        response.data = {"detail": str(detail), "errors": {}}
+        response.data = {"detail": _text(detail), "errors": {}}
     return response
+
+
+def unknown_endpoint(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+    """Paths under the API that name no endpoint (or an id that is not a number) answer 404 in
+    the same JSON as every other error, not with the HTML page."""
+    return JsonResponse({"detail": "Not found.", "errors": {}}, status=404)

@@ -1,9 +1,10 @@
 from typing import Any
 
-from django.urls import URLPattern, URLResolver, path
+from django.urls import URLPattern, URLResolver, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
+from cloudmsp.api.errors import unknown_endpoint
 from cloudmsp.audit.api import AuditEventViewSet
 from cloudmsp.customers.api import CustomerViewSet
 from cloudmsp.tenancy.api import TenantViewSet
@@ -35,5 +36,7 @@ urlpatterns = _api_authenticates(
             name="api-docs",
         ),
         *router.urls,
+        # Last: only paths ending in a slash, so Django still redirects a missing trailing slash.
+        re_path(r"^.*/\Z", unknown_endpoint),
     ]
 )

@@ -125,6 +125,9 @@ class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSe
                     customer = customer_get(actor=self.actor, customer_id=data["customer"])
                 except NotFound:
                     errors["customer"] = ["Customer not found."]
+        elif data.get("customer") is not None:
+            # Refused rather than ignored, so a mistaken (or foreign) id never passes silently.
+            errors["customer"] = ["Only customer users belong to a customer."]
         if errors:
             raise serializers.ValidationError(errors)
         return {"tenant": tenant, "customer": customer}

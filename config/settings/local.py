@@ -17,5 +17,5 @@ MAILERS = {
         "OPTIONS": {"file_path": DEMO_MAIL_DIR},
     }
 }
-STATIC_ROOT = None  # served by runserver from the apps' static folders
+STATIC_ROOT = None  # type: ignore[assignment]  # served by runserver from the apps' static folders
 WHITENOISE_USE_FINDERS = True

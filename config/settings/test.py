@@ -26,5 +26,5 @@ else:
     # One test database per run, so parallel runs on one server do not collide.
     DATABASES["default"]["TEST"] = {"NAME": os.environ.get("TEST_DB_NAME", f"test_cloudmsp_{os.getpid()}")}
 LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}
-STATIC_ROOT = None  # served by the finders; collectstatic is for production
+STATIC_ROOT = None  # type: ignore[assignment]  # served by the finders; collectstatic is for production
 WHITENOISE_USE_FINDERS = True

@@ -47,6 +47,7 @@ class Command(BaseCommand):
             subprocess.Popen([*manage, "runserver", f"127.0.0.1:{port}", "--noreload"], env=env),
         ]
         stopping = False
+        mail_dir = getattr(settings, "DEMO_MAIL_DIR", "the configured mailer")
 
         def stop(signum: int, frame: FrameType | None) -> None:
             nonlocal stopping
@@ -61,7 +62,7 @@ class Command(BaseCommand):
                     f"cloudmsp demo is running at http://127.0.0.1:{port}/",
                     "Sign in with:",
                     *(f"  {login.role:22} {login.email:22} password: {login.password}" for login in logins),
-                    f"Activation and reset emails are written to {settings.DEMO_MAIL_DIR}/",
+                    f"Activation and reset emails are written to {mail_dir}/",
                     "Press Ctrl-C to stop everything.",
                     "",
                 ]

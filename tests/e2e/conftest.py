@@ -1,0 +1,136 @@
+"""Browser fixtures: Playwright's sync API driving the system Chromium against `live_server`.
+
+Playwright's sync API runs an asyncio event loop in the test's thread while it is started, which
+makes Django refuse ORM calls from the test ("You cannot call this from an async context"); the
+tests only touch the database between browser steps, so the guard is lifted while the browser
+runs. The browser is module-scoped so the loop stops before the rest of the suite runs (a running
+loop would also break async_to_sync and asyncio.run in later tests).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+# Generous for a cold server, short enough that a dialog that never opens fails quickly.
+TIMEOUT_MS = 10_000
+
+
+def _chromium_path() -> str | None:
+    for candidate in (os.environ.get("CHROMIUM_PATH"), *CHROMIUM_CANDIDATES, shutil.which("chromium")):
+        if candidate and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
+def _no_chromium() -> None:
+    # A missing browser is a broken set-up, not a reason to skip: `make test` installs it. The
+    # failure is raised in the test itself, so it is reported as FAILED rather than as an error.
+    pytest.fail(
+        "The browser tests need Chromium and none was found at "
+        f"{', '.join(CHROMIUM_CANDIDATES)} or $CHROMIUM_PATH. Run `make browser` "
+        "(or `sudo apt-get install chromium`), or set CHROMIUM_PATH.",
+        pytrace=False,
+    )
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """The launched Chromium, or None when there is none (new_page then fails the test)."""
+    path = _chromium_path()
+    if path is None:
+        yield None
+        return
+    from playwright.sync_api import sync_playwright
+
+    previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    try:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=path, headless=True, args=CHROMIUM_ARGS)
+            yield browser
+            browser.close()
+    finally:
+        if previous is None:
+            del os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"]
+        else:
+            os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
+
+
+class BrowserErrors(list[str]):
+    """JavaScript errors, console errors and CSP violations seen by any page of the test."""
+
+    def watch(self, page) -> None:  # type: ignore[no-untyped-def]
+        def on_console(msg) -> None:  # type: ignore[no-untyped-def]
+            # Chromium reports CSP violations ("Refused to ...") as console errors.
+            if msg.type == "error":
+                self.append(f"console error at {msg.location.get('url')}: {msg.text}")
+
+        page.on("console", on_console)
+        page.on("pageerror", lambda exc: self.append(f"uncaught exception: {exc}"))
+
+
+@pytest.fixture
+def browser_errors() -> BrowserErrors:
+    return BrowserErrors()
+
+
+@pytest.fixture
+def new_page(browser, browser_errors, request) -> Iterator[Callable[[], object]]:  # type: ignore[no-untyped-def]
+    """new_page() -> a page in a fresh browser context (its own cookies: one person each)."""
+    contexts = []
+    pages = []
+
+    def make():  # type: ignore[no-untyped-def]
+        if browser is None:
+            _no_chromium()
+        context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="en-US")
+        context.set_default_timeout(TIMEOUT_MS)
+        contexts.append(context)
+        page = context.new_page()
+        browser_errors.watch(page)
+        pages.append(page)
+        return page
+
+    yield make
+    failed = getattr(request.node, "rep_call", None)
+    if failed is not None and failed.failed:
+        name = re.sub(r"[^A-Za-z0-9_.-]", "_", request.node.name)
+        for i, page in enumerate(pages):
+            shot = Path(f"/tmp/e2e-failure-{name}-{i}.png")
+            try:
+                page.screenshot(path=str(shot), full_page=True)
+            except Exception:
+                pass
+            else:
+                print(f"screenshot of page {i} at the failure: {shot}")
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(new_page):  # type: ignore[no-untyped-def]
+    return new_page()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):  # type: ignore[no-untyped-def]
+    # Lets the fixtures above see whether the test body failed (for the failure screenshots).
+    report = yield
+    if report.when == "call":
+        item.rep_call = report
+    return report
