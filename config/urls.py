@@ -7,6 +7,7 @@ urlpatterns = [
     path("customers/", include("cloudmsp.customers.urls")),
     path("system/tenants/", include("cloudmsp.tenancy.urls")),
     path("audit/", include("cloudmsp.audit.urls")),
+    path("administration/accounts/", include("cloudmsp.cloud.urls")),
     path("", include("cloudmsp.users.urls")),
     path("", include("cloudmsp.web.urls")),
 ]

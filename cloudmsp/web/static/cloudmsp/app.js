@@ -45,3 +45,26 @@
     }
   }, true);
 })();
+// Select-all checkbox of account tables, and the count of checked rows.
+(function () {
+  "use strict";
+  function update(form) {
+    var boxes = form.querySelectorAll("input[name=accounts]");
+    var checked = form.querySelectorAll("input[name=accounts]:checked").length;
+    var all = form.querySelector("[data-select-all]");
+    if (all) {
+      all.checked = boxes.length > 0 && checked === boxes.length;
+      all.indeterminate = checked > 0 && checked < boxes.length;
+    }
+    var count = document.getElementById(form.id + "-count");
+    if (count) { count.textContent = checked ? checked + " selected" : ""; }
+  }
+  document.addEventListener("change", function (evt) {
+    var form = evt.target.closest("form[data-selection]");
+    if (!form) { return; }
+    if (evt.target.matches("[data-select-all]")) {
+      form.querySelectorAll("input[name=accounts]").forEach(function (box) { box.checked = evt.target.checked; });
+    }
+    update(form);
+  });
+})();

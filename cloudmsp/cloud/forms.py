@@ -1,0 +1,51 @@
+from django import forms
+from django.core.validators import RegexValidator
+
+from cloudmsp.cloud.aws.policies import DEFAULT_ROLE_NAME
+from cloudmsp.core.text import validate_plain_text
+
+account_id_field = RegexValidator(r"^\d{12}\Z", "An AWS account id is exactly 12 digits.")
+
+
+class AccountAddForm(forms.Form):
+    account_id = forms.CharField(
+        label="Account ID",
+        max_length=12,
+        validators=[account_id_field],
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off", "placeholder": "123456789012"}),
+    )
+    name = forms.CharField(label="Name", max_length=200, validators=[validate_plain_text])
+
+
+class AccountEditForm(forms.Form):
+    name = forms.CharField(label="Name", max_length=200, validators=[validate_plain_text])
+
+
+class ConnectForm(forms.Form):
+    role_arn = forms.CharField(
+        label="Role ARN",
+        max_length=2048,
+        widget=forms.TextInput(
+            attrs={"placeholder": "arn:aws:iam::123456789012:role/CloudMSPAccess", "autocomplete": "off"}
+        ),
+    )
+
+
+class OnboardForm(forms.Form):
+    METHODS = (
+        ("automatic", "Automatic: the portal creates the role"),
+        ("manual", "Manual: I create the role and paste its ARN"),
+    )
+    role_name = forms.CharField(label="Role name", max_length=64, initial=DEFAULT_ROLE_NAME)
+    method = forms.ChoiceField(label="Method", choices=METHODS, initial="automatic", widget=forms.RadioSelect)
+    role_arn = forms.CharField(label="Role ARN (manual method)", max_length=2048, required=False)
+
+    def clean(self) -> dict[str, object]:
+        data = super().clean() or {}
+        if data.get("method") == "manual" and not data.get("role_arn"):
+            self.add_error("role_arn", "Paste the Role ARN of the role you created.")
+        return data
+
+
+class LinkForm(forms.Form):
+    customer = forms.TypedChoiceField(label="Select a customer to associate with the accounts", coerce=int)

@@ -1,0 +1,187 @@
+"""Manage Customer Accounts: the members of an MSP account with their customer and onboarding
+state; Associate Account to Customer (Link to Customer, CREATE CUSTOMER, FINISH), Remove Account
+from Customer (REMOVE), Onboard Account (Onboard Member Account, ADD), Remove Role ARN (Ok).
+Non-MSP accounts use the same association dialogs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods
+
+from cloudmsp.cloud import selectors
+from cloudmsp.cloud.aws import policies
+from cloudmsp.cloud.forms import LinkForm, OnboardForm
+from cloudmsp.cloud.models import JobKind, Kind
+from cloudmsp.cloud.services import association, onboarding
+from cloudmsp.cloud.views import _connect_context, actor, notify
+from cloudmsp.core.errors import ApplicationError, NotFound
+from cloudmsp.customers.forms import CustomerQuickForm
+from cloudmsp.customers.selectors import customer_choices, customer_get
+from cloudmsp.customers.services import customer_create
+from cloudmsp.tenancy.access import require_tenant_admin
+from cloudmsp.web.helpers import PER_PAGE_CHOICES, apply_errors, list_params, paginate, render_htmx
+
+MAX_SELECTED = 100_000
+
+
+@require_GET
+def members(request: HttpRequest, account_id: int) -> HttpResponse:
+    """Manage Customer Accounts of one MSP account."""
+    require_tenant_admin(actor(request))
+    management = selectors.account_get(actor=actor(request), account_id=account_id, kind=Kind.MANAGEMENT)
+    params = list_params(request, default_ordering="account_id", allowed=selectors.ACCOUNT_ORDERINGS)
+    qs = selectors.account_list(
+        actor=actor(request), search=params.search, ordering=params.ordering, filters={"parent": management.pk}
+    )
+    context = {
+        "section": "administration",
+        "nav": "msp",
+        "management": management,
+        "params": params,
+        "per_page_choices": PER_PAGE_CHOICES,
+        "page": paginate(qs, params),
+        "list_url": request.path,
+        "target": "member-table",
+        "label": "member accounts",
+        "select_form": "members-form",
+        "sync_job": selectors.latest_job(actor=actor(request), account=management, kind=JobKind.SYNC),
+    }
+    return render_htmx(request, "cloud/members.html", context, partial="table")
+
+
+def _selected(request: HttpRequest) -> list[str]:
+    data = request.POST if request.method == "POST" else request.GET
+    raw = data.getlist("accounts")
+    if len(raw) > MAX_SELECTED:
+        raise ApplicationError(f"Select at most {MAX_SELECTED} accounts at once.")
+    return raw
+
+
+def _link_form(request: HttpRequest, data: Any = None, initial: Any = None) -> LinkForm:
+    form = LinkForm(data, initial=initial)
+    field: Any = form.fields["customer"]
+    field.choices = [
+        ("", "Select a customer…"),
+        *((c.pk, c.company_name) for c in customer_choices(actor=actor(request))),
+    ]
+    return form
+
+
+@require_http_methods(["GET", "POST"])
+def link(request: HttpRequest) -> HttpResponse:
+    """The Link to Customer window; FINISH links every checked account, all or nothing."""
+    require_tenant_admin(actor(request))
+    selected = _selected(request)
+    if not selected:
+        return render_htmx(request, "cloud/link.html", {"nothing_selected": True}, partial="dialog")
+    form = _link_form(request, request.POST if request.method == "POST" else None, request.GET)
+    if request.method == "POST" and form.is_valid():
+        try:
+            customer = customer_get(actor=actor(request), customer_id=form.cleaned_data["customer"])
+            changed = association.accounts_associate(actor=actor(request), customer=customer, account_ids=selected)
+        except NotFound:
+            form.add_error("customer", "Customer not found.")
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            return notify(
+                request, f"{len(set(selected))} account(s) linked to {customer.company_name} ({changed} changed)."
+            )
+    status = 422 if request.method == "POST" else 200
+    ctx = {"form": form, "selected": selected}
+    return render_htmx(request, "cloud/link.html", ctx, partial="dialog", status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def link_create_customer(request: HttpRequest) -> HttpResponse:
+    """The Create Customer window opened from Link to Customer; the new customer comes back
+    selected in the dropdown, with the same accounts still checked."""
+    require_tenant_admin(actor(request))
+    selected = _selected(request)
+    form = CustomerQuickForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            customer = customer_create(actor=actor(request), **form.cleaned_data)
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            link_form = _link_form(request, initial={"customer": customer.pk})
+            ctx = {"form": link_form, "selected": selected, "created": customer}
+            response = render_htmx(request, "cloud/link.html", ctx, partial="dialog")
+            response["HX-Trigger"] = '{"customers-changed": {}}'
+            return response
+    status = 422 if request.method == "POST" else 200
+    return render_htmx(
+        request, "cloud/link.html", {"form": form, "selected": selected}, partial="create_customer", status=status
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def unlink(request: HttpRequest) -> HttpResponse:
+    """Remove Account from Customer: a confirmation; REMOVE disassociates every checked account."""
+    require_tenant_admin(actor(request))
+    selected = _selected(request)
+    error = ""
+    if request.method == "POST" and selected:
+        try:
+            changed = association.accounts_disassociate(actor=actor(request), account_ids=selected)
+        except ValidationError as exc:
+            error = " ".join(exc.messages)
+        else:
+            return notify(request, f"{len(set(selected))} account(s) removed from their customer ({changed} changed).")
+    ctx = {"selected": selected, "error": error, "nothing_selected": not selected}
+    return render_htmx(request, "cloud/unlink.html", ctx, partial="dialog", status=422 if error else 200)
+
+
+@require_http_methods(["GET", "POST"])
+def onboard(request: HttpRequest, account_id: int) -> HttpResponse:
+    """The Onboard Member Account window; ADD onboards the account."""
+    require_tenant_admin(actor(request))
+    account = selectors.account_get(actor=actor(request), account_id=account_id, kind=Kind.MEMBER)
+    form = OnboardForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            if data["method"] == "automatic":
+                job = onboarding.onboard_start(actor=actor(request), account=account, role_name=data["role_name"])
+                ctx = {"job": job, "account": account, "title": f"Onboarding {account.account_id}"}
+                return render_htmx(request, "cloud/job.html", ctx, partial="dialog")
+            result = onboarding.onboard_manual(actor=actor(request), account=account, role_arn=data["role_arn"])
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        except ApplicationError as exc:
+            form.add_error(None, exc.message)
+        else:
+            if result.ok:
+                return notify(request, f"Account {account.account_id} is onboarded.")
+            form.add_error("role_arn", f"{result.step} failed: {result.message}")
+    status = 422 if request.method == "POST" else 200
+    ctx = {
+        **_connect_context(account),
+        "form": form,
+        "onboard_url": reverse("cloud:onboard", kwargs={"account_id": account.pk}),
+        "read_only_actions": policies.READ_ONLY_ACTIONS,
+        "org_access_role": account.parent.org_access_role if account.parent else policies.DEFAULT_ORG_ACCESS_ROLE,
+    }
+    return render_htmx(request, "cloud/onboard.html", ctx, partial="dialog", status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def remove_role(request: HttpRequest, account_id: int) -> HttpResponse:
+    """The Remove Role ARN confirmation; Ok unlinks the account."""
+    require_tenant_admin(actor(request))
+    account = selectors.account_get(actor=actor(request), account_id=account_id)
+    error = ""
+    if request.method == "POST":
+        try:
+            note = onboarding.remove_role(actor=actor(request), account=account)
+        except ApplicationError as exc:
+            error = exc.message
+        else:
+            return notify(request, f"Account {account.account_id} is unlinked: the Role ARN is removed. {note}")
+    ctx = {"account": account, "error": error}
+    return render_htmx(request, "cloud/remove_role.html", ctx, partial="dialog", status=409 if error else 200)

@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import Count, Q, QuerySet
+
+from cloudmsp.cloud.models import CloudAccount, Job, Kind
+from cloudmsp.core.errors import NotFound
+from cloudmsp.tenancy.access import not_found, parse_id, require_tenant_admin
+
+if TYPE_CHECKING:
+    from cloudmsp.users.models import User
+
+ACCOUNT_ORDERINGS: dict[str, tuple[str, ...]] = {
+    "account_id": ("account_id", "id"),
+    "-account_id": ("-account_id", "-id"),
+    "name": ("name", "id"),
+    "-name": ("-name", "-id"),
+    "customer": ("customer__company_name", "account_id", "id"),
+    "-customer": ("-customer__company_name", "-account_id", "-id"),
+    "onboarding_status": ("onboarding_status", "account_id", "id"),
+    "-onboarding_status": ("-onboarding_status", "-account_id", "-id"),
+    "aws_status": ("aws_status", "account_id", "id"),
+    "-aws_status": ("-aws_status", "-account_id", "-id"),
+    "ou_path": ("ou_path", "account_id", "id"),
+    "-ou_path": ("-ou_path", "-account_id", "-id"),
+    "created_at": ("created_at", "id"),
+    "-created_at": ("-created_at", "-id"),
+}
+FILTERS = ("category", "kind", "parent", "customer", "onboarding_status", "aws_status")
+
+
+def accounts_visible_to(actor: User) -> QuerySet[CloudAccount]:
+    """A tenant administrator sees every account of its tenant; a customer user, the accounts
+    assigned to its customer; anyone else, none."""
+    if actor.is_authenticated and actor.is_tenant_admin and actor.tenant_id:
+        return CloudAccount.objects.for_tenant(actor.tenant_id)
+    if actor.is_authenticated and actor.is_customer_user and actor.tenant_id and actor.customer_id:
+        return CloudAccount.objects.for_tenant(actor.tenant_id).filter(customer_id=actor.customer_id)
+    return CloudAccount.unscoped.none()
+
+
+def account_list(
+    *,
+    actor: User,
+    search: str = "",
+    ordering: str = "account_id",
+    filters: dict[str, Any] | None = None,
+) -> QuerySet[CloudAccount]:
+    """Accounts the actor can see, with search (account id, name, email, OU, customer) and the
+    filters of the API (`category`, `kind`, `parent`, `customer`, `onboarding_status`, `aws_status`)."""
+    qs = accounts_visible_to(actor).select_related("customer", "parent")
+    for key, value in (filters or {}).items():
+        if key not in FILTERS or value in (None, ""):
+            continue
+        if key in ("parent", "customer"):
+            if value == "none" and key == "customer":
+                qs = qs.filter(customer__isnull=True)
+                continue
+            pk = parse_id(value)
+            qs = qs.filter(**{f"{key}_id": pk}) if pk else qs.none()
+        else:
+            qs = qs.filter(**{key: value})
+    search = search.strip()
+    if search:
+        qs = qs.filter(
+            Q(account_id__contains=search)
+            | Q(name__icontains=search)
+            | Q(email__icontains=search)
+            | Q(ou_path__icontains=search)
+            | Q(customer__company_name__icontains=search)
+        )
+    return qs.order_by(*ACCOUNT_ORDERINGS.get(ordering, ACCOUNT_ORDERINGS["account_id"]))
+
+
+def msp_account_list(*, actor: User, search: str = "", ordering: str = "account_id") -> QuerySet[CloudAccount]:
+    """Management accounts with how many members they have and how many are onboarded."""
+    require_tenant_admin(actor)
+    return account_list(actor=actor, search=search, ordering=ordering, filters={"kind": Kind.MANAGEMENT}).annotate(
+        member_count=Count("members"),
+        onboarded_count=Count("members", filter=Q(members__onboarding_status="onboarded")),
+    )
+
+
+def account_get(*, actor: User, account_id: object, kind: str | None = None) -> CloudAccount:
+    pk = parse_id(account_id)
+    account = None
+    if pk is not None:
+        qs = accounts_visible_to(actor).select_related("customer", "parent")
+        if kind:
+            qs = qs.filter(kind=kind)
+        account = qs.filter(pk=pk).first()
+    if account is None:
+        raise not_found("Cloud account", account_id)
+    return account
+
+
+def job_get(*, actor: User, job_id: object) -> Job:
+    tenant = require_tenant_admin(actor)
+    pk = parse_id(job_id)
+    job = Job.objects.for_tenant(tenant).select_related("account").filter(pk=pk).first() if pk else None
+    if job is None:
+        raise NotFound("Job not found.", extra={"target": f"Job #{str(job_id)[:40]}"})
+    return job
+
+
+def latest_job(*, actor: User, account: CloudAccount, kind: str) -> Job | None:
+    tenant = require_tenant_admin(actor)
+    return Job.objects.for_tenant(tenant).filter(account=account, kind=kind).order_by("-created_at", "-id").first()

@@ -1,0 +1,23 @@
+from django.urls import path
+
+from cloudmsp.cloud import member_views, views
+
+app_name = "cloud"
+urlpatterns = [
+    path("", views.account_management, name="accounts"),
+    path("aws/msp/", views.msp_list, name="msp"),
+    path("aws/non-msp/", views.non_msp_list, name="non_msp"),
+    path("aws/<str:category>/add/", views.account_add, name="add"),
+    path("<id:account_id>/connect/", views.account_connect, name="connect"),
+    path("<id:account_id>/validate/", views.account_validate, name="validate"),
+    path("<id:account_id>/sync/", views.account_sync, name="sync"),
+    path("<id:account_id>/edit/", views.account_edit, name="edit"),
+    path("<id:account_id>/delete/", views.account_delete, name="delete"),
+    path("aws/msp/<id:account_id>/accounts/", member_views.members, name="members"),
+    path("<id:account_id>/onboard/", member_views.onboard, name="onboard"),
+    path("<id:account_id>/remove-role/", member_views.remove_role, name="remove_role"),
+    path("link/", member_views.link, name="link"),
+    path("link/create-customer/", member_views.link_create_customer, name="link_create_customer"),
+    path("unlink/", member_views.unlink, name="unlink"),
+    path("jobs/<id:job_id>/", views.job_status, name="job"),
+]

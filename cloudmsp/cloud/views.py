@@ -1,0 +1,243 @@
+"""ADMINISTRATION > ACCOUNT MANAGEMENT: the account lists (all, AWS > MSP, AWS > Non-MSP),
+adding and connecting accounts, sync, validation, edit and delete."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from cloudmsp.cloud import selectors
+from cloudmsp.cloud.aws import policies
+from cloudmsp.cloud.aws.errors import AwsError
+from cloudmsp.cloud.aws.operations import portal_account_id
+from cloudmsp.cloud.forms import AccountAddForm, AccountEditForm, ConnectForm
+from cloudmsp.cloud.models import Category, CloudAccount, JobKind, Kind
+from cloudmsp.cloud.services import accounts as account_services
+from cloudmsp.cloud.services import sync as sync_services
+from cloudmsp.core.errors import ApplicationError, ConflictError
+from cloudmsp.tenancy.access import require_tenant_admin
+from cloudmsp.web.helpers import PER_PAGE_CHOICES, apply_errors, htmx_redirect, list_params, paginate, render_htmx
+
+CATEGORY_OF = {"msp": Category.MSP, "non-msp": Category.NON_MSP}
+
+
+def actor(request: HttpRequest) -> Any:
+    return request.user
+
+
+def notify(
+    request: HttpRequest, message: str, *, events: tuple[str, ...] = ("accounts-changed",), error: bool = False
+) -> HttpResponse:
+    """A short answer to an htmx action: the message in the flash area, the dialog closed and
+    the lists refreshed."""
+    response = render_htmx(request, "cloud/_flash.html", {"message": message, "error": error})
+    response["HX-Retarget"] = "#flash"
+    response["HX-Reswap"] = "innerHTML"
+    response["HX-Trigger"] = json.dumps({**{e: {} for e in events}, "close-modal": {}})
+    return response
+
+
+def _list_context(request: HttpRequest, *, qs: Any, target: str, label: str, section: str) -> dict[str, Any]:
+    params = list_params(request, default_ordering="account_id", allowed=selectors.ACCOUNT_ORDERINGS)
+    return {
+        "section": "administration",
+        "nav": section,
+        "params": params,
+        "per_page_choices": PER_PAGE_CHOICES,
+        "page": paginate(qs(params), params),
+        "list_url": request.path,
+        "target": target,
+        "label": label,
+    }
+
+
+@require_GET
+def account_management(request: HttpRequest) -> HttpResponse:
+    """All the tenant's cloud accounts, with the left navigation panel."""
+    require_tenant_admin(actor(request))
+    context = _list_context(
+        request,
+        qs=lambda p: selectors.account_list(actor=actor(request), search=p.search, ordering=p.ordering),
+        target="account-table",
+        label="accounts",
+        section="all",
+    )
+    return render_htmx(request, "cloud/all_accounts.html", context, partial="table")
+
+
+@require_GET
+def msp_list(request: HttpRequest) -> HttpResponse:
+    require_tenant_admin(actor(request))
+    context = _list_context(
+        request,
+        qs=lambda p: selectors.msp_account_list(actor=actor(request), search=p.search, ordering=p.ordering),
+        target="msp-table",
+        label="MSP accounts",
+        section="msp",
+    )
+    return render_htmx(request, "cloud/msp_list.html", context, partial="table")
+
+
+@require_GET
+def non_msp_list(request: HttpRequest) -> HttpResponse:
+    require_tenant_admin(actor(request))
+    context = _list_context(
+        request,
+        qs=lambda p: selectors.account_list(
+            actor=actor(request), search=p.search, ordering=p.ordering, filters={"kind": Kind.STANDALONE}
+        ),
+        target="non-msp-table",
+        label="Non-MSP accounts",
+        section="non_msp",
+    )
+    context["select_form"] = "non-msp-form"
+    return render_htmx(request, "cloud/non_msp_list.html", context, partial="table")
+
+
+def _connect_context(account: CloudAccount) -> dict[str, Any]:
+    try:
+        portal = portal_account_id()
+    except AwsError as exc:
+        portal, portal_error = "<the portal's AWS account>", str(exc)
+    else:
+        portal_error = ""
+    management = account.kind == Kind.MANAGEMENT
+    return {
+        "account": account,
+        "portal_account": portal,
+        "portal_error": portal_error,
+        "trust_policy": json.dumps(
+            policies.trust_policy(portal_account_id=portal, external_id=account.external_id), indent=2
+        ),
+        "access_policy": json.dumps(policies.access_policy(management=management), indent=2),
+        "template": policies.cloudformation_template(
+            portal_account_id=portal, external_id=account.external_id, management=management
+        ),
+        "connect_url": reverse("cloud:connect", kwargs={"account_id": account.pk}),
+    }
+
+
+@require_http_methods(["GET", "POST"])
+def account_add(request: HttpRequest, category: str) -> HttpResponse:
+    """Add an MSP or Non-MSP account: account id and name, then the connect step."""
+    require_tenant_admin(actor(request))
+    if category not in CATEGORY_OF:
+        raise ApplicationError("Unknown account category.")
+    form = AccountAddForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            account = account_services.account_create(
+                actor=actor(request), category=CATEGORY_OF[category], **form.cleaned_data
+            )
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            ctx = {**_connect_context(account), "form": ConnectForm(), "just_added": True}
+            response = render_htmx(request, "cloud/connect.html", ctx, partial="dialog")
+            response["HX-Trigger"] = json.dumps({"accounts-changed": {}})
+            return response
+    status = 422 if request.method == "POST" else 200
+    ctx = {"form": form, "category": category, "msp": category == "msp"}
+    return render_htmx(request, "cloud/add_account.html", ctx, partial="dialog", status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def account_connect(request: HttpRequest, account_id: int) -> HttpResponse:
+    """Show the external id, trust policy and template; validate the pasted Role ARN."""
+    account = selectors.account_get(actor=actor(request), account_id=account_id)
+    require_tenant_admin(actor(request))
+    if account.kind == Kind.MEMBER:
+        raise ApplicationError("Member accounts are onboarded from Manage Customer Accounts.")
+    form = ConnectForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        result = account_services.account_connect(
+            actor=actor(request), account=account, role_arn=form.cleaned_data["role_arn"]
+        )
+        if result.ok:
+            if account.kind == Kind.MANAGEMENT:
+                job = sync_services.sync_start(actor=actor(request), account=account)
+                ctx = {"job": job, "account": account, "title": f"Discovering the accounts of {account.account_id}"}
+                response = render_htmx(request, "cloud/job.html", ctx, partial="dialog")
+                response["HX-Trigger"] = json.dumps({"accounts-changed": {}})
+                return response
+            return notify(request, f"Account {account.account_id} is connected. {result.message}")
+        form.add_error("role_arn", f"{result.step} failed: {result.message}")
+    status = 422 if request.method == "POST" else 200
+    return render_htmx(
+        request, "cloud/connect.html", {**_connect_context(account), "form": form}, partial="dialog", status=status
+    )
+
+
+@require_POST
+def account_validate(request: HttpRequest, account_id: int) -> HttpResponse:
+    account = selectors.account_get(actor=actor(request), account_id=account_id)
+    result = account_services.account_validate(actor=actor(request), account=account)
+    if result.ok:
+        return notify(request, f"The role of {account.account_id} works. {result.message}")
+    return notify(request, f"The role of {account.account_id} failed: {result.step}: {result.message}", error=True)
+
+
+@require_POST
+def account_sync(request: HttpRequest, account_id: int) -> HttpResponse:
+    account = selectors.account_get(actor=actor(request), account_id=account_id, kind=Kind.MANAGEMENT)
+    try:
+        job = sync_services.sync_start(actor=actor(request), account=account)
+    except ConflictError as exc:
+        job = selectors.job_get(actor=actor(request), job_id=exc.extra["job"])
+    ctx = {"job": job, "account": account, "title": f"Discovering the accounts of {account.account_id}"}
+    return render_htmx(request, "cloud/job.html", ctx, partial="dialog")
+
+
+@require_GET
+def job_status(request: HttpRequest, job_id: int) -> HttpResponse:
+    """The progress bar of a job; htmx polls it until the job has finished."""
+    job = selectors.job_get(actor=actor(request), job_id=job_id)
+    response = render_htmx(request, "cloud/job.html", {"job": job, "account": job.account}, partial="progress")
+    if job.finished:
+        response["HX-Trigger"] = json.dumps({"accounts-changed": {}})
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+def account_edit(request: HttpRequest, account_id: int) -> HttpResponse:
+    account = selectors.account_get(actor=actor(request), account_id=account_id)
+    require_tenant_admin(actor(request))
+    form = AccountEditForm(request.POST or None, initial={"name": account.name})
+    if request.method == "POST" and form.is_valid():
+        try:
+            account_services.account_update(actor=actor(request), account=account, name=form.cleaned_data["name"])
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            return notify(request, f"Account {account.account_id} renamed.")
+    status = 422 if request.method == "POST" else 200
+    return render_htmx(
+        request, "cloud/edit_account.html", {"form": form, "account": account}, partial="dialog", status=status
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def account_delete(request: HttpRequest, account_id: int) -> HttpResponse:
+    account = selectors.account_get(actor=actor(request), account_id=account_id)
+    require_tenant_admin(actor(request))
+    error = ""
+    if request.method == "POST":
+        try:
+            members = account_services.account_delete(actor=actor(request), account=account)
+        except ApplicationError as exc:
+            error = exc.message
+        else:
+            if not getattr(request, "htmx", False):
+                return htmx_redirect(
+                    request, reverse("cloud:msp" if account.kind == Kind.MANAGEMENT else "cloud:non_msp")
+                )
+            extra = f" with its {members} member account(s)" if members else ""
+            return notify(request, f"Account {account.account_id}{extra} removed from the portal.")
+    members = CloudAccount.objects.for_tenant(account.tenant_id).filter(parent=account).count()
+    ctx = {"account": account, "members": members, "error": error, "sync_kind": JobKind.SYNC}
+    return render_htmx(request, "cloud/delete_account.html", ctx, partial="dialog", status=409 if error else 200)
