@@ -78,3 +78,58 @@ def seed_demo() -> list[DemoLogin]:
         last_name="User",
     )
     return [DemoLogin(*login) for login in LOGINS]
+
+
+DEMO_PAYER_NAME = "Demo Payer (management account)"
+DEMO_ASSIGNMENTS = {"Acme Corporation": 4, "Globex Inc": 3, "Initech": 2}
+
+
+def seed_demo_aws(endpoint: str) -> str:
+    """Seed the emulator's organization and connect it as the demo tenant's MSP account, with
+    its members discovered and a few assigned to customers. Roles the database knows about are
+    re-created in the emulator after a restart. Returns a one-line summary."""
+    from cloudmsp.cloud.aws import emulator
+    from cloudmsp.cloud.models import CloudAccount, Job, JobKind, Kind
+    from cloudmsp.cloud.services.accounts import account_connect, account_create
+    from cloudmsp.cloud.services.association import accounts_associate
+    from cloudmsp.cloud.services.sync import organization_sync
+
+    admin = User.unscoped.get(email="admin@demo.test")
+    tenant = admin.tenant
+    assert tenant is not None
+    org = emulator.seed_organization(endpoint)
+    payer = CloudAccount.objects.for_tenant(tenant).filter(account_id=org.management_id).first()
+    if payer is None:
+        payer = account_create(actor=admin, category="msp", account_id=org.management_id, name=DEMO_PAYER_NAME)
+    arn = emulator.ensure_role(endpoint, org.management_id, emulator.PORTAL_ROLE, payer.external_id, management=True)
+    # Roles the portal created or registered before a restart of the emulator.
+    for account in CloudAccount.objects.for_tenant(tenant).exclude(role_arn="").exclude(pk=payer.pk):
+        emulator.ensure_role(
+            endpoint,
+            account.account_id,
+            account.role_name,
+            account.external_id,
+            management=account.kind == Kind.MANAGEMENT,
+        )
+    if not payer.is_onboarded or payer.role_arn != arn:
+        result = account_connect(actor=admin, account=payer, role_arn=arn)
+        if not result.ok:
+            return f"Could not connect the demo MSP account: {result.step} failed: {result.message}"
+    members = CloudAccount.objects.for_tenant(tenant).filter(parent=payer)
+    if not members.exists():
+        job = Job.objects.create(tenant=tenant, kind=JobKind.SYNC, account=payer, created_by=admin)
+        organization_sync(job)
+        job.refresh_from_db()
+        if job.error:
+            return f"Could not discover the demo organization: {job.error}"
+        if not members.filter(customer__isnull=False).exists():
+            free = list(members.order_by("account_id").values_list("pk", flat=True))
+            for company, count in DEMO_ASSIGNMENTS.items():
+                customer = Customer.objects.for_tenant(tenant).filter(company_name=company).first()
+                if customer is not None and free:
+                    accounts_associate(actor=admin, customer=customer, account_ids=free[:count])
+                    free = free[count:]
+    return (
+        f"AWS emulator: organization {org.management_id} with {len(org.members)} member accounts, "
+        f"connected as the MSP account of {tenant.name}."
+    )

@@ -19,3 +19,15 @@ MAILERS = {
 }
 STATIC_ROOT = None  # type: ignore[assignment]  # served by runserver from the apps' static folders
 WHITENOISE_USE_FINDERS = True
+
+# The local AWS emulator started by `make demo` (moto on loopback), with its dummy credentials.
+EMULATOR_PORT = env.int("EMULATOR_PORT", default=4566)
+AWS_ENDPOINT_URL = env("AWS_ENDPOINT_URL", default=f"http://127.0.0.1:{EMULATOR_PORT}")
+for _key, _value in (
+    ("AWS_ACCESS_KEY_ID", "testing"),
+    ("AWS_SECRET_ACCESS_KEY", "testing"),
+    ("AWS_DEFAULT_REGION", "us-east-1"),
+):
+    os.environ.setdefault(_key, _value)
+AWS_CHECK_WRONG_EXTERNAL_ID = False  # the emulator does not enforce external ids
+AWS_NEW_ROLE_WAIT_SECONDS = env.int("AWS_NEW_ROLE_WAIT_SECONDS", default=5)

@@ -1,4 +1,5 @@
-"""`make demo`: migrate, seed, then run the task worker and the web server until Ctrl-C."""
+"""`make demo`: migrate, start the AWS emulator, seed, then run the task worker and the web server
+until Ctrl-C (or SIGTERM), which stops everything it started."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from cloudmsp.web.demo import seed_demo
+from cloudmsp.cloud.aws import emulator
+from cloudmsp.web.demo import seed_demo, seed_demo_aws
 
 
 def _port_free(port: int) -> bool:
@@ -38,12 +40,27 @@ class Command(BaseCommand):
                 f"Port {port} on 127.0.0.1 is in use (another demo still running?). "
                 f"Stop it or run: PORT={port + 1} make demo"
             )
+        emulator_port = int(getattr(settings, "EMULATOR_PORT", 4566))
+        endpoint = f"http://127.0.0.1:{emulator_port}"
+        if endpoint != settings.AWS_ENDPOINT_URL:
+            raise CommandError(f"The demo expects AWS_ENDPOINT_URL={endpoint} (it is {settings.AWS_ENDPOINT_URL!r}).")
+        server = None
+        if emulator.port_in_use("127.0.0.1", emulator_port):
+            if not emulator.is_emulator(endpoint):
+                raise CommandError(
+                    f"Port {emulator_port} is in use by something that is not the AWS emulator. "
+                    f"Stop it or run: EMULATOR_PORT={emulator_port + 1} make demo"
+                )
+            self.stdout.write(f"Reusing the AWS emulator already running at {endpoint}.")
+        else:
+            server = emulator.start("127.0.0.1", emulator_port)
         call_command("migrate", interactive=False, verbosity=0)
         logins = seed_demo()
+        aws_summary = seed_demo_aws(endpoint)
         manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
         env = {**os.environ, "PORTAL_BASE_URL": f"http://127.0.0.1:{port}", "PYTHONUNBUFFERED": "1"}
         children = [
-            subprocess.Popen([*manage, "db_worker"], env=env),
+            subprocess.Popen([*manage, "db_worker", "--no-reload", "--interval", "0.5"], env=env),
             subprocess.Popen([*manage, "runserver", f"127.0.0.1:{port}", "--noreload"], env=env),
         ]
         stopping = False
@@ -60,6 +77,7 @@ class Command(BaseCommand):
                 [
                     "",
                     f"cloudmsp demo is running at http://127.0.0.1:{port}/",
+                    aws_summary,
                     "Sign in with:",
                     *(f"  {login.role:22} {login.email:22} password: {login.password}" for login in logins),
                     f"Activation and reset emails are written to {mail_dir}/",
@@ -81,6 +99,8 @@ class Command(BaseCommand):
                     child.wait(timeout=max(0.1, deadline - time.monotonic()))
                 except subprocess.TimeoutExpired:
                     child.kill()
+            if server is not None:
+                server.stop()
         failed = [c for c in children if c.returncode not in (0, -signal.SIGTERM, None)]
         if failed and not stopping:
             raise CommandError("A demo process stopped unexpectedly; see its output above.")

@@ -1,0 +1,144 @@
+"""The local AWS emulator of the demo: moto in server mode on loopback, seeded with an AWS
+Organization (a management account and a few dozen members in several OUs) and the role the
+portal needs. Account ids are deterministic, so a restarted demo finds the same accounts again.
+Demo and tests only: production talks to AWS."""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import socket
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+
+from cloudmsp.cloud.aws import policies
+
+MANAGEMENT_ACCOUNT = "111122223333"
+PORTAL_ACCOUNT = "123456789012"  # moto's default identity: the portal's own account
+PORTAL_ROLE = "CloudMSPPortal"
+OUS = {
+    "Production": ["Web", "Data"],
+    "Development": [],
+    "Sandbox": [],
+}
+TEAMS = ["web", "api", "data", "ml", "billing", "search", "mobile", "ops", "edge"]
+ENVIRONMENTS = ["prod", "staging", "dev", "sandbox"]
+MEMBER_COUNT = 36
+
+
+def is_emulator(endpoint: str) -> bool:
+    from urllib.error import URLError
+    from urllib.request import urlopen
+
+    try:
+        with urlopen(f"{endpoint}/moto-api/", timeout=2) as response:  # noqa: S310 (loopback http)
+            return bool(response.status == 200)
+    except (URLError, OSError):
+        return False
+
+
+def port_in_use(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.settimeout(1)
+        return s.connect_ex((host, port)) == 0
+
+
+class _Ids:
+    """Deterministic member account ids, so that a restarted emulator recreates the same ones."""
+
+    def __init__(self, seed: int = 4566) -> None:
+        self.rng = random.Random(seed)
+
+    def __call__(self) -> str:
+        return f"{self.rng.randrange(10**11, 10**12):012d}"
+
+
+def start(host: str, port: int) -> Any:
+    """Start moto in a background thread of this process; returns the server (call .stop())."""
+    from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+    from moto.organizations import utils as org_utils
+
+    org_utils.make_random_account_id = _Ids()  # type: ignore[assignment]
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
+    server.start()
+    return server
+
+
+def _client(endpoint: str, service: str, account: str | None = None) -> Any:
+    kwargs: dict[str, Any] = {
+        "endpoint_url": endpoint,
+        "region_name": "us-east-1",
+        "aws_access_key_id": "testing",
+        "aws_secret_access_key": "testing",
+    }
+    if account in (None, PORTAL_ACCOUNT):
+        return boto3.client(service, **kwargs)
+    creds = boto3.client("sts", **kwargs).assume_role(
+        RoleArn=f"arn:aws:iam::{account}:role/{policies.DEFAULT_ORG_ACCESS_ROLE}", RoleSessionName="emulator-seed"
+    )["Credentials"]
+    kwargs.update(
+        aws_access_key_id=creds["AccessKeyId"],
+        aws_secret_access_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"],
+    )
+    return boto3.client(service, **kwargs)
+
+
+@dataclass
+class SeededOrg:
+    management_id: str
+    members: list[str] = field(default_factory=list)
+    created: bool = False
+
+
+def seed_organization(endpoint: str, *, members: int = MEMBER_COUNT) -> SeededOrg:
+    """Create the demo organization unless it exists."""
+    org = _client(endpoint, "organizations", MANAGEMENT_ACCOUNT)
+    try:
+        org.describe_organization()
+    except org.exceptions.AWSOrganizationsNotInUseException:
+        pass
+    else:
+        ids = [a["Id"] for a in org.list_accounts()["Accounts"] if a["Id"] != MANAGEMENT_ACCOUNT]
+        return SeededOrg(MANAGEMENT_ACCOUNT, ids)
+    org.create_organization(FeatureSet="ALL")
+    root = org.list_roots()["Roots"][0]["Id"]
+    parents: list[str] = [root]
+    for name, children in OUS.items():
+        ou = org.create_organizational_unit(ParentId=root, Name=name)["OrganizationalUnit"]["Id"]
+        parents.append(ou)
+        for child in children:
+            parents.append(org.create_organizational_unit(ParentId=ou, Name=child)["OrganizationalUnit"]["Id"])
+    seeded = SeededOrg(MANAGEMENT_ACCOUNT, created=True)
+    for i in range(members):
+        name = f"{TEAMS[i % len(TEAMS)]}-{ENVIRONMENTS[(i // len(TEAMS)) % len(ENVIRONMENTS)]}"
+        status = org.create_account(Email=f"aws+{name}@demo-msp.example", AccountName=name)["CreateAccountStatus"]
+        account_id = status["AccountId"]
+        target = parents[i % len(parents)]
+        if target != root:
+            org.move_account(AccountId=account_id, SourceParentId=root, DestinationParentId=target)
+        seeded.members.append(account_id)
+    return seeded
+
+
+def ensure_role(endpoint: str, account_id: str, role_name: str, external_id: str, *, management: bool) -> str:
+    """Create (or re-create after a restart) a role the portal can assume in `account_id`."""
+    iam = _client(endpoint, "iam", account_id)
+    arn = f"arn:aws:iam::{account_id}:role/{role_name}"
+    try:
+        iam.get_role(RoleName=role_name)
+        return arn
+    except iam.exceptions.NoSuchEntityException:
+        pass
+    trust = policies.trust_policy(portal_account_id=PORTAL_ACCOUNT, external_id=external_id)
+    iam.create_role(RoleName=role_name, AssumeRolePolicyDocument=json.dumps(trust))
+    iam.put_role_policy(
+        RoleName=role_name,
+        PolicyName=policies.INLINE_POLICY_NAME,
+        PolicyDocument=json.dumps(policies.access_policy(management=management)),
+    )
+    return arn
