@@ -50,7 +50,7 @@ class _Ids:
     """Deterministic member account ids, so that a restarted emulator recreates the same ones."""
 
     def __init__(self, seed: int = 4566) -> None:
-        self.rng = random.Random(seed)
+        self.rng = random.Random(seed)  # noqa: S311 (deterministic on purpose, not a secret)
 
     def __call__(self) -> str:
         return f"{self.rng.randrange(10**11, 10**12):012d}"
