@@ -30,6 +30,7 @@ def check_role(
     management: bool = False,
     wait_seconds: float = 0,
     sleep: Callable[[float], None] | None = None,
+    fresh: bool = True,
 ) -> RoleCheck:
     """Check that the portal can use `role_arn` for `account_id`:
 
@@ -40,12 +41,16 @@ def check_role(
     4. the trust policy requires this external id (where the role may read itself), and on real
        AWS an AssumeRole with a wrong external id is refused;
     5. for a management account, the account is the organization's management account.
+
+    With `fresh` (the default) AssumeRole is called anew; otherwise credentials cached for
+    their lifetime are used when there are some.
     """
     try:
         arn = parse_role_arn(role_arn, account_id=account_id)
     except ArnError as exc:
         return RoleCheck(False, str(exc), step="Check the Role ARN")
-    credential_cache.forget(str(arn))
+    if fresh:
+        credential_cache.forget(str(arn))
     try:
         creds = _assume_until_ready(str(arn), external_id, wait_seconds, sleep)
         actual = aws.caller_account(creds)

@@ -1,0 +1,93 @@
+"""Validating many accounts' roles at once: AWS calls run with bounded concurrency (threads,
+settings.AWS_CONCURRENCY), credentials are reused for their lifetime, throttling is retried
+with backoff (cloud.aws.client.call), and the results are written in one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from cloudmsp.audit.models import AuditEvent, Outcome
+from cloudmsp.cloud.aws.client import credential_cache
+from cloudmsp.cloud.models import CloudAccount, Kind, OnboardingStatus
+from cloudmsp.cloud.services.validation import RoleCheck, check_role
+from cloudmsp.tenancy.access import require_tenant_admin
+
+if TYPE_CHECKING:
+    from cloudmsp.users.models import User
+
+
+@dataclass(frozen=True)
+class BulkValidation:
+    checked: int
+    ok: int
+    failed: int
+    credentials_reused: int
+    assume_role_calls: int
+
+
+def _check(account: CloudAccount, fresh: bool) -> RoleCheck:
+    return check_role(
+        account_id=account.account_id,
+        role_arn=account.role_arn,
+        external_id=account.external_id,
+        management=account.kind == Kind.MANAGEMENT,
+        fresh=fresh,
+    )
+
+
+def validate_many(
+    *, actor: User, accounts: Sequence[CloudAccount], fresh: bool = False, concurrency: int | None = None
+) -> BulkValidation:
+    """Check the roles of `accounts` (those with a Role ARN), at most `concurrency` at a time.
+    Database writes happen afterwards, in this thread, in one transaction."""
+    tenant = require_tenant_admin(actor)
+    targets = [a for a in accounts if a.role_arn and a.tenant_id == tenant.pk]
+    hits, misses = credential_cache.hits, credential_cache.misses
+    workers = max(1, min(concurrency or settings.AWS_CONCURRENCY, 64))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="validate") as pool:
+        results = list(pool.map(lambda a: _check(a, fresh), targets))
+    now = timezone.now()
+    for account, result in zip(targets, results, strict=True):
+        account.last_validated_at = now
+        if result.ok:
+            account.onboarding_status = OnboardingStatus.ONBOARDED
+            account.last_validation_message = result.message
+        else:
+            account.onboarding_status = OnboardingStatus.FAILED
+            account.last_validation_message = f"{result.step} failed: {result.message}"
+    with transaction.atomic():
+        CloudAccount.unscoped.bulk_update(
+            targets, ["onboarding_status", "last_validated_at", "last_validation_message"], batch_size=500
+        )
+        AuditEvent.unscoped.bulk_create(
+            [
+                AuditEvent(
+                    tenant_id=tenant.pk,
+                    actor=actor,
+                    actor_email=actor.email,
+                    action="cloud_account.validate",
+                    object_type="cloudaccount",
+                    object_id=str(a.pk),
+                    object_repr=a.account_id,
+                    outcome=Outcome.SUCCESS if r.ok else Outcome.FAILED,
+                    message=a.last_validation_message,
+                )
+                for a, r in zip(targets, results, strict=True)
+            ],
+            batch_size=500,
+        )
+    ok = sum(1 for r in results if r.ok)
+    return BulkValidation(
+        checked=len(targets),
+        ok=ok,
+        failed=len(targets) - ok,
+        credentials_reused=credential_cache.hits - hits,
+        assume_role_calls=credential_cache.misses - misses,
+    )

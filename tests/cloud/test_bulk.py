@@ -1,0 +1,66 @@
+import threading
+
+import pytest
+
+from cloudmsp.audit.models import AuditEvent
+from cloudmsp.cloud.aws import operations
+from cloudmsp.cloud.models import CloudAccount, OnboardingStatus
+from cloudmsp.cloud.services.bulk import validate_many
+from tests.cloud.conftest import create_portal_role
+from tests.factories import CloudAccountFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _accounts_with_roles(org, admin, n):
+    accounts = []
+    for account_id in org.members[:n]:
+        account = CloudAccountFactory(tenant=admin.tenant, account_id=account_id, external_id=f"cmsp-{account_id}")
+        account.role_arn = create_portal_role(
+            org.endpoint, account_id, account.external_id, name="CloudMSPAccess", management=False
+        )
+        account.save()
+        accounts.append(account)
+    return accounts
+
+
+def test_validate_many_bounds_concurrency_and_reuses_credentials(org, admin, monkeypatch):
+    accounts = _accounts_with_roles(org, admin, 12)
+    broken = accounts[-1]
+    broken.role_arn = f"arn:aws:iam::{broken.account_id}:role/DoesNotExist"
+    broken.save()
+    in_flight, peak = [0], [0]
+    lock = threading.Lock()
+    real = operations.caller_account
+
+    def counting(creds):
+        with lock:
+            in_flight[0] += 1
+            peak[0] = max(peak[0], in_flight[0])
+        try:
+            import time
+
+            time.sleep(0.02)
+            return real(creds)
+        finally:
+            with lock:
+                in_flight[0] -= 1
+
+    monkeypatch.setattr(operations, "caller_account", counting)
+    first = validate_many(actor=admin, accounts=accounts, fresh=True, concurrency=4)
+    assert (first.checked, first.ok, first.failed) == (12, 11, 1)
+    assert first.assume_role_calls == 12
+    assert 1 < peak[0] <= 4
+    second = validate_many(actor=admin, accounts=list(CloudAccount.objects.for_tenant(admin.tenant)), concurrency=4)
+    assert second.credentials_reused == 12  # every role's credentials came from the cache
+    assert second.assume_role_calls == 0
+    statuses = dict(CloudAccount.objects.for_tenant(admin.tenant).values_list("account_id", "onboarding_status"))
+    assert statuses[broken.account_id] == OnboardingStatus.FAILED
+    assert sum(1 for s in statuses.values() if s == OnboardingStatus.ONBOARDED) == 11
+    assert AuditEvent.objects.for_tenant(admin.tenant).filter(action="cloud_account.validate").count() == 24
+
+
+def test_validate_many_ignores_foreign_accounts(org, admin):
+    foreign = CloudAccountFactory(role_arn="arn:aws:iam::123456789012:role/x")
+    result = validate_many(actor=admin, accounts=[foreign])
+    assert result.checked == 0
