@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import json
 from typing import Any
 
+from django.db import connection
 from django.db.models import Count, OuterRef, Subquery, Value
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 
 
@@ -25,3 +28,11 @@ IN_CHUNK = 900
 
 def chunks[T](items: list[T], size: int) -> list[list[T]]:
     return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def id_set(ids: list[int]) -> RawSQL:
+    """A subquery yielding `ids`, bound as ONE parameter (a JSON or array value), so a statement
+    filtering on any number of ids stays one statement below every parameter limit."""
+    if connection.vendor == "postgresql":
+        return RawSQL("SELECT unnest(%s::bigint[])", (list(ids),))
+    return RawSQL("SELECT value FROM json_each(%s)", (json.dumps(list(ids)),))

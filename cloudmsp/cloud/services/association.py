@@ -7,12 +7,14 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import BigIntegerField, CharField, DateTimeField, F, QuerySet, Value
+from django.db.models.functions import Cast, JSONArray, JSONObject
 from django.utils import timezone
 
 from cloudmsp.audit.models import AuditEvent, Outcome
 from cloudmsp.cloud.models import CloudAccount
-from cloudmsp.core.queries import IN_CHUNK, chunks
+from cloudmsp.core.queries import id_set
 from cloudmsp.customers.models import Customer
 from cloudmsp.tenancy.access import parse_id, require_tenant_admin
 
@@ -20,6 +22,19 @@ if TYPE_CHECKING:
     from cloudmsp.users.models import User
 
 MAX_BULK = 100_000
+AUDIT_COLUMNS = (
+    "created_at",
+    "tenant_id",
+    "actor_id",
+    "actor_email",
+    "action",
+    "object_type",
+    "object_id",
+    "object_repr",
+    "changes",
+    "outcome",
+    "message",
+)
 
 
 def _account_ids(raw: Iterable[object]) -> list[int]:
@@ -42,46 +57,46 @@ def _account_ids(raw: Iterable[object]) -> list[int]:
     return sorted(set(ids))
 
 
-def _load(tenant_id: int, ids: list[int]) -> list[tuple[int, str, int | None]]:
-    rows: list[tuple[int, str, int | None]] = []
-    for part in chunks(ids, IN_CHUNK):
-        rows.extend(
-            CloudAccount.objects.for_tenant(tenant_id)
-            .filter(pk__in=part)
-            .values_list("id", "account_id", "customer_id")
-        )
-    if len(rows) != len(ids):
+def _accounts(tenant_id: int, ids: list[int]) -> QuerySet[CloudAccount]:
+    """The tenant's accounts with these ids, in one statement whatever their number."""
+    return CloudAccount.objects.for_tenant(tenant_id).filter(pk__in=id_set(ids))
+
+
+def _check_all_found(tenant_id: int, ids: list[int]) -> None:
+    found = _accounts(tenant_id, ids).count()
+    if found != len(ids):
         # Foreign and missing ids look alike, and nothing is changed.
-        raise ValidationError({"accounts": [f"{len(ids) - len(rows)} of the selected accounts were not found."]})
-    return rows
+        raise ValidationError({"accounts": [f"{len(ids) - found} of the selected accounts were not found."]})
 
 
-def _set_customer(
-    *, actor: User, tenant_id: int, rows: list[tuple[int, str, int | None]], customer: Customer | None, action: str
-) -> int:
-    now = timezone.now()
+def _set_customer(*, actor: User, tenant_id: int, ids: list[int], customer: Customer | None, action: str) -> int:
+    """Audit, then change, every account whose customer differs: two statements for any number
+    of accounts (the audit rows are built by the database from the accounts themselves)."""
     target = customer.pk if customer else None
-    changing = [r for r in rows if r[2] != target]
-    for part in chunks([r[0] for r in changing], IN_CHUNK):
-        CloudAccount.objects.for_tenant(tenant_id).filter(pk__in=part).update(customer=customer, updated_at=now)
-    AuditEvent.unscoped.bulk_create(
-        [
-            AuditEvent(
-                tenant_id=tenant_id,
-                actor=actor,
-                actor_email=actor.email,
-                action=action,
-                object_type="cloudaccount",
-                object_id=str(pk),
-                object_repr=account_id,
-                changes={"customer": [before, target]},
-                outcome=Outcome.SUCCESS,
-            )
-            for pk, account_id, before in changing
-        ],
-        batch_size=500,
-    )
-    return len(changing)
+    changing = _accounts(tenant_id, ids)
+    changing = changing.filter(customer__isnull=False) if target is None else changing.exclude(customer_id=target)
+    audit_rows = changing.annotate(
+        a_created_at=Value(timezone.now(), output_field=DateTimeField()),
+        a_tenant_id=F("tenant_id"),
+        a_actor_id=Value(actor.pk, output_field=BigIntegerField()),
+        a_actor_email=Value(actor.email, output_field=CharField()),
+        a_action=Value(action, output_field=CharField()),
+        a_object_type=Value("cloudaccount", output_field=CharField()),
+        a_object_id=Cast("id", output_field=CharField()),
+        a_object_repr=F("account_id"),
+        a_changes=JSONObject(customer=JSONArray("customer_id", Value(target, output_field=BigIntegerField()))),
+        a_outcome=Value(Outcome.SUCCESS.value, output_field=CharField()),
+        a_message=Value("", output_field=CharField()),
+    ).values(*(f"a_{c}" for c in AUDIT_COLUMNS))
+    select_sql, params = audit_rows.query.sql_with_params()
+    table = connection.ops.quote_name(AuditEvent._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(c) for c in AUDIT_COLUMNS)
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {table} ({columns}) {select_sql}", params)  # noqa: S608 (built from the ORM)
+        changed = cursor.rowcount
+    updated = changing.update(customer=customer, updated_at=timezone.now())
+    assert updated == changed, (updated, changed)
+    return updated
 
 
 def accounts_associate(*, actor: User, customer: Customer, account_ids: Iterable[object]) -> int:
@@ -92,9 +107,9 @@ def accounts_associate(*, actor: User, customer: Customer, account_ids: Iterable
         raise ValidationError({"customer": ["Customer not found."]})
     ids = _account_ids(account_ids)
     with transaction.atomic():
-        rows = _load(tenant.pk, ids)
+        _check_all_found(tenant.pk, ids)
         return _set_customer(
-            actor=actor, tenant_id=tenant.pk, rows=rows, customer=customer, action="cloud_account.associate"
+            actor=actor, tenant_id=tenant.pk, ids=ids, customer=customer, action="cloud_account.associate"
         )
 
 
@@ -103,7 +118,7 @@ def accounts_disassociate(*, actor: User, account_ids: Iterable[object]) -> int:
     tenant = require_tenant_admin(actor)
     ids = _account_ids(account_ids)
     with transaction.atomic():
-        rows = _load(tenant.pk, ids)
+        _check_all_found(tenant.pk, ids)
         return _set_customer(
-            actor=actor, tenant_id=tenant.pk, rows=rows, customer=None, action="cloud_account.disassociate"
+            actor=actor, tenant_id=tenant.pk, ids=ids, customer=None, action="cloud_account.disassociate"
         )

@@ -1,0 +1,103 @@
+"""`make bench`: build the large dataset on the database DATABASE_URL names (SQLite by
+default), measure the figures of SPEC section 7 and print one table (figure, value, target,
+pass/fail), also written as JSON to bench-results-<database>.json."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass
+class Row:
+    figure: str
+    value: float | int | str
+    unit: str = ""
+    target: str = ""
+    ok: bool | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class Report:
+    database: str
+    rows: list[Row] = field(default_factory=list)
+
+    def add(
+        self, figure: str, value: Any, unit: str = "", target: str = "", ok: bool | None = None, **extra: Any
+    ) -> Row:
+        row = Row(figure, value, unit, target, ok, extra)
+        self.rows.append(row)
+        mark = "" if ok is None else ("pass" if ok else "FAIL")
+        print(f"  {figure:<62} {_fmt(value):>10} {unit:<6} {target:<18} {mark}", flush=True)
+        return row
+
+    @property
+    def failed(self) -> list[Row]:
+        return [r for r in self.rows if r.ok is False]
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.1f}" if value >= 10 else f"{value:.2f}"
+    return str(value)
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    k = max(0, min(len(ordered) - 1, math.ceil(q * len(ordered)) - 1))
+    return ordered[k]
+
+
+def measure(fn: Callable[[], Any], *, repeat: int, warmup: int = 2) -> tuple[float, float, list[float]]:
+    for _ in range(warmup):
+        fn()
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - start) * 1000)
+    return statistics.median(samples), percentile(samples, 0.95), samples
+
+
+def main(argv: list[str]) -> int:
+    quick = "--quick" in argv
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
+    if not os.environ.get("DATABASE_URL"):
+        # A file, as in production, not the in-memory database of the tests.
+        (ROOT / "var").mkdir(exist_ok=True)
+        os.environ.setdefault("TEST_SQLITE_NAME", str(ROOT / "var" / "bench.sqlite3"))
+        Path(os.environ["TEST_SQLITE_NAME"]).unlink(missing_ok=True)
+    import django
+
+    django.setup()
+    from django.db import connection
+    from django.test.utils import setup_databases, teardown_databases
+
+    from tests.bench import scenarios
+
+    print(f"cloudmsp benchmarks on {connection.vendor}{' (quick)' if quick else ''}", flush=True)
+    state = setup_databases(verbosity=0, interactive=False, keepdb=False)
+    report = Report(database=connection.vendor)
+    started = time.monotonic()
+    try:
+        scenarios.run_all(report, quick=quick)
+    finally:
+        teardown_databases(state, verbosity=0)
+    total = time.monotonic() - started
+    report.add("total benchmark time", round(total, 1), "s", "< 600 s", total < 600)
+    out = ROOT / f"bench-results-{report.database}.json"
+    out.write_text(json.dumps({"database": report.database, "rows": [asdict(r) for r in report.rows]}, indent=2))
+    print(f"\n{len(report.rows)} figures, {len(report.failed)} below target; written to {out.name}")
+    for row in report.failed:
+        print(f"  below target: {row.figure} = {_fmt(row.value)} {row.unit} (target {row.target})")
+    return 0

@@ -1,0 +1,496 @@
+"""The measurements. Each adds rows to the report; targets are those of SPEC section 7."""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from typing import Any
+
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from tests.bench.data import Dataset, build
+from tests.bench.run import Report, measure
+
+P95_TARGET_MS = 150
+LATE_RATIO = 1.5
+FLOOR_RATIO = 3
+
+
+def run_all(report: Report, *, quick: bool) -> None:
+    started = time.monotonic()
+    sizes = (
+        {"managements": 2, "members_per_management": 2_000, "customers": 500, "audit_events": 2_000} if quick else {}
+    )
+    data = build(**sizes)
+    build(
+        name="Other MSP",
+        managements=1,
+        members_per_management=2_000 if quick else 10_000,
+        customers=200,
+        audit_events=1_000,
+    )
+    report.add("dataset: cloud accounts in the measured tenant", data.accounts)
+    report.add("dataset: customers (each with a user)", data.customers)
+    report.add("dataset: build time", round(time.monotonic() - started, 1), "s")
+    repeat = 5 if quick else 20
+    lists(report, data, repeat=repeat)
+    bulk_association(report, data, count=2_000 if quick else 10_000)
+    discovery(report, members=300 if quick else 10_000)
+    validation(report, accounts=40 if quick else 200)
+
+
+def _client(data: Dataset) -> Client:
+    client = Client()
+    client.force_login(data.admin)
+    return client
+
+
+def _queries(client: Client, url: str) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    return len(ctx.captured_queries)
+
+
+def lists(report: Report, data: Dataset, *, repeat: int) -> None:
+    client = _client(data)
+    members_url = reverse("cloud:members", kwargs={"account_id": data.largest_management.pk})
+    n_members = data.largest_management.members.count()
+    n_customers = data.customers
+    n_accounts = data.accounts
+    n_events = _count("audit_auditevent", data.tenant.pk)
+    pages = [
+        # (name, url, size param, last page number, search, sort, floor sql builder)
+        ("page: MSP accounts", reverse("cloud:msp"), "per_page", 1, "Payer 1", "-name"),
+        (
+            "page: Manage Customer Accounts (largest)",
+            members_url,
+            "per_page",
+            math.ceil(n_members / 50),
+            "member-0-01",
+            "customer",
+        ),
+        (
+            "page: customers",
+            reverse("customers:list"),
+            "per_page",
+            math.ceil(n_customers / 50),
+            "Customer 0042",
+            "-email",
+        ),
+        (
+            "page: all accounts",
+            reverse("cloud:accounts"),
+            "per_page",
+            math.ceil(n_accounts / 50),
+            "member-1-00",
+            "-name",
+        ),
+        (
+            "api: cloud-accounts",
+            "/api/v1/cloud-accounts/",
+            "page_size",
+            math.ceil(n_accounts / 50),
+            "member-1-00",
+            "-name",
+        ),
+        ("api: customers", "/api/v1/customers/", "page_size", math.ceil(n_customers / 50), "Customer 0042", "-email"),
+        ("api: users", "/api/v1/users/", "page_size", math.ceil((n_customers + 1) / 50), "user42", "-email"),
+        (
+            "api: audit-events",
+            "/api/v1/audit-events/",
+            "page_size",
+            math.ceil(n_events / 50),
+            "Customer 0042",
+            "created_at",
+        ),
+    ]
+    for name, url, size, last, search, sort in pages:
+        sep = "&" if "?" in url else "?"
+        sort_key = "sort" if size == "per_page" else "ordering"
+        search_key = "q" if size == "per_page" else "search"
+        first = f"{url}{sep}{size}=50"
+        variants = {
+            "first page": first,
+            "late page": f"{first}&page={last}",
+            "search": f"{first}&{search_key}={search.replace(' ', '+')}",
+            "sort": f"{first}&{sort_key}={sort}",
+        }
+        p95s: dict[str, float] = {}
+        for label, target_url in variants.items():
+            p50, p95, _ = measure(lambda u=target_url: client.get(u), repeat=repeat)
+            p95s[label] = p95
+            queries = _queries(client, target_url)
+            report.add(
+                f"{name}, {label}: p95 (p50 {p50:.1f} ms, {queries} queries)",
+                round(p95, 1),
+                "ms",
+                f"< {P95_TARGET_MS} ms",
+                p95 < P95_TARGET_MS,
+                p50=round(p50, 2),
+                queries=queries,
+            )
+        if last > 1:
+            ratio = p95s["late page"] / p95s["first page"]
+            report.add(
+                f"{name}: late page / first page (p95)", round(ratio, 2), "x", f"<= {LATE_RATIO}x", ratio <= LATE_RATIO
+            )
+        small, large = (10, 100) if size == "per_page" else (10, 500)
+        q_small = _queries(client, f"{url}{sep}{size}={small}")
+        q_large = _queries(client, f"{url}{sep}{size}={large}")
+        report.add(
+            f"{name}: queries at page size {small} vs {large}",
+            f"{q_small} vs {q_large}",
+            "",
+            "equal",
+            q_small == q_large,
+        )
+    floors(report, data, client, repeat=repeat)
+
+
+def _count(table: str, tenant_id: int) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT COUNT(*) FROM {table} WHERE tenant_id = %s", [tenant_id])
+        return int(cursor.fetchone()[0])
+
+
+class _SqlTimer:
+    """Sums the time spent in the database during a request (connection.execute_wrapper)."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+
+    def __call__(self, execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        start = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self.seconds += time.perf_counter() - start
+
+
+def floors(report: Report, data: Dataset, client: Client, *, repeat: int) -> None:
+    """The plain SQL of each list (its COUNT and its first page of 50, by hand), the floor the
+    list pages are measured against: the database time of the page's own queries / the floor.
+    The page's whole server time is reported beside it."""
+    import statistics
+
+    from cloudmsp.cloud.models import CloudAccount
+    from cloudmsp.customers.models import Customer
+
+    customers = Customer._meta.db_table
+    accounts = CloudAccount._meta.db_table
+    cases = [
+        (
+            "customers",
+            reverse("customers:list") + "?per_page=50",
+            [
+                (f"SELECT COUNT(*) FROM {customers} WHERE tenant_id = %s", [data.tenant.pk]),
+                (
+                    f"SELECT c.id, c.company_name, c.first_name, c.last_name, c.email, "
+                    f"(SELECT COUNT(*) FROM {accounts} a WHERE a.customer_id = c.id), "
+                    f"(SELECT COUNT(*) FROM users_user u WHERE u.customer_id = c.id) "
+                    f"FROM {customers} c WHERE c.tenant_id = %s ORDER BY c.company_name, c.id LIMIT 50",
+                    [data.tenant.pk],
+                ),
+            ],
+        ),
+        (
+            "Manage Customer Accounts",
+            reverse("cloud:members", kwargs={"account_id": data.largest_management.pk}) + "?per_page=50",
+            [
+                (
+                    f"SELECT COUNT(*) FROM {accounts} WHERE tenant_id = %s AND parent_id = %s",
+                    [data.tenant.pk, data.largest_management.pk],
+                ),
+                (
+                    f"SELECT a.id, a.account_id, a.name, a.email, a.ou_path, a.onboarding_status, a.aws_status, "
+                    f"a.role_arn, c.company_name FROM {accounts} a LEFT JOIN {customers} c ON c.id = a.customer_id "
+                    f"WHERE a.tenant_id = %s AND a.parent_id = %s ORDER BY a.account_id, a.id LIMIT 50",
+                    [data.tenant.pk, data.largest_management.pk],
+                ),
+            ],
+        ),
+    ]
+    for name, url, statements in cases:
+
+        def raw(statements: Any = statements) -> None:
+            with connection.cursor() as cursor:
+                for sql, params in statements:
+                    cursor.execute(sql, params)
+                    cursor.fetchall()
+
+        floor50, _, _ = measure(raw, repeat=repeat)
+        sql_times, page_times = [], []
+        for _ in range(repeat):
+            timer = _SqlTimer()
+            with connection.execute_wrapper(timer):
+                start = time.perf_counter()
+                client.get(url)
+                page_times.append((time.perf_counter() - start) * 1000)
+            sql_times.append(timer.seconds * 1000)
+        page_sql = statistics.median(sql_times)
+        report.add(f"floor: plain SQL of the {name} list (count + first 50): p50", round(floor50, 2), "ms")
+        report.add(f"floor: {name} page, its database time: p50", round(page_sql, 2), "ms")
+        report.add(f"floor: {name} page, whole server time: p50", round(statistics.median(page_times), 2), "ms")
+        ratio = page_sql / floor50 if floor50 else 0
+        report.add(
+            f"floor: {name} page database time / plain SQL",
+            round(ratio, 2),
+            "x",
+            f"<= {FLOOR_RATIO}x",
+            ratio <= FLOOR_RATIO,
+        )
+
+
+def bulk_association(report: Report, data: Dataset, *, count: int) -> None:
+    from cloudmsp.audit.models import AuditEvent
+    from cloudmsp.cloud.models import CloudAccount
+    from cloudmsp.customers.models import Customer
+
+    client = _client(data)
+    customer = Customer.objects.for_tenant(data.tenant).order_by("id").first()
+    assert customer is not None
+    ids = list(
+        CloudAccount.objects.for_tenant(data.tenant)
+        .filter(parent=data.largest_management)
+        .exclude(customer=customer)
+        .order_by("id")
+        .values_list("id", flat=True)[:count]
+    )
+    few = ids[:100]
+
+    def post(path: str, body: dict[str, Any]) -> tuple[float, int]:
+        with CaptureQueriesContext(connection) as ctx:
+            start = time.perf_counter()
+            response = client.post(path, body, content_type="application/json")
+            elapsed = (time.perf_counter() - start) * 1000
+        assert response.status_code == 200, response.content[:500]
+        return elapsed, len(ctx.captured_queries)
+
+    events_before = AuditEvent.objects.for_tenant(data.tenant).count()
+    ms, statements = post("/api/v1/cloud-accounts/associate/", {"customer": customer.pk, "accounts": ids})
+    events = AuditEvent.objects.for_tenant(data.tenant).count() - events_before
+    report.add(
+        f"associate {len(ids)} accounts in one request",
+        round(ms, 1),
+        "ms",
+        "< 2000 ms",
+        ms < 2000,
+        statements=statements,
+    )
+    report.add(f"associate {len(ids)}: audit events written", events, "", f"= {len(ids)}", events == len(ids))
+    _, few_statements = post("/api/v1/cloud-accounts/disassociate/", {"accounts": few})
+    _, few_again = post("/api/v1/cloud-accounts/associate/", {"customer": customer.pk, "accounts": few})
+    report.add(
+        f"associate: statements for {len(ids)} vs 100 accounts",
+        f"{statements} vs {few_again}",
+        "",
+        "equal",
+        statements == few_again,
+    )
+    ms, statements = post("/api/v1/cloud-accounts/disassociate/", {"accounts": ids})
+    report.add(
+        f"disassociate {len(ids)} accounts in one request",
+        round(ms, 1),
+        "ms",
+        "< 2000 ms",
+        ms < 2000,
+        statements=statements,
+    )
+    report.add(
+        f"disassociate: statements for {len(ids)} vs 100 accounts",
+        f"{statements} vs {few_statements}",
+        "",
+        "equal",
+        statements == few_statements,
+    )
+
+
+class _InFlight:
+    """Counts AWS calls in flight per step (the sync must never have two ListAccounts at once)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.now: dict[str, int] = {}
+        self.peak: dict[str, int] = {}
+        self.calls: dict[str, int] = {}
+
+    def wrap(self, call: Any) -> Any:
+        def wrapped(step: str, fn: Any, **kwargs: Any) -> Any:
+            with self.lock:
+                self.now[step] = self.now.get(step, 0) + 1
+                self.peak[step] = max(self.peak.get(step, 0), self.now[step])
+                self.calls[step] = self.calls.get(step, 0) + 1
+            try:
+                return call(step, fn, **kwargs)
+            finally:
+                with self.lock:
+                    self.now[step] -= 1
+
+        return wrapped
+
+
+def _emulator() -> Any:
+    import os
+
+    from django.conf import settings
+    from moto.server import ThreadedMotoServer
+
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        os.environ.setdefault(key, "testing")
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    settings.AWS_ENDPOINT_URL = f"http://{host}:{port}"
+    settings.PORTAL_AWS_ACCOUNT_ID = "123456789012"
+    settings.AWS_CHECK_WRONG_EXTERNAL_ID = False
+    return server
+
+
+def discovery(report: Report, *, members: int) -> None:
+    import logging
+
+    from cloudmsp.cloud.aws import emulator, operations
+    from cloudmsp.cloud.models import Job, JobKind
+    from cloudmsp.cloud.services.accounts import account_connect, account_create
+    from cloudmsp.cloud.services.sync import organization_sync
+    from cloudmsp.tenancy.models import Tenant
+    from cloudmsp.users.models import Role, User
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    server = _emulator()
+    try:
+        from django.conf import settings
+
+        endpoint = settings.AWS_ENDPOINT_URL
+        started = time.monotonic()
+        org = emulator._client(endpoint, "organizations", emulator.MANAGEMENT_ACCOUNT)
+        org.create_organization(FeatureSet="ALL")
+        root = org.list_roots()["Roots"][0]["Id"]
+        ous = [
+            org.create_organizational_unit(ParentId=root, Name=f"OU{i}")["OrganizationalUnit"]["Id"] for i in range(4)
+        ]
+        for i in range(members):
+            account_id = org.create_account(Email=f"m{i}@bench.example", AccountName=f"m{i}")["CreateAccountStatus"][
+                "AccountId"
+            ]
+            if i % 10 == 0:  # some accounts in OUs, the rest at the root
+                org.move_account(AccountId=account_id, SourceParentId=root, DestinationParentId=ous[i % 4])
+        report.add(f"discovery: seeding {members} accounts in the emulator", round(time.monotonic() - started, 1), "s")
+        tenant = Tenant.objects.create(name="Discovery MSP")
+        admin = User.unscoped.create(email="admin@discovery.test", role=Role.TENANT_ADMIN, tenant=tenant, password="!")
+        payer = account_create(actor=admin, category="msp", account_id=emulator.MANAGEMENT_ACCOUNT, name="Payer")
+        arn = emulator.ensure_role(
+            endpoint, emulator.MANAGEMENT_ACCOUNT, emulator.PORTAL_ROLE, payer.external_id, management=True
+        )
+        assert account_connect(actor=admin, account=payer, role_arn=arn).ok
+        job = Job.objects.create(tenant=tenant, kind=JobKind.SYNC, account=payer, created_by=admin)
+        counter = _InFlight()
+        real_call = operations.call
+        operations.call = counter.wrap(real_call)  # type: ignore[assignment]
+        try:
+            start = time.perf_counter()
+            result = organization_sync(job)
+            total = time.perf_counter() - start
+        finally:
+            operations.call = real_call  # type: ignore[assignment]
+        job.refresh_from_db()
+        assert not job.error, job.error
+        expected_calls = math.ceil((members + 1) / 20)
+        list_step = "List the organization's accounts (ListAccounts)"
+        report.add(f"discovery of {members} accounts: total", round(total, 2), "s")
+        report.add("discovery: accounts added", result["added"], "", f"= {members}", result["added"] == members)
+        report.add(
+            "discovery: ListAccounts calls (MaxResults=20)",
+            result["list_accounts_calls"],
+            "",
+            f"= {expected_calls}",
+            result["list_accounts_calls"] == expected_calls,
+        )
+        report.add(
+            "discovery: ListAccounts calls in flight at once (max)",
+            counter.peak.get(list_step, 0),
+            "",
+            "= 1",
+            counter.peak.get(list_step, 0) == 1,
+        )
+        report.add("discovery: time in AWS calls", result["aws_seconds"], "s")
+        report.add("discovery: time in the database", result["db_seconds"], "s", "< 2 s", result["db_seconds"] < 2)
+        report.add(
+            "discovery: total minus AWS time (overhead)",
+            round(total - result["aws_seconds"], 2),
+            "s",
+            "< 2 s",
+            total - result["aws_seconds"] < 2,
+        )
+    finally:
+        server.stop()
+
+
+def validation(report: Report, *, accounts: int) -> None:
+    import logging
+
+    from django.conf import settings
+
+    from cloudmsp.cloud.aws import emulator
+    from cloudmsp.cloud.aws.client import credential_cache
+    from cloudmsp.cloud.models import CloudAccount
+    from cloudmsp.cloud.services.accounts import new_external_id
+    from cloudmsp.cloud.services.bulk import validate_many
+    from cloudmsp.tenancy.models import Tenant
+    from cloudmsp.users.models import Role, User
+
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    server = _emulator()
+    try:
+        endpoint = settings.AWS_ENDPOINT_URL
+        tenant = Tenant.objects.create(name="Validation MSP")
+        admin = User.unscoped.create(email="admin@validation.test", role=Role.TENANT_ADMIN, tenant=tenant, password="!")
+        rows = []
+        for i in range(accounts):
+            account_id = f"{500000000000 + i:012d}"
+            external_id = new_external_id()
+            arn = emulator.ensure_role(endpoint, account_id, "CloudMSPAccess", external_id, management=False)
+            rows.append(
+                CloudAccount(
+                    tenant=tenant,
+                    category="non_msp",
+                    kind="standalone",
+                    account_id=account_id,
+                    external_id=external_id,
+                    role_arn=arn,
+                )
+            )
+        CloudAccount.unscoped.bulk_create(rows)
+        targets = list(CloudAccount.objects.for_tenant(tenant))
+        credential_cache.clear()
+        start = time.perf_counter()
+        first = validate_many(actor=admin, accounts=targets, fresh=True)
+        first_s = time.perf_counter() - start
+        start = time.perf_counter()
+        second = validate_many(actor=admin, accounts=targets, fresh=False)
+        second_s = time.perf_counter() - start
+        concurrency = settings.AWS_CONCURRENCY
+        report.add(f"validate {accounts} roles (concurrency {concurrency}): time", round(first_s, 2), "s")
+        report.add("validate: roles that passed", first.ok, "", f"= {accounts}", first.ok == accounts)
+        report.add(
+            "validate: AssumeRole calls",
+            first.assume_role_calls,
+            "",
+            f"= {accounts}",
+            first.assume_role_calls == accounts,
+        )
+        report.add(f"re-validate {accounts} roles with cached credentials: time", round(second_s, 2), "s")
+        report.add(
+            "re-validate: credentials reused / AssumeRole calls",
+            f"{second.credentials_reused} / {second.assume_role_calls}",
+            "",
+            f"{accounts} / 0",
+            second.credentials_reused == accounts and second.assume_role_calls == 0,
+        )
+    finally:
+        server.stop()
