@@ -92,7 +92,7 @@ def _set_customer(*, actor: User, tenant_id: int, ids: list[int], customer: Cust
     table = connection.ops.quote_name(AuditEvent._meta.db_table)
     columns = ", ".join(connection.ops.quote_name(c) for c in AUDIT_COLUMNS)
     with connection.cursor() as cursor:
-        cursor.execute(f"INSERT INTO {table} ({columns}) {select_sql}", params)  # noqa: S608 (built from the ORM)
+        cursor.execute(f"INSERT INTO {table} ({columns}) {select_sql}", params)
         changed = cursor.rowcount
     updated = changing.update(customer=customer, updated_at=timezone.now())
     assert updated == changed, (updated, changed)
