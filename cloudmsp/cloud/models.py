@@ -94,10 +94,13 @@ class CloudAccount(TenantOwnedModel):
                 name="cloud_account_member_has_parent",
             ),
         ]
+        # One index per filter the pages and the API offer, each ending in the default sort.
         indexes = [
-            models.Index(fields=["tenant", "category", "kind", "account_id"]),
-            models.Index(fields=["tenant", "customer"]),
-            models.Index(fields=["parent", "account_id"]),
+            models.Index(fields=["tenant", "kind", "account_id"]),
+            models.Index(fields=["tenant", "category", "account_id"]),
+            models.Index(fields=["tenant", "parent", "account_id"]),
+            models.Index(fields=["tenant", "customer", "account_id"]),
+            models.Index(fields=["tenant", "onboarding_status", "account_id"]),
         ]
 
     def __str__(self) -> str:

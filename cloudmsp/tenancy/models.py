@@ -102,7 +102,9 @@ class Tenant(TimeStampedModel):
 class TenantOwnedModel(TimeStampedModel):
     """Base of everything below a tenant: the tenant FK, timestamps and fail-closed managers."""
 
-    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+")
+    # No index of its own: every subclass has composite indexes that start with the tenant, and
+    # a lone tenant index only tempts the planner away from them.
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="+", db_index=False)
 
     # The first manager is Django's default manager: used by relations, validation of unique
     # constraints and deletion cascades, which must see every row. Application code uses
