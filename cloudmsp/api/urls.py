@@ -6,6 +6,7 @@ from rest_framework.routers import SimpleRouter
 
 from cloudmsp.api.errors import unknown_endpoint
 from cloudmsp.audit.api import AuditEventViewSet
+from cloudmsp.cloud.api import CloudAccountViewSet, JobViewSet
 from cloudmsp.customers.api import CustomerViewSet
 from cloudmsp.tenancy.api import TenantViewSet
 from cloudmsp.users.api import ObtainTokenView, UserViewSet
@@ -15,6 +16,8 @@ router.register("tenants", TenantViewSet, basename="tenant")
 router.register("users", UserViewSet, basename="user")
 router.register("customers", CustomerViewSet, basename="customer")
 router.register("audit-events", AuditEventViewSet, basename="audit-event")
+router.register("cloud-accounts", CloudAccountViewSet, basename="cloud-account")
+router.register("jobs", JobViewSet, basename="job")
 
 
 def _api_authenticates(patterns: list[Any]) -> list[URLPattern | URLResolver]:

@@ -2,7 +2,9 @@
 
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
+
+NUL_MESSAGE = "The request contains a NUL character."
 
 
 class BadInputMiddleware:
@@ -13,5 +15,8 @@ class BadInputMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if "\x00" in request.META.get("QUERY_STRING", "") or "%00" in request.META.get("QUERY_STRING", ""):
-            return HttpResponseBadRequest("The request contains a NUL character.")
+            if request.path.startswith("/api/"):
+                # The API's errors are JSON, always.
+                return JsonResponse({"detail": NUL_MESSAGE, "errors": {}}, status=400)
+            return HttpResponseBadRequest(NUL_MESSAGE)
         return self.get_response(request)

@@ -8,12 +8,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from cloudmsp.api.base import ScopedViewSet, list_parameters
+from cloudmsp.api.serializers import ModelSerializer
 from cloudmsp.customers import selectors, services
 from cloudmsp.customers.models import Customer
 from cloudmsp.users.models import Role
 
 
-class CustomerSerializer(serializers.ModelSerializer[Customer]):
+class CustomerSerializer(ModelSerializer[Customer]):
     account_count = serializers.IntegerField(read_only=True)
     user_count = serializers.IntegerField(read_only=True)
 

@@ -8,12 +8,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from cloudmsp.api.base import ScopedViewSet, list_parameters
+from cloudmsp.api.serializers import ModelSerializer
 from cloudmsp.tenancy import selectors, services
 from cloudmsp.tenancy.models import Tenant
 from cloudmsp.users.models import Role
 
 
-class TenantSerializer(serializers.ModelSerializer[Tenant]):
+class TenantSerializer(ModelSerializer[Tenant]):
     user_count = serializers.IntegerField(read_only=True)
     customer_count = serializers.IntegerField(read_only=True)
     account_count = serializers.IntegerField(read_only=True)

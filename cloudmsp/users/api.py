@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 
 from cloudmsp.api.authentication import token_issue
 from cloudmsp.api.base import ScopedViewSet, list_parameters
+from cloudmsp.api.serializers import ModelSerializer
 from cloudmsp.core.errors import NotFound
 from cloudmsp.customers.selectors import customer_get
 from cloudmsp.tenancy.selectors import tenant_get
@@ -21,7 +22,7 @@ from cloudmsp.users import selectors, services
 from cloudmsp.users.models import Role, User
 
 
-class UserSerializer(serializers.ModelSerializer[User]):
+class UserSerializer(ModelSerializer[User]):
     activated = serializers.BooleanField(read_only=True)
     tenant = serializers.IntegerField(source="tenant_id", read_only=True)
     customer = serializers.IntegerField(source="customer_id", read_only=True, allow_null=True)

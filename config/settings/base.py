@@ -196,6 +196,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Cloud accounts and jobs both have a `kind`; name their enums apart.
+    "ENUM_NAME_OVERRIDES": {
+        "CloudAccountKindEnum": "cloudmsp.cloud.models.Kind",
+        "JobKindEnum": "cloudmsp.cloud.models.JobKind",
+    },
 }
 
 LOGGING = {

@@ -20,6 +20,17 @@ EXPECTED = {
     "/api/v1/customers/{id}/": {"get", "put", "patch", "delete"},
     "/api/v1/audit-events/": {"get"},
     "/api/v1/audit-events/{id}/": {"get"},
+    "/api/v1/cloud-accounts/": {"get", "post"},
+    "/api/v1/cloud-accounts/{id}/": {"get", "patch", "delete"},
+    "/api/v1/cloud-accounts/{id}/setup/": {"get"},
+    "/api/v1/cloud-accounts/{id}/connect/": {"post"},
+    "/api/v1/cloud-accounts/{id}/validate/": {"post"},
+    "/api/v1/cloud-accounts/{id}/sync/": {"post"},
+    "/api/v1/cloud-accounts/{id}/onboard/": {"post"},
+    "/api/v1/cloud-accounts/{id}/remove-role/": {"post"},
+    "/api/v1/cloud-accounts/associate/": {"post"},
+    "/api/v1/cloud-accounts/disassociate/": {"post"},
+    "/api/v1/jobs/{id}/": {"get"},
 }
 HTTP_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
 
@@ -48,8 +59,17 @@ def test_list_parameters_are_documented(schema):
     def params(path):
         return {p["name"] for p in schema["paths"][path]["get"].get("parameters", [])}
 
-    for path in ("/api/v1/tenants/", "/api/v1/users/", "/api/v1/customers/", "/api/v1/audit-events/"):
+    for path in (
+        "/api/v1/tenants/",
+        "/api/v1/users/",
+        "/api/v1/customers/",
+        "/api/v1/audit-events/",
+        "/api/v1/cloud-accounts/",
+    ):
         assert {"page", "page_size", "search", "ordering"} <= params(path), path
+    assert {"category", "kind", "parent", "customer", "onboarding_status", "aws_status"} <= params(
+        "/api/v1/cloud-accounts/"
+    )
     assert {"customer", "role"} <= params("/api/v1/users/")
     assert {"actor", "action", "object_type", "object_id", "outcome", "since", "until"} <= params(
         "/api/v1/audit-events/"

@@ -1,0 +1,456 @@
+"""`/api/v1/cloud-accounts/` and `/api/v1/jobs/`: the API face of Account Management. Every rule
+lives in the cloud selectors and services; these views parse input, call them and render."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+    inline_serializer,
+)
+from rest_framework import mixins, serializers, status
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from cloudmsp.api.base import ScopedViewSet, list_parameters
+from cloudmsp.api.serializers import StrictCharField
+from cloudmsp.cloud import selectors
+from cloudmsp.cloud.aws import policies
+from cloudmsp.cloud.aws.errors import AwsError
+from cloudmsp.cloud.aws.operations import portal_account_id
+from cloudmsp.cloud.forms import OnboardForm
+from cloudmsp.cloud.models import AwsStatus, Category, CloudAccount, Job, Kind, OnboardingStatus
+from cloudmsp.cloud.services import accounts as account_services
+from cloudmsp.cloud.services import association, onboarding
+from cloudmsp.cloud.services import sync as sync_services
+from cloudmsp.cloud.services.validation import RoleCheck
+from cloudmsp.core.errors import NotFound
+from cloudmsp.customers.selectors import customer_get
+from cloudmsp.tenancy.access import MAX_ID, parse_id, require_tenant_admin
+from cloudmsp.users.models import Role
+
+# Serializers -------------------------------------------------------------------------------------
+
+
+# The one error format of the API (cloudmsp/api/errors.py), for the schema.
+ErrorSerializer = inline_serializer(
+    "Error",
+    {
+        "detail": serializers.CharField(),
+        "errors": serializers.DictField(child=serializers.ListField(child=serializers.CharField())),
+    },
+)
+
+
+class CloudAccountSerializer(serializers.ModelSerializer[CloudAccount]):
+    parent = serializers.IntegerField(  # type: ignore[assignment]  # a field, not the parent serializer
+        source="parent_id", read_only=True, allow_null=True, help_text="Member accounts: their MSP account."
+    )
+    customer = serializers.IntegerField(source="customer_id", read_only=True, allow_null=True)
+    customer_name = serializers.CharField(source="customer.company_name", read_only=True, allow_null=True)
+    role_name = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = CloudAccount
+        fields = [
+            "id",
+            "provider",
+            "category",
+            "kind",
+            "parent",
+            "account_id",
+            "name",
+            "email",
+            "aws_status",
+            "ou_path",
+            "customer",
+            "customer_name",
+            "role_arn",
+            "role_name",
+            "external_id",
+            "role_created_by_portal",
+            "onboarding_status",
+            "last_validated_at",
+            "last_validation_message",
+            "last_synced_at",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class SetupSerializer(serializers.Serializer[Any]):
+    """What an administrator needs to create the account's role (SPEC 4.1)."""
+
+    portal_account_id = serializers.CharField(
+        allow_null=True, help_text="The AWS account the role must trust; null when AWS could not be reached."
+    )
+    portal_error = serializers.CharField(allow_blank=True, help_text="Why the portal's AWS account is unknown.")
+    external_id = serializers.CharField()
+    role_name = serializers.CharField(help_text="The role name the template uses.")
+    trust_policy = serializers.DictField(allow_null=True)
+    access_policy = serializers.DictField(help_text="The least-privilege inline policy of the role.")
+    cloudformation_template = serializers.CharField(allow_null=True, help_text="A CloudFormation template (JSON).")
+
+
+def account_setup(account: CloudAccount) -> dict[str, Any]:
+    """The documents of the connect and onboard windows, as data. The documents naming the
+    portal's AWS account are null when it cannot be determined (AWS unreachable)."""
+    management = account.kind == Kind.MANAGEMENT
+    setup: dict[str, Any] = {
+        "portal_account_id": None,
+        "portal_error": "",
+        "external_id": account.external_id,
+        "role_name": policies.DEFAULT_ROLE_NAME,
+        "trust_policy": None,
+        "access_policy": policies.access_policy(management=management),
+        "cloudformation_template": None,
+    }
+    try:
+        portal = portal_account_id()
+    except AwsError as exc:
+        setup["portal_error"] = str(exc)
+        return setup
+    setup["portal_account_id"] = portal
+    setup["trust_policy"] = policies.trust_policy(portal_account_id=portal, external_id=account.external_id)
+    setup["cloudformation_template"] = policies.cloudformation_template(
+        portal_account_id=portal, external_id=account.external_id, management=management
+    )
+    return setup
+
+
+class CloudAccountCreatedSerializer(CloudAccountSerializer):
+    setup = serializers.SerializerMethodField()
+
+    class Meta(CloudAccountSerializer.Meta):
+        fields = [*CloudAccountSerializer.Meta.fields, "setup"]
+        read_only_fields = fields
+
+    @extend_schema_field(SetupSerializer)
+    def get_setup(self, account: CloudAccount) -> dict[str, Any]:
+        return account_setup(account)
+
+
+class CloudAccountCreateSerializer(serializers.Serializer[Any]):
+    category = serializers.ChoiceField(
+        choices=Category.choices, help_text="`msp` adds a management (payer) account, `non_msp` a stand-alone one."
+    )
+    account_id = StrictCharField(max_length=12, help_text="The 12-digit AWS account id.")
+    name = StrictCharField(max_length=200)
+
+
+class CloudAccountUpdateSerializer(serializers.Serializer[Any]):
+    name = StrictCharField(max_length=200, required=False, help_text="The only field that can be changed.")
+
+
+class ConnectSerializer(serializers.Serializer[Any]):
+    role_arn = StrictCharField(max_length=2048)
+
+
+class ValidationResultSerializer(serializers.Serializer[Any]):
+    ok = serializers.BooleanField()
+    step = serializers.CharField(allow_blank=True, help_text="The check that failed; blank when all passed.")
+    message = serializers.CharField()
+    account = CloudAccountSerializer()
+
+
+class OnboardSerializer(serializers.Serializer[Any]):
+    method = serializers.ChoiceField(choices=OnboardForm.METHODS)
+    role_name = StrictCharField(
+        max_length=64,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=f"Automatic method: the role to create (default {policies.DEFAULT_ROLE_NAME}).",
+    )
+    role_arn = StrictCharField(
+        max_length=2048, required=False, allow_blank=True, default="", help_text="Manual method: the role's ARN."
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs["method"] == "manual" and not attrs.get("role_arn"):
+            raise serializers.ValidationError({"role_arn": ["Paste the Role ARN of the role you created."]})
+        return attrs
+
+
+class RemoveRoleSerializer(serializers.Serializer[Any]):
+    note = serializers.CharField(help_text="What happened to the role in AWS.")
+    account = CloudAccountSerializer()
+
+
+@extend_schema_field({"type": "array", "items": {"type": "integer", "minimum": 1}, "minItems": 1})
+class AccountIdsField(serializers.ListField):
+    """A list of account ids, passed on as sent: which ids are valid is the association
+    service's rule, so it alone decides (and answers for the whole list)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(child=serializers.JSONField(allow_null=True), **kwargs)
+
+
+class DisassociateSerializer(serializers.Serializer[Any]):
+    accounts = AccountIdsField(help_text="Cloud account ids (the portal's `id`, not the AWS account id).")
+
+
+class AssociateSerializer(DisassociateSerializer):
+    customer = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+
+
+class ChangedSerializer(serializers.Serializer[Any]):
+    changed = serializers.IntegerField(help_text="How many accounts changed (the others already were so).")
+
+
+class JobSerializer(serializers.ModelSerializer[Job]):
+    account = serializers.IntegerField(source="account_id", read_only=True, allow_null=True)
+    percent = serializers.IntegerField(read_only=True, allow_null=True, help_text="Null while the total is unknown.")
+    finished = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Job
+        fields = [
+            "id",
+            "kind",
+            "account",
+            "state",
+            "done",
+            "total",
+            "percent",
+            "finished",
+            "result",
+            "error",
+            "created_at",
+            "started_at",
+            "finished_at",
+        ]
+        read_only_fields = fields
+
+
+class AccountFilterSerializer(serializers.Serializer[Any]):
+    """The list's filters, checked so a mistyped value is a 400 rather than an empty page."""
+
+    category = serializers.ChoiceField(choices=Category.choices, required=False)
+    kind = serializers.ChoiceField(choices=Kind.choices, required=False)
+    parent = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False)  # type: ignore[assignment]
+    customer = serializers.CharField(required=False)
+    onboarding_status = serializers.ChoiceField(choices=OnboardingStatus.choices, required=False)
+    aws_status = serializers.ChoiceField(choices=AwsStatus.choices, required=False)
+
+    def validate_customer(self, value: str) -> str:
+        if value != "none" and parse_id(value) is None:
+            raise serializers.ValidationError("Use a customer id, or `none` for accounts without a customer.")
+        return value
+
+
+# Views -------------------------------------------------------------------------------------------
+
+ERRORS = {
+    400: OpenApiResponse(ErrorSerializer, description="Bad input, or the account cannot do this."),
+    404: OpenApiResponse(ErrorSerializer, description="No such account within reach."),
+}
+CONFLICT = {409: OpenApiResponse(ErrorSerializer, description="A job of this kind is already running.")}
+
+
+@extend_schema_view(
+    list=extend_schema(
+        parameters=list_parameters(
+            selectors.ACCOUNT_ORDERINGS,
+            OpenApiParameter("category", OpenApiTypes.STR, enum=Category.values),
+            OpenApiParameter("kind", OpenApiTypes.STR, enum=Kind.values),
+            OpenApiParameter("parent", OpenApiTypes.INT, description="Members of this MSP account."),
+            OpenApiParameter(
+                "customer", OpenApiTypes.STR, description="A customer id, or `none` for unassigned accounts."
+            ),
+            OpenApiParameter("onboarding_status", OpenApiTypes.STR, enum=OnboardingStatus.values),
+            OpenApiParameter("aws_status", OpenApiTypes.STR, enum=AwsStatus.values),
+        )
+    ),
+)
+class CloudAccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+    """Cloud accounts of the caller's tenant. Customer users read the accounts of their own
+    customer; everything else is for tenant administrators."""
+
+    serializer_class = CloudAccountSerializer
+    read_roles = (Role.TENANT_ADMIN, Role.CUSTOMER_USER)
+    write_roles = (Role.TENANT_ADMIN,)
+    orderings = selectors.ACCOUNT_ORDERINGS
+    default_ordering = "account_id"
+
+    def list_queryset(self) -> Any:
+        filters = AccountFilterSerializer(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        return selectors.account_list(actor=self.actor, filters=dict(filters.validated_data), **self.list_params())
+
+    def fetch(self, pk: str) -> CloudAccount:
+        return selectors.account_get(actor=self.actor, account_id=pk)
+
+    def _body(self, serializer_class: type[serializers.Serializer[Any]]) -> dict[str, Any]:
+        ser = serializer_class(data=self.request.data)
+        ser.is_valid(raise_exception=True)
+        return dict(ser.validated_data)
+
+    @staticmethod
+    def _check_failed(result: RoleCheck) -> serializers.ValidationError:
+        return serializers.ValidationError({"role_arn": [f"{result.step} failed: {result.message}"]})
+
+    def _accepted(self, job: Job) -> Response:
+        headers = {"Location": reverse("job-detail", kwargs={"pk": job.pk})}
+        return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED, headers=headers)
+
+    @extend_schema(
+        request=CloudAccountCreateSerializer,
+        responses={201: CloudAccountCreatedSerializer, 400: ERRORS[400]},
+        description="Add an MSP (management) or Non-MSP (stand-alone) account. The answer carries the "
+        "generated external id and the documents to create the role; then POST its ARN to `connect/`.",
+    )
+    def create(self, request: Request) -> Response:
+        data = self._body(CloudAccountCreateSerializer)
+        account = account_services.account_create(actor=self.actor, **data)
+        return Response(CloudAccountCreatedSerializer(account).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=CloudAccountUpdateSerializer, responses={200: CloudAccountSerializer, **ERRORS})
+    def partial_update(self, request: Request, pk: str) -> Response:
+        account = self.fetch(pk)
+        data = self._body(CloudAccountUpdateSerializer)
+        if "name" in data:
+            account_services.account_update(actor=self.actor, account=account, name=data["name"])
+        return Response(CloudAccountSerializer(account).data)
+
+    @extend_schema(
+        responses={204: None, **ERRORS},
+        description="Remove an MSP or Non-MSP account (with its member accounts) from the portal. "
+        "Nothing is deleted in AWS. Member accounts go with their MSP account only.",
+    )
+    def destroy(self, request: Request, pk: str) -> Response:
+        account_services.account_delete(actor=self.actor, account=self.fetch(pk))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        responses={200: SetupSerializer, 403: ErrorSerializer, 404: ERRORS[404]},
+        description="The external id, trust policy, inline policy and CloudFormation template for the "
+        "account's role (tenant administrators).",
+    )
+    @action(detail=True, methods=["get"], url_path="setup", url_name="setup")
+    def role_setup(self, request: Request, pk: str) -> Response:
+        # Not named `setup`: that is Django's View.setup(), which every request calls.
+        require_tenant_admin(self.actor)
+        return Response(account_setup(self.fetch(pk)))
+
+    @extend_schema(
+        request=ConnectSerializer,
+        responses={200: CloudAccountSerializer, **ERRORS},
+        description="Validate the Role ARN of an MSP or Non-MSP account and store it when every check "
+        'passes. A failed check answers 400 with `errors.role_arn` = "<step> failed: <message>".',
+    )
+    @action(detail=True, methods=["post"])
+    def connect(self, request: Request, pk: str) -> Response:
+        account = self.fetch(pk)
+        data = self._body(ConnectSerializer)
+        result = account_services.account_connect(actor=self.actor, account=account, role_arn=data["role_arn"])
+        if not result.ok:
+            raise self._check_failed(result)
+        return Response(CloudAccountSerializer(account).data)
+
+    @extend_schema(
+        request=None,
+        responses={200: ValidationResultSerializer, **ERRORS},
+        description="Check the stored role again; the outcome is recorded on the account either way.",
+    )
+    @action(detail=True, methods=["post"])
+    def validate(self, request: Request, pk: str) -> Response:
+        account = self.fetch(pk)
+        result = account_services.account_validate(actor=self.actor, account=account)
+        body = {"ok": result.ok, "step": result.step, "message": result.message, "account": account}
+        return Response(ValidationResultSerializer(body).data)
+
+    @extend_schema(
+        request=None,
+        responses={202: JobSerializer, **ERRORS, **CONFLICT},
+        description="Start discovering the member accounts of a connected MSP (management) account. "
+        "Follow the job at the `Location` header.",
+    )
+    @action(detail=True, methods=["post"])
+    def sync(self, request: Request, pk: str) -> Response:
+        job = sync_services.sync_start(actor=self.actor, account=self.fetch(pk))
+        return self._accepted(job)
+
+    @extend_schema(
+        request=OnboardSerializer,
+        responses={
+            200: OpenApiResponse(CloudAccountSerializer, description="Manual method: the role is registered."),
+            202: OpenApiResponse(JobSerializer, description="Automatic method: the onboarding job."),
+            **ERRORS,
+            409: OpenApiResponse(ErrorSerializer, description="Already onboarded, or being onboarded."),
+        },
+        description="Onboard a member account: `automatic` creates the role through the organization "
+        "access role (a job); `manual` validates the ARN of a role created from `setup/`.",
+    )
+    @action(detail=True, methods=["post"])
+    def onboard(self, request: Request, pk: str) -> Response:
+        account = self.fetch(pk)
+        data = self._body(OnboardSerializer)
+        if data["method"] == "automatic":
+            job = onboarding.onboard_start(actor=self.actor, account=account, role_name=data["role_name"])
+            return self._accepted(job)
+        result = onboarding.onboard_manual(actor=self.actor, account=account, role_arn=data["role_arn"])
+        if not result.ok:
+            raise self._check_failed(result)
+        return Response(CloudAccountSerializer(account).data)
+
+    @extend_schema(
+        request=None,
+        responses={200: RemoveRoleSerializer, **ERRORS},
+        description="Unlink the account: a role the portal created is deleted in AWS, and the ARN is "
+        "cleared. If AWS refuses the deletion, nothing changes.",
+    )
+    @action(detail=True, methods=["post"], url_path="remove-role")
+    def remove_role(self, request: Request, pk: str) -> Response:
+        account = self.fetch(pk)
+        note = onboarding.remove_role(actor=self.actor, account=account)
+        return Response(RemoveRoleSerializer({"note": note, "account": account}).data)
+
+    @extend_schema(
+        request=AssociateSerializer,
+        responses={200: ChangedSerializer, 400: ERRORS[400]},
+        description="Assign every listed account to the customer, or none of them if any id is invalid "
+        "or out of reach.",
+    )
+    @action(detail=False, methods=["post"])
+    def associate(self, request: Request) -> Response:
+        data = self._body(AssociateSerializer)
+        try:
+            customer = customer_get(actor=self.actor, customer_id=data["customer"])
+        except NotFound:
+            # A foreign customer reads exactly like a missing one.
+            raise serializers.ValidationError({"customer": ["Customer not found."]}) from None
+        changed = association.accounts_associate(actor=self.actor, customer=customer, account_ids=data["accounts"])
+        return Response({"changed": changed})
+
+    @extend_schema(
+        request=DisassociateSerializer,
+        responses={200: ChangedSerializer, 400: ERRORS[400]},
+        description="Remove every listed account from its customer, all or nothing.",
+    )
+    @action(detail=False, methods=["post"])
+    def disassociate(self, request: Request) -> Response:
+        data = self._body(DisassociateSerializer)
+        changed = association.accounts_disassociate(actor=self.actor, account_ids=data["accounts"])
+        return Response({"changed": changed})
+
+
+class JobViewSet(mixins.RetrieveModelMixin, ScopedViewSet):
+    """Background jobs (organization syncs, automatic onboarding) of the caller's tenant: poll one
+    until `finished`."""
+
+    serializer_class = JobSerializer
+    read_roles = (Role.TENANT_ADMIN,)
+    write_roles = ()
+
+    def fetch(self, pk: str) -> Job:
+        return selectors.job_get(actor=self.actor, job_id=pk)
