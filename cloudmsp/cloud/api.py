@@ -24,8 +24,6 @@ from cloudmsp.api.base import ScopedViewSet, list_parameters
 from cloudmsp.api.serializers import StrictCharField
 from cloudmsp.cloud import selectors
 from cloudmsp.cloud.aws import policies
-from cloudmsp.cloud.aws.errors import AwsError
-from cloudmsp.cloud.aws.operations import portal_account_id
 from cloudmsp.cloud.forms import OnboardForm
 from cloudmsp.cloud.models import AwsStatus, Category, CloudAccount, Job, Kind, OnboardingStatus
 from cloudmsp.cloud.services import accounts as account_services
@@ -101,32 +99,6 @@ class SetupSerializer(serializers.Serializer[Any]):
     cloudformation_template = serializers.CharField(allow_null=True, help_text="A CloudFormation template (JSON).")
 
 
-def account_setup(account: CloudAccount) -> dict[str, Any]:
-    """The documents of the connect and onboard windows, as data. The documents naming the
-    portal's AWS account are null when it cannot be determined (AWS unreachable)."""
-    management = account.kind == Kind.MANAGEMENT
-    setup: dict[str, Any] = {
-        "portal_account_id": None,
-        "portal_error": "",
-        "external_id": account.external_id,
-        "role_name": policies.DEFAULT_ROLE_NAME,
-        "trust_policy": None,
-        "access_policy": policies.access_policy(management=management),
-        "cloudformation_template": None,
-    }
-    try:
-        portal = portal_account_id()
-    except AwsError as exc:
-        setup["portal_error"] = str(exc)
-        return setup
-    setup["portal_account_id"] = portal
-    setup["trust_policy"] = policies.trust_policy(portal_account_id=portal, external_id=account.external_id)
-    setup["cloudformation_template"] = policies.cloudformation_template(
-        portal_account_id=portal, external_id=account.external_id, management=management
-    )
-    return setup
-
-
 class CloudAccountCreatedSerializer(CloudAccountSerializer):
     setup = serializers.SerializerMethodField()
 
@@ -136,7 +108,7 @@ class CloudAccountCreatedSerializer(CloudAccountSerializer):
 
     @extend_schema_field(SetupSerializer)
     def get_setup(self, account: CloudAccount) -> dict[str, Any]:
-        return account_setup(account)
+        return selectors.role_setup(account)
 
 
 class CloudAccountCreateSerializer(serializers.Serializer[Any]):
@@ -337,10 +309,10 @@ class CloudAccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scop
         "account's role (tenant administrators).",
     )
     @action(detail=True, methods=["get"], url_path="setup", url_name="setup")
-    def role_setup(self, request: Request, pk: str) -> Response:
+    def account_setup(self, request: Request, pk: str) -> Response:
         # Not named `setup`: that is Django's View.setup(), which every request calls.
         require_tenant_admin(self.actor)
-        return Response(account_setup(self.fetch(pk)))
+        return Response(selectors.role_setup(self.fetch(pk)))
 
     @extend_schema(
         request=ConnectSerializer,

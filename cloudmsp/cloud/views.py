@@ -12,9 +12,6 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cloudmsp.cloud import selectors
-from cloudmsp.cloud.aws import policies
-from cloudmsp.cloud.aws.errors import AwsError
-from cloudmsp.cloud.aws.operations import portal_account_id
 from cloudmsp.cloud.forms import AccountAddForm, AccountEditForm, ConnectForm
 from cloudmsp.cloud.models import Category, CloudAccount, JobKind, Kind
 from cloudmsp.cloud.services import accounts as account_services
@@ -100,24 +97,15 @@ def non_msp_list(request: HttpRequest) -> HttpResponse:
 
 
 def _connect_context(account: CloudAccount) -> dict[str, Any]:
-    try:
-        portal = portal_account_id()
-    except AwsError as exc:
-        portal, portal_error = "<the portal's AWS account>", str(exc)
-    else:
-        portal_error = ""
-    management = account.kind == Kind.MANAGEMENT
+    """The role set-up documents, formatted for the connect and onboard windows."""
+    setup = selectors.role_setup(account)
     return {
         "account": account,
-        "portal_account": portal,
-        "portal_error": portal_error,
-        "trust_policy": json.dumps(
-            policies.trust_policy(portal_account_id=portal, external_id=account.external_id), indent=2
-        ),
-        "access_policy": json.dumps(policies.access_policy(management=management), indent=2),
-        "template": policies.cloudformation_template(
-            portal_account_id=portal, external_id=account.external_id, management=management
-        ),
+        "portal_account": setup["portal_account_id"] or "<the portal's AWS account>",
+        "portal_error": setup["portal_error"],
+        "trust_policy": json.dumps(setup["trust_policy"], indent=2) if setup["trust_policy"] else "",
+        "access_policy": json.dumps(setup["access_policy"], indent=2),
+        "template": setup["cloudformation_template"] or "",
         "connect_url": reverse("cloud:connect", kwargs={"account_id": account.pk}),
     }
 
