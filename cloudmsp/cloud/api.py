@@ -84,6 +84,24 @@ class CloudAccountSerializer(serializers.ModelSerializer[CloudAccount]):
         ]
         read_only_fields = fields
 
+    # What a customer user does not need to see of the accounts assigned to its customer: how
+    # the MSP reaches them.
+    HIDDEN_FROM_CUSTOMER_USERS = (
+        "role_arn",
+        "role_name",
+        "external_id",
+        "role_created_by_portal",
+        "last_validation_message",
+    )
+
+    def to_representation(self, instance: CloudAccount) -> dict[str, Any]:
+        data = dict(super().to_representation(instance))
+        request = self.context.get("request")
+        if request is not None and getattr(request.user, "is_customer_user", False):
+            for key in self.HIDDEN_FROM_CUSTOMER_USERS:
+                data.pop(key, None)
+        return data
+
 
 class SetupSerializer(serializers.Serializer[Any]):
     """What an administrator needs to create the account's role (SPEC 4.1)."""

@@ -816,3 +816,19 @@ def test_the_schema_describes_requests_and_responses(anon):
     assert not [s for s in SECRETS if s.lower() in str(components).lower()]
     account = components["CloudAccount"]["properties"]
     assert all(field.get("readOnly") for field in account.values())
+
+
+def test_customer_users_do_not_see_how_the_msp_reaches_their_accounts(api_for, customer_user):
+    from tests.factories import CloudAccountFactory
+
+    CloudAccountFactory(
+        tenant=customer_user.tenant,
+        customer=customer_user.customer,
+        role_arn="arn:aws:iam::123456789012:role/CloudMSPAccess",
+        external_id="cmsp-secret-ish",
+    )
+    body = api_for(customer_user).get("/api/v1/cloud-accounts/").json()
+    row = body["results"][0]
+    assert "external_id" not in row
+    assert "role_arn" not in row
+    assert row["account_id"]
