@@ -651,7 +651,8 @@ def test_add_connect_validate_and_sync_an_msp_account(admin_api, admin, org):
     job = started.json()
     assert (job["kind"], job["state"], job["account"], job["finished"]) == ("sync", "queued", account["id"], False)
     assert started["Location"] == url(f"jobs/{job['id']}/")
-    assert assert_error(post(admin_api, f"{path}/sync/"), 409)["detail"] == "A sync of this account is already running."
+    conflict = assert_error(post(admin_api, f"{path}/sync/"), 409)
+    assert conflict["detail"] == f"A sync of this account is already running (job {job['id']})."
 
     run_sync.call(job["id"])
 

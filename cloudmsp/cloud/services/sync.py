@@ -42,7 +42,9 @@ def sync_start(*, actor: User, account: CloudAccount) -> Job:
             .first()
         )
         if running is not None:
-            raise ConflictError("A sync of this account is already running.", extra={"job": running.pk})
+            raise ConflictError(
+                f"A sync of this account is already running (job {running.pk}).", extra={"job": running.pk}
+            )
         job = Job.objects.create(tenant=tenant, kind=JobKind.SYNC, account=account, created_by=actor)
         audit_record(actor=actor, action="cloud_account.sync", obj=account, changes={"job": [None, job.pk]})
         job_enqueue(job, run_sync)
