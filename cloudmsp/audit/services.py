@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from django.db import models
+from django.db import models, transaction
 
 from cloudmsp.audit.models import AuditEvent, Outcome
 
@@ -79,3 +79,45 @@ def audit_denied(*, actor: User | None, action: str, message: str, target: str =
         outcome=Outcome.DENIED,
         message=message,
     )
+
+
+def update_with_audit(
+    *,
+    actor: User | None,
+    obj: models.Model,
+    values: Mapping[str, Any],
+    fields: Iterable[str],
+    action: str,
+    field_for_code: Mapping[str, str] | None = None,
+    unique_field: str = "",
+    duplicate_message: str = "",
+    audit: Mapping[str, Any] | None = None,
+    after_save: Callable[[dict[str, list[Any]]], None] | None = None,
+) -> dict[str, list[Any]]:
+    """The update every service does: set `values`, validate the model (constraint errors on
+    their field), and when anything among `fields` changed, save just those columns and record
+    the before/after in one transaction (`after_save` runs inside it). A unique constraint lost
+    to a concurrent request becomes a ValidationError on `unique_field`. Returns the changes."""
+    from cloudmsp.core.validation import save_or_conflict, validate_model
+
+    fields = tuple(fields)
+    before = snapshot(obj, fields)
+    for key, value in values.items():
+        setattr(obj, key, value)
+    validate_model(obj, field_for_code=field_for_code)
+    changes = changes_between(before, snapshot(obj, fields))
+    if not changes:
+        return changes
+
+    def save() -> None:
+        obj.save(update_fields=[*changes, "updated_at"])
+
+    with transaction.atomic():
+        if unique_field:
+            save_or_conflict(save, field=unique_field, message=duplicate_message)
+        else:
+            save()
+        audit_record(actor=actor, action=action, obj=obj, changes=changes, **(audit or {}))
+        if after_save is not None:
+            after_save(changes)
+    return changes

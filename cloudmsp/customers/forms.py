@@ -1,6 +1,7 @@
 from django import forms
 
 from cloudmsp.customers.models import Customer
+from cloudmsp.customers.services import CUSTOMER_FIELDS
 from cloudmsp.web.forms import ServiceModelForm
 
 
@@ -9,20 +10,7 @@ class CustomerForm(ServiceModelForm[Customer]):
 
     class Meta:
         model = Customer
-        fields = [
-            "company_name",
-            "first_name",
-            "last_name",
-            "email",
-            "phone",
-            "country",
-            "state",
-            "city",
-            "address",
-            "address2",
-            "zip_code",
-            "description",
-        ]
+        fields = list(CUSTOMER_FIELDS)
         labels = {"zip_code": "Zip", "address2": "Address 2"}
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
 

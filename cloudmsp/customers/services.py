@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 
-from cloudmsp.audit.services import audit_record, changes_between, snapshot
+from cloudmsp.audit.services import audit_record, snapshot, update_with_audit
 from cloudmsp.cloud.models import CloudAccount
 from cloudmsp.core.text import normalize
 from cloudmsp.core.validation import save_or_conflict, validate_model
@@ -83,20 +83,16 @@ def customer_create(
 def customer_update(*, actor: User, customer: Customer, data: dict[str, Any]) -> Customer:
     """Change the given fields of a customer (fields not in `data` keep their value)."""
     require_tenant_admin(actor)
-    before = snapshot(customer, CUSTOMER_FIELDS)
-    for key, value in _clean(data).items():
-        setattr(customer, key, value)
-    validate_model(customer, field_for_code=_FIELD_FOR_CODE)
-    changes = changes_between(before, snapshot(customer, CUSTOMER_FIELDS))
-    if not changes:
-        return customer
-    with transaction.atomic():
-        save_or_conflict(
-            lambda: customer.save(update_fields=[*changes, "updated_at"]),
-            field="company_name",
-            message=_DUPLICATE,
-        )
-        audit_record(actor=actor, action="customer.update", obj=customer, changes=changes)
+    update_with_audit(
+        actor=actor,
+        obj=customer,
+        values=_clean(data),
+        fields=CUSTOMER_FIELDS,
+        action="customer.update",
+        field_for_code=_FIELD_FOR_CODE,
+        unique_field="company_name",
+        duplicate_message=_DUPLICATE,
+    )
     return customer
 
 

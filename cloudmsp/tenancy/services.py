@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from cloudmsp.audit.services import audit_record, changes_between, snapshot
+from cloudmsp.audit.services import audit_record, update_with_audit
 from cloudmsp.core.text import normalize
 from cloudmsp.core.validation import save_or_conflict, validate_model
 from cloudmsp.tenancy.access import require_sysadmin
@@ -47,30 +47,23 @@ def tenant_update(*, actor: User, tenant: Tenant, data: dict[str, Any]) -> Tenan
     """Rename, disable or enable a tenant. Users of a disabled tenant cannot sign in and their
     sessions end at their next request."""
     require_sysadmin(actor)
-    before = snapshot(tenant, TENANT_FIELDS)
+    values: dict[str, Any] = {}
     if data.get("name") is not None:
-        tenant.name = normalize(str(data["name"]))
+        values["name"] = normalize(str(data["name"]))
     if data.get("is_active") is not None:
-        tenant.is_active = bool(data["is_active"])
-    validate_model(tenant, field_for_code=_FIELD_FOR_CODE)
-    changes = changes_between(before, snapshot(tenant, TENANT_FIELDS))
-    if not changes:
-        return tenant
-    with transaction.atomic():
-        save_or_conflict(
-            lambda: tenant.save(update_fields=[*changes, "updated_at"]),
-            field="name",
-            message=_DUPLICATE,
-        )
-        audit_record(
-            actor=actor,
-            action="tenant.update",
-            object_type="tenant",
-            object_id=tenant.pk,
-            object_repr=tenant.name,
-            tenant_id=None,
-            changes=changes,
-        )
+        values["is_active"] = bool(data["is_active"])
+    update_with_audit(
+        actor=actor,
+        obj=tenant,
+        values=values,
+        fields=TENANT_FIELDS,
+        action="tenant.update",
+        field_for_code=_FIELD_FOR_CODE,
+        unique_field="name",
+        duplicate_message=_DUPLICATE,
+        # Installation-level event: kept without a tenant.
+        audit={"object_type": "tenant", "tenant_id": None},
+    )
     return tenant
 
 

@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.encoding import force_str
 from django.utils.http import urlsafe_base64_decode
 
-from cloudmsp.audit.services import audit_record, changes_between, snapshot
+from cloudmsp.audit.services import audit_record, snapshot, update_with_audit
 from cloudmsp.core.errors import ApplicationError, PermissionDenied
 from cloudmsp.core.text import normalize
 from cloudmsp.core.validation import save_or_conflict, validate_model
@@ -171,22 +171,22 @@ def user_update(*, actor: User, user: User, data: dict[str, Any]) -> User:
     """Change email, names, phone or the active flag of a user the actor manages."""
     if user.pk == actor.pk and data.get("is_active") is False:
         raise ValidationError({"is_active": ["You cannot disable yourself."]})
-    before = snapshot(user, EDITABLE_FIELDS)
-    for key, value in _clean_text(data, EDITABLE_FIELDS).items():
-        setattr(user, key, value)
-    validate_model(user, field_for_code=_FIELD_FOR_CODE)
-    changes = changes_between(before, snapshot(user, EDITABLE_FIELDS))
-    if not changes:
-        return user
-    with transaction.atomic():
-        save_or_conflict(
-            lambda: user.save(update_fields=[*changes, "updated_at"]),
-            field="email",
-            message=_DUPLICATE,
-        )
-        audit_record(actor=actor, action="user.update", obj=user, changes=changes)
+
+    def disabled(changes: dict[str, list[Any]]) -> None:
         if "is_active" in changes and not user.is_active:
             end_sessions(user)
+
+    update_with_audit(
+        actor=actor,
+        obj=user,
+        values=_clean_text(data, EDITABLE_FIELDS),
+        fields=EDITABLE_FIELDS,
+        action="user.update",
+        field_for_code=_FIELD_FOR_CODE,
+        unique_field="email",
+        duplicate_message=_DUPLICATE,
+        after_save=disabled,
+    )
     return user
 
 
@@ -269,15 +269,13 @@ def password_reset_request(*, email: str, base_url: str | None = None) -> None:
 
 def profile_update(*, actor: User, data: dict[str, Any]) -> User:
     """A user's own names and phone."""
-    before = snapshot(actor, PROFILE_FIELDS)
-    for key, value in _clean_text(data, PROFILE_FIELDS).items():
-        setattr(actor, key, value)
-    validate_model(actor)
-    changes = changes_between(before, snapshot(actor, PROFILE_FIELDS))
-    if changes:
-        with transaction.atomic():
-            actor.save(update_fields=[*changes, "updated_at"])
-            audit_record(actor=actor, action="user.profile_update", obj=actor, changes=changes)
+    update_with_audit(
+        actor=actor,
+        obj=actor,
+        values=_clean_text(data, PROFILE_FIELDS),
+        fields=PROFILE_FIELDS,
+        action="user.profile_update",
+    )
     return actor
 
 

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from cloudmsp.audit.services import audit_record, changes_between, snapshot
+from cloudmsp.audit.services import audit_record, update_with_audit
 from cloudmsp.cloud.models import Category, CloudAccount, Kind, OnboardingStatus
 from cloudmsp.cloud.services.validation import RoleCheck, check_role
 from cloudmsp.core.errors import ApplicationError
@@ -61,14 +61,13 @@ def account_create(*, actor: User, category: str, account_id: str, name: str) ->
 
 def account_update(*, actor: User, account: CloudAccount, name: str) -> CloudAccount:
     require_tenant_admin(actor)
-    before = snapshot(account, ("name",))
-    account.name = normalize(name or "")
-    validate_model(account)
-    changes = changes_between(before, snapshot(account, ("name",)))
-    if changes:
-        with transaction.atomic():
-            account.save(update_fields=["name", "updated_at"])
-            audit_record(actor=actor, action="cloud_account.update", obj=account, changes=changes)
+    update_with_audit(
+        actor=actor,
+        obj=account,
+        values={"name": normalize(name or "")},
+        fields=("name",),
+        action="cloud_account.update",
+    )
     return account
 
 

@@ -28,6 +28,15 @@ if TYPE_CHECKING:
 
 ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}\Z", re.ASCII)
 STEPS = 4  # assume management role, assume org access role, create role, validate
+# The columns an onboarding attempt writes.
+ROLE_FIELDS = [
+    "role_arn",
+    "role_created_by_portal",
+    "onboarding_status",
+    "last_validated_at",
+    "last_validation_message",
+    "updated_at",
+]
 
 
 def _require_member(account: CloudAccount) -> CloudAccount:
@@ -141,16 +150,7 @@ def onboard_job(job: Job) -> dict[str, Any]:
         account.onboarding_status = OnboardingStatus.ONBOARDED
         account.last_validated_at = timezone.now()
         account.last_validation_message = result.message
-        account.save(
-            update_fields=[
-                "role_arn",
-                "role_created_by_portal",
-                "onboarding_status",
-                "last_validated_at",
-                "last_validation_message",
-                "updated_at",
-            ]
-        )
+        account.save(update_fields=ROLE_FIELDS)
         audit_record(
             actor=job.created_by,
             action="cloud_account.onboard",
@@ -181,16 +181,7 @@ def onboard_manual(*, actor: User, account: CloudAccount, role_arn: str) -> Role
             account.last_validation_message = result.message
         else:
             account.last_validation_message = f"{result.step} failed: {result.message}"
-        account.save(
-            update_fields=[
-                "role_arn",
-                "role_created_by_portal",
-                "onboarding_status",
-                "last_validated_at",
-                "last_validation_message",
-                "updated_at",
-            ]
-        )
+        account.save(update_fields=ROLE_FIELDS)
         audit_record(
             actor=actor,
             action="cloud_account.onboard",

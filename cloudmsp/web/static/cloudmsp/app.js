@@ -31,6 +31,10 @@
   document.addEventListener("click", function (evt) {
     var el = evt.target.closest("[data-close-modal]");
     if (el && modal() && modal().open) { evt.preventDefault(); closeModal(); }
+    // A dropdown list (<details class="dropdown">) closes once one of its entries is chosen,
+    // instead of staying open behind the dialog that entry opens.
+    var entry = evt.target.closest("details.dropdown > ul a, details.dropdown > ul button");
+    if (entry) { entry.closest("details.dropdown").removeAttribute("open"); }
     var copy = evt.target.closest("[data-copy]");
     if (copy) {
       var src = document.getElementById(copy.getAttribute("data-copy"));
@@ -66,5 +70,12 @@
       form.querySelectorAll("input[name=accounts]").forEach(function (box) { box.checked = evt.target.checked; });
     }
     update(form);
+  });
+  // A table refreshed by htmx comes back unchecked: the count beside the bulk actions follows.
+  document.addEventListener("htmx:afterSettle", function () {
+    document.querySelectorAll(".bulk-actions [aria-live]").forEach(function (count) {
+      var form = document.getElementById(count.id.replace(/-count$/, ""));
+      if (form) { update(form); } else { count.textContent = ""; }
+    });
   });
 })();
