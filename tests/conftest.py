@@ -1,9 +1,14 @@
 from __future__ import annotations
 
+import sqlite3
+
 import pytest
 from django.test import Client
 
+from cloudmsp.tenancy import rls
 from tests.factories import CustomerFactory, CustomerUserFactory, SysadminFactory, TenantFactory, UserFactory
+from tests.figures import FIGURES
+from tests.rls_setup import running_as_app_role
 
 
 @pytest.fixture
@@ -64,3 +69,64 @@ def api_for():
         return client
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits():
+    """Every test starts with no requests counted against the rate limits."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture
+def threads_db(transactional_db, tmp_path):
+    """Committed data shared by threads that each use a database connection of their own, as
+    concurrent requests do (tests/threads.py).
+
+    On PostgreSQL, or SQLite in a file, that is the test database as it is. The suite's SQLite
+    test database is otherwise in memory, and connections to a shared-cache in-memory database
+    take table locks that SQLite does not wait out ("database table is locked") where a file in
+    WAL mode with IMMEDIATE transactions waits its turn, as in production. So for the test, the
+    database is copied (schema only: nothing is committed yet) into a file that this thread and
+    every new one connect to; the in-memory database stays open behind it and comes back after."""
+    from django.db import connection
+
+    if connection.vendor != "sqlite" or not connection.is_in_memory_db():
+        yield
+        return
+    connection.ensure_connection()
+    memory = connection.connection
+    path = tmp_path / "threads.sqlite3"
+    with sqlite3.connect(path) as copy:
+        memory.backup(copy)
+    copy.close()
+    settings_dict = connection.settings_dict  # the dict every new connection is made from
+    name = settings_dict["NAME"]
+    settings_dict["NAME"] = str(path)
+    connection.connection = None
+    try:
+        yield
+    finally:
+        connection.close()
+        settings_dict["NAME"] = name
+        connection.connection = memory
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    if FIGURES:
+        terminalreporter.section("figures")
+        for key, n in sorted(FIGURES.items()):
+            terminalreporter.write_line(f"{key}: {n}")
+
+
+# Row-level security (PostgreSQL): fixtures, factories and assertions are system work, run with
+# the bypass; requests run with their user's tenant and tasks with their job's (tests/isolation/
+# test_rls.py). The whole suite connects as an ordinary role, so the policies are in force.
+rls.set_process_default(rls.SYSTEM)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    with running_as_app_role(django_db_blocker):
+        yield

@@ -10,8 +10,10 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import permissions, viewsets
 from rest_framework.request import Request
+from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
+from cloudmsp.api.throttling import RateLimitMixin, TenantRateThrottle
 from cloudmsp.core.errors import PermissionDenied
 
 MAX_SEARCH = 200
@@ -34,17 +36,24 @@ class RolePermission(permissions.BasePermission):
         return True
 
 
-class ScopedViewSet(viewsets.GenericViewSet[Any]):
+class ScopedViewSet(RateLimitMixin, viewsets.GenericViewSet[Any]):
     permission_classes = [permissions.IsAuthenticated, RolePermission]
     lookup_value_regex = "[0-9]+"
     read_roles: ClassVar[tuple[str, ...]] = ()
     write_roles: ClassVar[tuple[str, ...]] = ()
+    #: action -> its rate limit (a key of settings.RATE_LIMITS), counted per tenant after the
+    #: role check, so refused callers use up nobody's budget.
+    rate_limits: ClassVar[dict[str, str]] = {}
     orderings: ClassVar[dict[str, Any]] = {}
     default_ordering: ClassVar[str] = ""
 
     @property
     def actor(self) -> Any:
         return self.request.user
+
+    def get_throttles(self) -> list[BaseThrottle]:
+        scope = self.rate_limits.get(self.action or "")
+        return [TenantRateThrottle(scope)] if scope else []
 
     def list_params(self) -> dict[str, Any]:
         q = self.request.query_params

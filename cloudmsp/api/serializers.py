@@ -10,7 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import models
+from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import serializers
+
+from cloudmsp.core.concurrency import parse_version, version_of
 
 
 class StrictCharField(serializers.CharField):
@@ -36,3 +39,39 @@ class ModelSerializer[M: models.Model](serializers.ModelSerializer[M]):
         models.TextField: StrictCharField,
         models.EmailField: StrictEmailField,
     }
+
+
+# The one error format of the API (cloudmsp/api/errors.py), for the schema.
+ErrorSerializer = inline_serializer(
+    "Error",
+    {
+        "detail": serializers.CharField(),
+        "errors": serializers.DictField(child=serializers.ListField(child=serializers.CharField())),
+    },
+)
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "description": "An opaque token of the state you read. Send it back unchanged when you "
+        "update the object: if someone else changed it since, the update is refused with 409 "
+        "instead of overwriting their change. Without it, the update applies to whatever is there.",
+    }
+)
+class VersionField(serializers.Field):  # type: ignore[type-arg]
+    """`version`: the object's `updated_at` as a token (see cloudmsp.core.concurrency)."""
+
+    default_error_messages = {"invalid": "Send back the `version` you read, unchanged."}
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(source="updated_at", required=False, **kwargs)
+
+    def to_representation(self, value: Any) -> str:
+        return version_of(value)
+
+    def to_internal_value(self, data: Any) -> Any:
+        held = parse_version(data)
+        if held is None:
+            self.fail("invalid")
+        return held

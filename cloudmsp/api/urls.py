@@ -9,7 +9,7 @@ from cloudmsp.audit.api import AuditEventViewSet
 from cloudmsp.cloud.api import CloudAccountViewSet, JobViewSet
 from cloudmsp.customers.api import CustomerViewSet
 from cloudmsp.tenancy.api import TenantViewSet
-from cloudmsp.users.api import ObtainTokenView, UserViewSet
+from cloudmsp.users.api import ApiTokenViewSet, ObtainTokenView, UserViewSet
 
 router = SimpleRouter()
 router.register("tenants", TenantViewSet, basename="tenant")
@@ -18,6 +18,7 @@ router.register("customers", CustomerViewSet, basename="customer")
 router.register("audit-events", AuditEventViewSet, basename="audit-event")
 router.register("cloud-accounts", CloudAccountViewSet, basename="cloud-account")
 router.register("jobs", JobViewSet, basename="job")
+router.register("tokens", ApiTokenViewSet, basename="token")
 
 
 def _api_authenticates(patterns: list[Any]) -> list[URLPattern | URLResolver]:
@@ -35,11 +36,14 @@ urlpatterns = _api_authenticates(
         path("schema/", SpectacularAPIView.as_view(permission_classes=[]), name="api-schema"),
         path(
             "docs/",
-            SpectacularSwaggerSplitView.as_view(url_name="api-schema", permission_classes=[]),
+            SpectacularSwaggerSplitView.as_view(
+                url_name="api-schema", permission_classes=[], template_name="api/swagger_ui.html"
+            ),
             name="api-docs",
         ),
         *router.urls,
         # Last: only paths ending in a slash, so Django still redirects a missing trailing slash.
-        re_path(r"^.*/\Z", unknown_endpoint),
+        # [\s\S], not `.`: a path with a newline in it is an unknown endpoint too.
+        re_path(r"^[\s\S]*/\Z", unknown_endpoint),
     ]
 )

@@ -97,10 +97,16 @@ def update_with_audit(
     """The update every service does: set `values`, validate the model (constraint errors on
     their field), and when anything among `fields` changed, save just those columns and record
     the before/after in one transaction (`after_save` runs inside it). A unique constraint lost
-    to a concurrent request becomes a ValidationError on `unique_field`. Returns the changes."""
+    to a concurrent request becomes a ValidationError on `unique_field`. Returns the changes.
+
+    Never overwrites someone else's change: the save happens only if the row still has the
+    version (`updated_at`) that `obj` holds, that is the one loaded, or the one the client saw
+    (`cloudmsp.core.concurrency.hold_version`); otherwise ConflictError (409)."""
+    from cloudmsp.core.concurrency import refuse_if_changed
     from cloudmsp.core.validation import save_or_conflict, validate_model
 
     fields = tuple(fields)
+    held = getattr(obj, "updated_at", None)
     before = snapshot(obj, fields)
     for key, value in values.items():
         setattr(obj, key, value)
@@ -113,6 +119,12 @@ def update_with_audit(
         obj.save(update_fields=[*changes, "updated_at"])
 
     with transaction.atomic():
+        refuse_if_changed(
+            obj,
+            held,
+            f"Someone else changed this {obj._meta.verbose_name} after you loaded it; "
+            "reload to see their changes, then try again.",
+        )
         if unique_field:
             save_or_conflict(save, field=unique_field, message=duplicate_message)
         else:

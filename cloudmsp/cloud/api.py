@@ -13,7 +13,6 @@ from drf_spectacular.utils import (
     extend_schema,
     extend_schema_field,
     extend_schema_view,
-    inline_serializer,
 )
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
@@ -21,7 +20,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from cloudmsp.api.base import ScopedViewSet, list_parameters
-from cloudmsp.api.serializers import StrictCharField
+from cloudmsp.api.serializers import ErrorSerializer, StrictCharField
+from cloudmsp.api.throttling import THROTTLED
 from cloudmsp.cloud import selectors
 from cloudmsp.cloud.aws import policies
 from cloudmsp.cloud.forms import OnboardForm
@@ -36,16 +36,6 @@ from cloudmsp.tenancy.access import MAX_ID, parse_id, require_tenant_admin
 from cloudmsp.users.models import Role
 
 # Serializers -------------------------------------------------------------------------------------
-
-
-# The one error format of the API (cloudmsp/api/errors.py), for the schema.
-ErrorSerializer = inline_serializer(
-    "Error",
-    {
-        "detail": serializers.CharField(),
-        "errors": serializers.DictField(child=serializers.ListField(child=serializers.CharField())),
-    },
-)
 
 
 class CloudAccountSerializer(serializers.ModelSerializer[CloudAccount]):
@@ -245,6 +235,13 @@ ERRORS = {
     404: OpenApiResponse(ErrorSerializer, description="No such account within reach."),
 }
 CONFLICT = {409: OpenApiResponse(ErrorSerializer, description="A job of this kind is already running.")}
+BULK_CONFLICT = {
+    409: OpenApiResponse(
+        ErrorSerializer,
+        description="Someone else is changing (or has just changed) some of these accounts; nothing "
+        "was changed. Reload and try again.",
+    )
+}
 
 
 @extend_schema_view(
@@ -271,6 +268,15 @@ class CloudAccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scop
     write_roles = (Role.TENANT_ADMIN,)
     orderings = selectors.ACCOUNT_ORDERINGS
     default_ordering = "account_id"
+    rate_limits = {
+        "connect": "validate",
+        "validate": "validate",
+        "sync": "sync",
+        "onboard": "onboard",
+        "remove_role": "remove_role",
+        "associate": "bulk",
+        "disassociate": "bulk",
+    }
 
     def list_queryset(self) -> Any:
         filters = AccountFilterSerializer(data=self.request.query_params)
@@ -334,7 +340,7 @@ class CloudAccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scop
 
     @extend_schema(
         request=ConnectSerializer,
-        responses={200: CloudAccountSerializer, **ERRORS},
+        responses={200: CloudAccountSerializer, **ERRORS, **THROTTLED},
         description="Validate the Role ARN of an MSP or Non-MSP account and store it when every check "
         'passes. A failed check answers 400 with `errors.role_arn` = "<step> failed: <message>".',
     )
@@ -349,7 +355,7 @@ class CloudAccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scop
 
     @extend_schema(
         request=None,
-        responses={200: ValidationResultSerializer, **ERRORS},
+        responses={200: ValidationResultSerializer, **ERRORS, **THROTTLED},
         description="Check the stored role again; the outcome is recorded on the account either way.",
     )
     @action(detail=True, methods=["post"])
@@ -361,7 +367,7 @@ class CloudAccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scop
 
     @extend_schema(
         request=None,
-        responses={202: JobSerializer, **ERRORS, **CONFLICT},
+        responses={202: JobSerializer, **ERRORS, **CONFLICT, **THROTTLED},
         description="Start discovering the member accounts of a connected MSP (management) account. "
         "Follow the job at the `Location` header.",
     )
@@ -377,6 +383,7 @@ class CloudAccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scop
             202: OpenApiResponse(JobSerializer, description="Automatic method: the onboarding job."),
             **ERRORS,
             409: OpenApiResponse(ErrorSerializer, description="Already onboarded, or being onboarded."),
+            **THROTTLED,
         },
         description="Onboard a member account: `automatic` creates the role through the organization "
         "access role (a job); `manual` validates the ARN of a role created from `setup/`.",
@@ -395,7 +402,7 @@ class CloudAccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scop
 
     @extend_schema(
         request=None,
-        responses={200: RemoveRoleSerializer, **ERRORS},
+        responses={200: RemoveRoleSerializer, **ERRORS, **THROTTLED},
         description="Unlink the account: a role the portal created is deleted in AWS, and the ARN is "
         "cleared. If AWS refuses the deletion, nothing changes.",
     )
@@ -407,9 +414,9 @@ class CloudAccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scop
 
     @extend_schema(
         request=AssociateSerializer,
-        responses={200: ChangedSerializer, 400: ERRORS[400]},
+        responses={200: ChangedSerializer, 400: ERRORS[400], **BULK_CONFLICT, **THROTTLED},
         description="Assign every listed account to the customer, or none of them if any id is invalid "
-        "or out of reach.",
+        "or out of reach, or if another change of these accounts is under way (409).",
     )
     @action(detail=False, methods=["post"])
     def associate(self, request: Request) -> Response:
@@ -424,8 +431,9 @@ class CloudAccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scop
 
     @extend_schema(
         request=DisassociateSerializer,
-        responses={200: ChangedSerializer, 400: ERRORS[400]},
-        description="Remove every listed account from its customer, all or nothing.",
+        responses={200: ChangedSerializer, 400: ERRORS[400], **BULK_CONFLICT, **THROTTLED},
+        description="Remove every listed account from its customer, all or nothing (409 if another "
+        "change of these accounts is under way).",
     )
     @action(detail=False, methods=["post"])
     def disassociate(self, request: Request) -> Response:

@@ -18,12 +18,13 @@ from cloudmsp.cloud.forms import LinkForm, OnboardForm
 from cloudmsp.cloud.models import JobKind, Kind
 from cloudmsp.cloud.services import association, onboarding
 from cloudmsp.cloud.views import _connect_context, actor, notify
-from cloudmsp.core.errors import ApplicationError, NotFound
+from cloudmsp.core.errors import ApplicationError, ConflictError, NotFound
 from cloudmsp.customers.forms import CustomerQuickForm
 from cloudmsp.customers.selectors import customer_choices, customer_get
 from cloudmsp.customers.services import customer_create
 from cloudmsp.tenancy.access import require_tenant_admin
 from cloudmsp.web.helpers import PER_PAGE_CHOICES, apply_errors, list_params, paginate, render_htmx
+from cloudmsp.web.ratelimit import rate_limit
 
 MAX_SELECTED = 100_000
 
@@ -61,6 +62,15 @@ def _selected(request: HttpRequest) -> list[str]:
     return raw
 
 
+def _seen_state(request: HttpRequest, selected: list[str]) -> str:
+    """Which customer each selected account had when the dialog opened: carried by the dialog
+    (a hidden field), so FINISH / REMOVE is refused if someone changed them meanwhile."""
+    data = request.POST if request.method == "POST" else request.GET
+    return data.get("seen_state", "")[:64] or selectors.account_selection_state(
+        actor=actor(request), account_ids=selected
+    )
+
+
 def _link_form(request: HttpRequest, data: Any = None, initial: Any = None) -> LinkForm:
     form = LinkForm(data, initial=initial)
     field: Any = form.fields["customer"]
@@ -72,6 +82,7 @@ def _link_form(request: HttpRequest, data: Any = None, initial: Any = None) -> L
 
 
 @require_http_methods(["GET", "POST"])
+@rate_limit("bulk")
 def link(request: HttpRequest) -> HttpResponse:
     """The Link to Customer window; FINISH links every checked account, all or nothing."""
     require_tenant_admin(actor(request))
@@ -79,20 +90,26 @@ def link(request: HttpRequest) -> HttpResponse:
     if not selected:
         return render_htmx(request, "cloud/link.html", {"nothing_selected": True}, partial="dialog")
     form = _link_form(request, request.POST if request.method == "POST" else None, request.GET)
+    state = _seen_state(request, selected)
+    status = 422 if request.method == "POST" else 200
     if request.method == "POST" and form.is_valid():
         try:
             customer = customer_get(actor=actor(request), customer_id=form.cleaned_data["customer"])
-            changed = association.accounts_associate(actor=actor(request), customer=customer, account_ids=selected)
+            changed = association.accounts_associate(
+                actor=actor(request), customer=customer, account_ids=selected, seen_state=state
+            )
         except NotFound:
             form.add_error("customer", "Customer not found.")
         except ValidationError as exc:
             apply_errors(form, exc)
+        except ConflictError as exc:
+            form.add_error(None, exc.message)
+            status = 409
         else:
             return notify(
                 request, f"{len(set(selected))} account(s) linked to {customer.company_name} ({changed} changed)."
             )
-    status = 422 if request.method == "POST" else 200
-    ctx = {"form": form, "selected": selected}
+    ctx = {"form": form, "selected": selected, "state": state}
     return render_htmx(request, "cloud/link.html", ctx, partial="dialog", status=status)
 
 
@@ -110,34 +127,44 @@ def link_create_customer(request: HttpRequest) -> HttpResponse:
             apply_errors(form, exc)
         else:
             link_form = _link_form(request, initial={"customer": customer.pk})
-            ctx = {"form": link_form, "selected": selected, "created": customer}
+            ctx = {
+                "form": link_form,
+                "selected": selected,
+                "created": customer,
+                "state": _seen_state(request, selected),
+            }
             response = render_htmx(request, "cloud/link.html", ctx, partial="dialog")
             response["HX-Trigger"] = '{"customers-changed": {}}'
             return response
     status = 422 if request.method == "POST" else 200
-    return render_htmx(
-        request, "cloud/link.html", {"form": form, "selected": selected}, partial="create_customer", status=status
-    )
+    ctx = {"form": form, "selected": selected, "state": _seen_state(request, selected)}
+    return render_htmx(request, "cloud/link.html", ctx, partial="create_customer", status=status)
 
 
 @require_http_methods(["GET", "POST"])
+@rate_limit("bulk")
 def unlink(request: HttpRequest) -> HttpResponse:
     """Remove Account from Customer: a confirmation; REMOVE disassociates every checked account."""
     require_tenant_admin(actor(request))
     selected = _selected(request)
+    state = _seen_state(request, selected) if selected else ""
     error = ""
+    status = 200
     if request.method == "POST" and selected:
         try:
-            changed = association.accounts_disassociate(actor=actor(request), account_ids=selected)
+            changed = association.accounts_disassociate(actor=actor(request), account_ids=selected, seen_state=state)
         except ValidationError as exc:
-            error = " ".join(exc.messages)
+            error, status = " ".join(exc.messages), 422
+        except ConflictError as exc:
+            error, status = exc.message, 409
         else:
             return notify(request, f"{len(set(selected))} account(s) removed from their customer ({changed} changed).")
-    ctx = {"selected": selected, "error": error, "nothing_selected": not selected}
-    return render_htmx(request, "cloud/unlink.html", ctx, partial="dialog", status=422 if error else 200)
+    ctx = {"selected": selected, "error": error, "nothing_selected": not selected, "state": state}
+    return render_htmx(request, "cloud/unlink.html", ctx, partial="dialog", status=status)
 
 
 @require_http_methods(["GET", "POST"])
+@rate_limit("onboard")
 def onboard(request: HttpRequest, account_id: int) -> HttpResponse:
     """The Onboard Member Account window; ADD onboards the account."""
     require_tenant_admin(actor(request))
@@ -171,6 +198,7 @@ def onboard(request: HttpRequest, account_id: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@rate_limit("remove_role")
 def remove_role(request: HttpRequest, account_id: int) -> HttpResponse:
     """The Remove Role ARN confirmation; Ok unlinks the account."""
     require_tenant_admin(actor(request))

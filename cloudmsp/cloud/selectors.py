@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, Q, QuerySet
@@ -9,6 +11,7 @@ from cloudmsp.cloud.aws.errors import AwsError
 from cloudmsp.cloud.aws.operations import portal_account_id
 from cloudmsp.cloud.models import CloudAccount, Job, Kind
 from cloudmsp.core.errors import NotFound
+from cloudmsp.core.queries import id_set
 from cloudmsp.tenancy.access import not_found, parse_id, require_tenant_admin
 
 if TYPE_CHECKING:
@@ -96,6 +99,24 @@ def account_get(*, actor: User, account_id: object, kind: str | None = None) -> 
     if account is None:
         raise not_found("Cloud account", account_id)
     return account
+
+
+def selection_state(rows: Iterable[tuple[int, int | None]]) -> str:
+    """A token of which customer each account has, from (id, customer_id) rows in id order:
+    equal tokens, same assignment. Bulk changes compare it to refuse acting on a stale view."""
+    digest = hashlib.sha256()
+    for pk, customer_id in rows:
+        digest.update(f"{pk}:{customer_id or ''};".encode())
+    return digest.hexdigest()[:32]
+
+
+def account_selection_state(*, actor: User, account_ids: Iterable[object]) -> str:
+    """The `selection_state` of the actor's accounts among `account_ids`, as a dialog that acts
+    on them shows them (ids that are not valid or out of reach are left out)."""
+    tenant = require_tenant_admin(actor)
+    ids = sorted({pk for pk in map(parse_id, account_ids) if pk is not None})
+    rows = CloudAccount.objects.for_tenant(tenant).filter(pk__in=id_set(ids)).order_by("pk")
+    return selection_state(rows.values_list("pk", "customer_id"))
 
 
 def job_get(*, actor: User, job_id: object) -> Job:

@@ -2,22 +2,37 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.tasks import task
 
 from cloudmsp.cloud.models import Job
+from cloudmsp.tenancy import rls
+
+
+@contextmanager
+def _job_in_its_tenant(job_id: int) -> Iterator[Job]:
+    """The job, with the task's queries confined to the job's tenant by row-level security
+    (PostgreSQL): a task does one tenant's work, so it runs as that tenant, not as the system."""
+    with rls.system_scope():  # which tenant a job belongs to is the worker's own business
+        job = Job.unscoped.get(pk=job_id)
+    with rls.tenant_scope(job.tenant_id):
+        yield job
 
 
 @task
 def run_sync(job_id: int) -> dict[str, Any]:
     from cloudmsp.cloud.services.sync import organization_sync
 
-    return organization_sync(Job.unscoped.get(pk=job_id))
+    with _job_in_its_tenant(job_id) as job:
+        return organization_sync(job)
 
 
 @task
 def run_onboard(job_id: int) -> dict[str, Any]:
     from cloudmsp.cloud.services.onboarding import onboard_job
 
-    return onboard_job(Job.unscoped.get(pk=job_id))
+    with _job_in_its_tenant(job_id) as job:
+        return onboard_job(job)

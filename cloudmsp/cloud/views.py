@@ -19,6 +19,7 @@ from cloudmsp.cloud.services import sync as sync_services
 from cloudmsp.core.errors import ApplicationError, ConflictError
 from cloudmsp.tenancy.access import require_tenant_admin
 from cloudmsp.web.helpers import PER_PAGE_CHOICES, apply_errors, htmx_redirect, list_params, paginate, render_htmx
+from cloudmsp.web.ratelimit import rate_limit
 
 CATEGORY_OF = {"msp": Category.MSP, "non-msp": Category.NON_MSP}
 
@@ -135,6 +136,7 @@ def account_add(request: HttpRequest, category: str) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
+@rate_limit("validate")
 def account_connect(request: HttpRequest, account_id: int) -> HttpResponse:
     """Show the external id, trust policy and template; validate the pasted Role ARN."""
     account = selectors.account_get(actor=actor(request), account_id=account_id)
@@ -162,6 +164,7 @@ def account_connect(request: HttpRequest, account_id: int) -> HttpResponse:
 
 
 @require_POST
+@rate_limit("validate")
 def account_validate(request: HttpRequest, account_id: int) -> HttpResponse:
     account = selectors.account_get(actor=actor(request), account_id=account_id)
     result = account_services.account_validate(actor=actor(request), account=account)
@@ -171,6 +174,7 @@ def account_validate(request: HttpRequest, account_id: int) -> HttpResponse:
 
 
 @require_POST
+@rate_limit("sync")
 def account_sync(request: HttpRequest, account_id: int) -> HttpResponse:
     account = selectors.account_get(actor=actor(request), account_id=account_id, kind=Kind.MANAGEMENT)
     try:

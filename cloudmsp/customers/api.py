@@ -2,13 +2,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from cloudmsp.api.base import ScopedViewSet, list_parameters
-from cloudmsp.api.serializers import ModelSerializer
+from cloudmsp.api.serializers import ErrorSerializer, ModelSerializer, VersionField
+from cloudmsp.core.concurrency import hold_version
 from cloudmsp.customers import selectors, services
 from cloudmsp.customers.models import Customer
 from cloudmsp.users.models import Role
@@ -17,6 +18,7 @@ from cloudmsp.users.models import Role
 class CustomerSerializer(ModelSerializer[Customer]):
     account_count = serializers.IntegerField(read_only=True)
     user_count = serializers.IntegerField(read_only=True)
+    version = VersionField()
 
     class Meta:
         model = Customer
@@ -27,10 +29,16 @@ class CustomerSerializer(ModelSerializer[Customer]):
             "user_count",
             "created_at",
             "updated_at",
+            "version",
         ]
         read_only_fields = ["id", "created_at", "updated_at"]
         # Uniqueness per tenant is the service's rule; the serializer checks formats only.
         validators: list[Any] = []
+
+
+EDIT_CONFLICT = OpenApiResponse(
+    ErrorSerializer, description="The `version` sent is not the customer's: someone else changed it since."
+)
 
 
 @extend_schema_view(list=extend_schema(parameters=list_parameters(selectors.CUSTOMER_ORDERINGS)))
@@ -56,16 +64,22 @@ class CustomerViewSet(
     def create(self, request: Request) -> Response:
         ser = self.get_serializer(data=request.data)
         ser.is_valid(raise_exception=True)
-        customer = services.customer_create(actor=self.actor, **ser.validated_data)
+        data = dict(ser.validated_data)
+        data.pop("updated_at", None)  # a `version` means nothing to a new customer
+        customer = services.customer_create(actor=self.actor, **data)
         return Response(self.get_serializer(self.fetch(str(customer.pk))).data, status=status.HTTP_201_CREATED)
 
+    @extend_schema(responses={200: CustomerSerializer, 409: EDIT_CONFLICT})
     def update(self, request: Request, pk: str, partial: bool = False) -> Response:
         customer = self.fetch(pk)
         ser = self.get_serializer(customer, data=request.data, partial=partial)
         ser.is_valid(raise_exception=True)
-        services.customer_update(actor=self.actor, customer=customer, data=dict(ser.validated_data))
+        data = dict(ser.validated_data)
+        hold_version(customer, data.pop("updated_at", None))
+        services.customer_update(actor=self.actor, customer=customer, data=data)
         return Response(self.get_serializer(self.fetch(pk)).data)
 
+    @extend_schema(responses={200: CustomerSerializer, 409: EDIT_CONFLICT})
     def partial_update(self, request: Request, pk: str) -> Response:
         return self.update(request, pk, partial=True)
 

@@ -2,13 +2,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from cloudmsp.api.base import ScopedViewSet, list_parameters
-from cloudmsp.api.serializers import ModelSerializer
+from cloudmsp.api.serializers import ErrorSerializer, ModelSerializer, VersionField
+from cloudmsp.core.concurrency import hold_version
 from cloudmsp.tenancy import selectors, services
 from cloudmsp.tenancy.models import Tenant
 from cloudmsp.users.models import Role
@@ -18,12 +19,31 @@ class TenantSerializer(ModelSerializer[Tenant]):
     user_count = serializers.IntegerField(read_only=True)
     customer_count = serializers.IntegerField(read_only=True)
     account_count = serializers.IntegerField(read_only=True)
+    version = VersionField()
 
     class Meta:
         model = Tenant
-        fields = ["id", "name", "is_active", "user_count", "customer_count", "account_count", "created_at"]
+        fields = [
+            "id",
+            "name",
+            "is_active",
+            "require_admin_2fa",
+            "user_count",
+            "customer_count",
+            "account_count",
+            "created_at",
+            "version",
+        ]
         read_only_fields = ["id", "created_at"]
+        extra_kwargs: dict[str, Any] = {
+            "require_admin_2fa": {"help_text": "Its administrators must sign in with two-factor authentication."}
+        }
         validators: list[Any] = []
+
+
+EDIT_CONFLICT = OpenApiResponse(
+    ErrorSerializer, description="The `version` sent is not the tenant's: someone else changed it since."
+)
 
 
 @extend_schema_view(list=extend_schema(parameters=list_parameters(selectors.TENANT_ORDERINGS)))
@@ -46,17 +66,22 @@ class TenantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedView
         ser = self.get_serializer(data=request.data)
         ser.is_valid(raise_exception=True)
         tenant = services.tenant_create(actor=self.actor, name=ser.validated_data["name"])
-        if ser.validated_data.get("is_active") is False:
-            services.tenant_update(actor=self.actor, tenant=tenant, data={"is_active": False})
+        flags = {k: ser.validated_data[k] for k in ("is_active", "require_admin_2fa") if k in ser.validated_data}
+        if flags:
+            services.tenant_update(actor=self.actor, tenant=tenant, data=flags)
         return Response(self.get_serializer(self.fetch(str(tenant.pk))).data, status=status.HTTP_201_CREATED)
 
+    @extend_schema(responses={200: TenantSerializer, 409: EDIT_CONFLICT})
     def update(self, request: Request, pk: str, partial: bool = False) -> Response:
         tenant = self.fetch(pk)
         ser = self.get_serializer(tenant, data=request.data, partial=partial)
         ser.is_valid(raise_exception=True)
-        services.tenant_update(actor=self.actor, tenant=tenant, data=dict(ser.validated_data))
+        data = dict(ser.validated_data)
+        hold_version(tenant, data.pop("updated_at", None))
+        services.tenant_update(actor=self.actor, tenant=tenant, data=data)
         return Response(self.get_serializer(self.fetch(pk)).data)
 
+    @extend_schema(responses={200: TenantSerializer, 409: EDIT_CONFLICT})
     def partial_update(self, request: Request, pk: str) -> Response:
         return self.update(request, pk, partial=True)
 

@@ -10,5 +10,8 @@ class TenantCreateForm(ServiceModelForm[Tenant]):
 
 class TenantEditForm(TenantCreateForm):
     class Meta(TenantCreateForm.Meta):
-        fields = ["name", "is_active"]
-        labels = {"is_active": "Active (its users can sign in)"}
+        fields = ["name", "is_active", "require_admin_2fa"]
+        labels = {
+            "is_active": "Active (its users can sign in)",
+            "require_admin_2fa": "Require two-factor authentication for its administrators",
+        }

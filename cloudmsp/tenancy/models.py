@@ -83,6 +83,8 @@ class TenantManager[M: models.Model](models.Manager[M]):
 class Tenant(TimeStampedModel):
     name = models.CharField(max_length=200, validators=[validate_plain_text])
     is_active = models.BooleanField(default=True)
+    # Its administrators must sign in with a second factor (TOTP) and enrol before anything else.
+    require_admin_2fa = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["name"]

@@ -17,7 +17,7 @@ from cloudmsp.tenancy.models import Tenant
 if TYPE_CHECKING:
     from cloudmsp.users.models import User
 
-TENANT_FIELDS = ("name", "is_active")
+TENANT_FIELDS = ("name", "is_active", "require_admin_2fa")
 _DUPLICATE = "A tenant with this name already exists."
 _FIELD_FOR_CODE = {"duplicate_name": "name"}
 
@@ -44,14 +44,17 @@ def tenant_create(*, actor: User | None, name: str) -> Tenant:
 
 
 def tenant_update(*, actor: User, tenant: Tenant, data: dict[str, Any]) -> Tenant:
-    """Rename, disable or enable a tenant. Users of a disabled tenant cannot sign in and their
-    sessions end at their next request."""
+    """Rename, disable or enable a tenant, or require two-factor authentication of its
+    administrators. Users of a disabled tenant cannot sign in and their sessions end at their next
+    request; administrators without two-factor authentication are sent to set it up."""
     require_sysadmin(actor)
     values: dict[str, Any] = {}
     if data.get("name") is not None:
         values["name"] = normalize(str(data["name"]))
     if data.get("is_active") is not None:
         values["is_active"] = bool(data["is_active"])
+    if data.get("require_admin_2fa") is not None:
+        values["require_admin_2fa"] = bool(data["require_admin_2fa"])
     update_with_audit(
         actor=actor,
         obj=tenant,

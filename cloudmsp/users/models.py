@@ -122,3 +122,19 @@ class ApiToken(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+class UserSession(models.Model):
+    """The sessions a user is signed in with, so that ending them all (on disable, delete or a
+    password reset) looks up a handful of keys by user instead of decoding every session.
+    Written at sign-in and sign-out only; the session itself stays in the session store."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    session_key = models.CharField(max_length=40, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"session of user #{self.user_id}"

@@ -4,7 +4,7 @@ from django.db.models import Q, QuerySet
 
 from cloudmsp.customers.models import Customer
 from cloudmsp.tenancy.access import not_found, parse_id
-from cloudmsp.users.models import Role, User
+from cloudmsp.users.models import ApiToken, Role, User
 
 USER_ORDERINGS = {
     "email": ("email", "id"),
@@ -61,3 +61,31 @@ def user_get(*, actor: User, user_id: object) -> User:
     if user is None:
         raise not_found("User", user_id)
     return user
+
+
+API_TOKEN_ORDERINGS = {
+    "-created": ("-created_at", "-id"),
+    "created": ("created_at", "id"),
+    "name": ("name", "id"),
+    "-name": ("-name", "-id"),
+    "-last_used": ("-last_used_at", "-id"),
+}
+
+
+def api_token_list(*, actor: User, search: str = "", ordering: str = "-created") -> QuerySet[ApiToken]:
+    """The actor's own API tokens: nobody sees anyone else's, whatever their role."""
+    if not actor.is_authenticated:
+        return ApiToken.objects.none()
+    qs = ApiToken.objects.filter(user=actor)
+    search = search.strip()
+    if search:
+        qs = qs.filter(Q(name__icontains=search) | Q(prefix__startswith=search))
+    return qs.order_by(*API_TOKEN_ORDERINGS.get(ordering, API_TOKEN_ORDERINGS["-created"]))
+
+
+def api_token_get(*, actor: User, token_id: object) -> ApiToken:
+    pk = parse_id(token_id)
+    token = api_token_list(actor=actor).filter(pk=pk).first() if pk is not None else None
+    if token is None:
+        raise not_found("API token", token_id)
+    return token

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
 from django.contrib.auth import password_validation
-from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
@@ -21,6 +21,7 @@ from cloudmsp.core.validation import save_or_conflict, validate_model
 from cloudmsp.customers.models import Customer
 from cloudmsp.tenancy.access import require_tenant_admin
 from cloudmsp.tenancy.models import Tenant
+from cloudmsp.users import lockout, sessions
 from cloudmsp.users.models import ApiToken, Role, User
 from cloudmsp.users.tokens import activation_token, activation_url
 
@@ -156,15 +157,9 @@ def _check_password(password: str, user: User) -> None:
 
 
 def end_sessions(user: User) -> None:
-    """End every session and API token of a user (on disable, delete, password change)."""
-    uid = str(user.pk)
-    stale = [
-        s.session_key
-        for s in Session.objects.filter(expire_date__gt=timezone.now()).iterator()
-        if s.get_decoded().get("_auth_user_id") == uid
-    ]
-    Session.objects.filter(session_key__in=stale).delete()
-    ApiToken.objects.filter(user=user).delete()
+    """End every session and API token of a user (on disable, delete, password reset). The
+    sessions are found through the index of sign-ins (`UserSession`), not by decoding them all."""
+    sessions.end_sessions(user)
 
 
 def user_update(*, actor: User, user: User, data: dict[str, Any]) -> User:
@@ -249,6 +244,8 @@ def user_set_password_from_link(*, uidb64: str, token: str, password: str) -> Us
         user.save(update_fields=["password", "activated_at", "updated_at"])
         end_sessions(user)
         audit_record(actor=user, action="user.activate" if first else "user.reset_password", obj=user)
+    # Whoever holds the link owns the email: failed sign-ins no longer lock it.
+    AxesProxyHandler.reset_attempts(username=lockout.normalize_email(user.email))
     return user
 
 
@@ -279,14 +276,43 @@ def profile_update(*, actor: User, data: dict[str, Any]) -> User:
     return actor
 
 
-def password_change(*, actor: User, old_password: str, new_password: str) -> None:
+def password_change(*, actor: User, old_password: str, new_password: str, keep_session_key: str | None = None) -> None:
+    """Change one's own password. Every other session of the user ends (the one with
+    `keep_session_key` stays); API tokens are kept, they are listed and revoked on their own."""
     if not actor.check_password(old_password):
         raise ValidationError({"old_password": ["Your current password is not correct."]})
     _check_password(new_password, actor)
     with transaction.atomic():
         actor.set_password(new_password)
         actor.save(update_fields=["password", "updated_at"])
+        sessions.end_sessions(actor, keep_session_key=keep_session_key, tokens=False)
         audit_record(actor=actor, action="user.password_change", obj=actor)
+
+
+def api_token_create(*, actor: User, name: str) -> tuple[ApiToken, str]:
+    """A new API token of the actor's own, named `name`. The secret is returned this once; only
+    its SHA-256 digest is stored."""
+    from cloudmsp.api.authentication import token_issue
+
+    name = normalize(name or "")
+    probe = ApiToken(user=actor, name=name, prefix="x", digest="x")
+    try:
+        probe.full_clean(exclude=["user", "prefix", "digest"])
+    except ValidationError as exc:
+        raise ValidationError({"name": exc.message_dict.get("name", exc.messages)}) from None
+    with transaction.atomic():
+        token, secret = token_issue(user=actor, name=name)
+        audit_record(actor=actor, action="api_token.create", obj=token, object_repr=f"{token.name} ({token.prefix}…)")
+    return token, secret
+
+
+def api_token_revoke(*, actor: User, token: ApiToken) -> None:
+    """Revoke one of the actor's own tokens (fetched with `selectors.api_token_get`)."""
+    if token.user_id != actor.pk:
+        raise PermissionDenied("You can only revoke your own API tokens.")
+    with transaction.atomic():
+        audit_record(actor=actor, action="api_token.revoke", obj=token, object_repr=f"{token.name} ({token.prefix}…)")
+        token.delete()
 
 
 def sysadmin_ensure(*, email: str, password: str | None) -> tuple[User, bool, str | None]:

@@ -1,19 +1,27 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
-from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.forms import Form
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
-from django.views.decorators.http import require_http_methods
+from django.urls import reverse
+from django.utils.decorators import method_decorator
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_http_methods, require_POST
 
+from cloudmsp.api.throttling import LoginEmailThrottle, LoginIPThrottle
 from cloudmsp.core.errors import ApplicationError
-from cloudmsp.users import services
+from cloudmsp.users import selectors, services, sessions, signin, two_factor
 from cloudmsp.users.forms import (
+    ApiTokenForm,
+    CodeForm,
     ForgotPasswordForm,
     LoginForm,
     PasswordChangeForm,
@@ -21,13 +29,71 @@ from cloudmsp.users.forms import (
     SetPasswordForm,
 )
 from cloudmsp.users.models import User
-from cloudmsp.web.helpers import apply_errors
+from cloudmsp.web.helpers import apply_errors, htmx_redirect, render_htmx
+from cloudmsp.web.ratelimit import rate_limit
 
 
+# A plain request rate per email and per address (429), before and apart from the lockout
+# after failed passwords.
+@method_decorator(rate_limit(LoginIPThrottle, LoginEmailThrottle), name="dispatch")
 class LoginView(auth_views.LoginView):
+    """Email and password; a user with two-factor authentication then gives a code
+    (`login_verify`) before the session is signed in. Failures count towards the lockout."""
+
     form_class = LoginForm
     template_name = "users/login.html"
     redirect_authenticated_user = True
+
+    def form_valid(self, form: Form) -> HttpResponse:
+        user = form.get_user()  # type: ignore[attr-defined]
+        if two_factor.has_device(user):
+            signin.pending_start(self.request, user=user, next_url=self.get_redirect_url())
+            return HttpResponseRedirect(reverse("users:login_verify"))
+        return super().form_valid(form)  # type: ignore[arg-type]
+
+    def form_invalid(self, form: Form) -> HttpResponse:
+        response = super().form_invalid(form)  # type: ignore[arg-type]
+        if getattr(form, "locked", False):
+            return _locked(response, form.retry_after)  # type: ignore[attr-defined]
+        return response
+
+
+BACKEND = "cloudmsp.users.auth.EmailBackend"
+
+
+def _locked(response: HttpResponse, seconds: int) -> HttpResponse:
+    response.status_code = 429
+    response["Retry-After"] = str(seconds)
+    return response
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def login_verify(request: HttpRequest) -> HttpResponse:
+    """The second step of signing in: the code of the user's authenticator app."""
+    pending = signin.pending_get(request)
+    if pending is None:
+        signin.pending_clear(request)
+        return redirect("users:login")
+    user, next_url = pending
+    form = CodeForm(request.POST or None)
+    form.fields["code"].widget.attrs["autofocus"] = True
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if form.is_valid():
+            attempt = signin.signin_code(request=request, user=user, code=form.cleaned_data["code"])
+            if attempt.user is not None:
+                signin.pending_clear(request)
+                auth_login(request, attempt.user, backend=BACKEND)
+                return redirect(next_url)
+            if attempt.locked:
+                signin.pending_clear(request)
+                form.add_error(None, attempt.message)
+                response = TemplateResponse(request, "users/login_verify.html", {"form": form, "locked": True})
+                return _locked(response, attempt.retry_after)
+            form.add_error("code", attempt.message)
+    return TemplateResponse(request, "users/login_verify.html", {"form": form}, status=status)
 
 
 @login_not_required
@@ -68,11 +134,26 @@ def _profile_initial(user: User) -> dict[str, str]:
     return {"first_name": user.first_name, "last_name": user.last_name, "phone": user.phone}
 
 
+def _profile_page(request: HttpRequest, *, status: int = 200, partial: str | None = None, **forms: Any) -> HttpResponse:
+    """The profile page (or, for htmx, one of its sections) with the given forms filled in."""
+    user: User = request.user  # type: ignore[assignment]
+    ctx = {
+        "form": ProfileForm(initial=_profile_initial(user)),
+        "pw_form": PasswordChangeForm(prefix="pw"),
+        "token_form": ApiTokenForm(),
+        "code_form": CodeForm(),
+        "tokens": selectors.api_token_list(actor=user),
+        "two_factor": two_factor.state(user),
+        "next": reverse("users:profile"),
+        **forms,
+    }
+    return render_htmx(request, "users/profile.html", ctx, partial=partial, status=status)
+
+
 @require_http_methods(["GET", "POST"])
 def profile(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
     form = ProfileForm(request.POST or None, initial=_profile_initial(user))
-    pw_form = PasswordChangeForm(prefix="pw")
     status = 200
     if request.method == "POST":
         if form.is_valid():
@@ -84,7 +165,7 @@ def profile(request: HttpRequest) -> HttpResponse:
                 messages.success(request, "Your profile is saved.")
                 return redirect("users:profile")
         status = 422
-    return TemplateResponse(request, "users/profile.html", {"form": form, "pw_form": pw_form}, status=status)
+    return _profile_page(request, form=form, status=status)
 
 
 @require_http_methods(["POST"])
@@ -94,15 +175,110 @@ def password_change(request: HttpRequest) -> HttpResponse:
     if pw_form.is_valid():
         try:
             services.password_change(
-                actor=user,  # type: ignore[arg-type]
+                actor=user,
                 old_password=pw_form.cleaned_data["old_password"],
                 new_password=pw_form.cleaned_data["password"],
+                keep_session_key=request.session.session_key,
             )
         except ValidationError as exc:
             apply_errors(pw_form, exc)
         else:
-            update_session_auth_hash(request, user)  # type: ignore[arg-type]
-            messages.success(request, "Your password is changed.")
+            sessions.keep_signed_in(request, user)
+            messages.success(request, "Your password is changed. Your other sessions are signed out.")
             return redirect("users:profile")
-    form = ProfileForm(initial=_profile_initial(user))
-    return TemplateResponse(request, "users/profile.html", {"form": form, "pw_form": pw_form}, status=422)
+    return _profile_page(request, pw_form=pw_form, status=422)
+
+
+# API tokens -------------------------------------------------------------------------------------
+
+
+@require_POST
+def token_create(request: HttpRequest) -> HttpResponse:
+    """Create an API token; its secret is in this answer only."""
+    user: User = request.user  # type: ignore[assignment]
+    form = ApiTokenForm(request.POST)
+    if form.is_valid():
+        try:
+            token, secret = services.api_token_create(actor=user, name=form.cleaned_data["name"])
+        except ValidationError as exc:
+            apply_errors(form, exc)
+        else:
+            return _profile_page(request, partial="api_tokens", new_token=token, new_secret=secret)
+    return _profile_page(request, partial="api_tokens", token_form=form, status=422)
+
+
+@require_http_methods(["GET", "POST"])
+def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
+    """GET: the confirmation; POST: revoke. Only one's own tokens exist here (others are 404)."""
+    user: User = request.user  # type: ignore[assignment]
+    token = selectors.api_token_get(actor=user, token_id=token_id)
+    if request.method == "POST":
+        services.api_token_revoke(actor=user, token=token)
+        if getattr(request, "htmx", False):
+            response = _profile_page(request, partial="api_tokens", revoked=token)
+            response["HX-Trigger"] = '{"close-modal": {}}'
+            return response
+        messages.success(request, f"The API token “{token.name}” is revoked.")
+        return htmx_redirect(request, reverse("users:profile"))
+    return render_htmx(request, "users/revoke_token.html", {"token": token}, partial="dialog")
+
+
+# Two-factor authentication ----------------------------------------------------------------------
+
+
+def _next(request: HttpRequest) -> str:
+    url = request.POST.get("next", "")
+    if url and url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return url
+    return reverse("users:profile")
+
+
+def _two_factor_page(request: HttpRequest, *, code_form: CodeForm | None = None, status: int = 200) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    ctx = {
+        "two_factor": two_factor.state(user),
+        "code_form": code_form or CodeForm(),
+        "next": reverse("users:two_factor"),
+    }
+    return TemplateResponse(request, "users/two_factor.html", ctx, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def two_factor_setup(request: HttpRequest) -> HttpResponse:
+    """GET: the state of two-factor authentication; POST: start setting it up (a new secret)."""
+    if request.method == "POST":
+        try:
+            two_factor.two_factor_begin(actor=request.user)  # type: ignore[arg-type]
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        return htmx_redirect(request, _next(request))
+    return _two_factor_page(request)
+
+
+def _with_code(request: HttpRequest, action: Any, done: str) -> HttpResponse:
+    form = CodeForm(request.POST)
+    if form.is_valid():
+        try:
+            action(actor=request.user, code=form.cleaned_data["code"])
+        except (ValidationError, ApplicationError) as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, done)
+            return htmx_redirect(request, _next(request))
+    return _two_factor_page(request, code_form=form, status=422)
+
+
+@require_POST
+def two_factor_confirm(request: HttpRequest) -> HttpResponse:
+    return _with_code(
+        request,
+        two_factor.two_factor_confirm,
+        "Two-factor authentication is on: signing in now also asks for a code from your app.",
+    )
+
+
+@require_POST
+def two_factor_remove(request: HttpRequest) -> HttpResponse:
+    return _with_code(request, two_factor.two_factor_remove, "Two-factor authentication is off.")

@@ -16,7 +16,8 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.urls import URLPattern, path, reverse
 from django.views.decorators.http import require_http_methods
 
-from cloudmsp.core.errors import ApplicationError
+from cloudmsp.core.concurrency import hold_version, version_of
+from cloudmsp.core.errors import ApplicationError, ConflictError
 from cloudmsp.web.helpers import (
     PER_PAGE_CHOICES,
     apply_errors,
@@ -127,11 +128,20 @@ class PanelCrud:
         pk = kwargs.pop(self.pk_kwarg)
         scope = self.scope(request, kwargs)
         obj = self.get_object(request, scope, pk)
+        # The version the form was loaded with travels in a hidden field; saving is refused if
+        # someone else changed the object since (update_with_audit), and the panel says so.
+        version = version_of(obj.updated_at) if hasattr(obj, "updated_at") else ""
+        conflict = ""
         if request.method == "POST":
             form = self.form_class(request.POST)
+            version = request.POST.get("version", "")[:64]
             if form.is_valid():
                 try:
+                    hold_version(obj, version)
                     obj = self.update(request, scope, obj, form.cleaned_data)
+                except ConflictError as exc:
+                    conflict = exc.message
+                    obj = self.get_object(request, scope, obj.pk)  # as it is now, not as attempted
                 except (ValidationError, ApplicationError) as exc:
                     apply_errors(form, exc)
                 else:
@@ -145,11 +155,11 @@ class PanelCrud:
                         partial="details",
                         trigger={self.event: {}},
                     )
-            status = 422
+            status = 409 if conflict else 422
         else:
             form = self.form_class(initial=self.initial(obj))
             status = 200
-        detail = self._detail_context(request, scope, obj, form=form)
+        detail = self._detail_context(request, scope, obj, form=form, version=version, conflict=conflict)
         if getattr(request, "htmx", False):
             return render_htmx(
                 request, self.template, {**scope, "crud": self, **detail}, partial="edit_form", status=status

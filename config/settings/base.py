@@ -1,5 +1,6 @@
 """Settings shared by every environment. Everything that varies is read from the environment."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -27,6 +28,9 @@ INSTALLED_APPS = [
     "django_filters",
     "django_htmx",
     "django_tasks_db",
+    "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
     "cloudmsp.core",
     "cloudmsp.tenancy",
     "cloudmsp.users",
@@ -38,6 +42,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every query of a request runs with its user's row-level security scope (PostgreSQL).
+    "cloudmsp.tenancy.middleware.RowLevelSecurityMiddleware",
+    "cloudmsp.core.logs.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -46,11 +53,14 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "cloudmsp.users.middleware.SessionTimeoutMiddleware",
+    "cloudmsp.users.middleware.TwoFactorEnrolmentMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "cloudmsp.core.middleware.BadInputMiddleware",
     "cloudmsp.web.middleware.ApplicationErrorMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -108,6 +118,32 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 # Activation and password-reset links expire after this many seconds (default 24 h).
 PASSWORD_RESET_TIMEOUT = env.int("ACTIVATION_TIMEOUT", default=24 * 3600)
+
+# Sign-in lockout (django-axes): after LOGIN_FAILURE_LIMIT failed sign-ins an email, and on its
+# own an IP address, is refused for LOGIN_COOLOFF_TIME seconds after the last failure.
+LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+LOGIN_COOLOFF_TIME = env.int("LOGIN_COOLOFF_TIME", default=15 * 60)
+# Proxies in front of the portal that append to X-Forwarded-For (0: the peer address is the client).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(seconds=LOGIN_COOLOFF_TIME)
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+# The lock lasts LOGIN_COOLOFF_TIME from the failure that set it, so Retry-After is exact.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_USERNAME_CALLABLE = "cloudmsp.users.lockout.username_from"
+AXES_CLIENT_IP_CALLABLE = "cloudmsp.users.lockout.client_ip"
+AXES_LOCKOUT_CALLABLE = "cloudmsp.users.lockout.lockout_response"
+# No table of successful sign-ins: it would keep each one's path, and signing in through an
+# activation link puts the link's token in the path (the access log line scrubs it).
+AXES_DISABLE_ACCESS_LOG = True
+# Sessions end after SESSION_IDLE_TIMEOUT seconds without a request, and SESSION_ABSOLUTE_TIMEOUT
+# seconds after sign-in whatever happens (cloudmsp.users.middleware.SessionTimeoutMiddleware).
+SESSION_IDLE_TIMEOUT = env.int("SESSION_IDLE_TIMEOUT", default=30 * 60)
+SESSION_ABSOLUTE_TIMEOUT = env.int("SESSION_ABSOLUTE_TIMEOUT", default=12 * 3600)
+SESSION_COOKIE_AGE = SESSION_ABSOLUTE_TIMEOUT
+# Two-factor authentication (TOTP): the issuer authenticator apps show beside the account.
+OTP_TOTP_ISSUER = env("OTP_TOTP_ISSUER", default="cloudmsp")
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -181,11 +217,14 @@ REST_FRAMEWORK = {
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "cloudmsp.api.schema.AutoSchema",
     "EXCEPTION_HANDLER": "cloudmsp.api.errors.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "UNAUTHENTICATED_USER": None,
+    # Per-address rate limits find the client as the sign-in lockout does: X-Forwarded-For is
+    # read only behind trusted proxies (0: REMOTE_ADDR, so a client cannot pick its address).
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "cloudmsp API",
@@ -203,16 +242,42 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+# The cache holds the rate-limit counters: Redis when REDIS_URL is set, so that every web
+# process counts together; otherwise this process's memory (one process: the demo, the tests).
+if env("REDIS_URL", default=""):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": env("REDIS_URL"),
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "cloudmsp"}}
+
+# Rate limits, "<requests>/<s|min|hour|day>", shared by the pages and the API (cloudmsp/api/
+# throttling.py). The actions are counted per tenant, sign-in per email and per client address;
+# RATE_LIMIT_<SCOPE> overrides one, and an empty value turns it off.
+_RATE_LIMIT_DEFAULTS = {
+    "sync": "20/min",
+    "onboard": "60/min",
+    "bulk": "30/min",
+    "remove_role": "30/min",
+    "validate": "60/min",
+    "login_email": "10/min",
+    "login_ip": "30/min",
+}
+RATE_LIMITS: dict[str, str | None] = {
+    scope: env(f"RATE_LIMIT_{scope.upper()}", default=rate) or None for scope, rate in _RATE_LIMIT_DEFAULTS.items()
 }
 
-AUTHENTICATION_BACKENDS = ["cloudmsp.users.auth.EmailBackend"]
+# Logs go to stderr with the request id, tenant and user on every line (cloudmsp/core/logs.py);
+# LOG_FORMAT=json writes one JSON object per line, as production does.
+from cloudmsp.core.logs import logging_config  # noqa: E402
+
+LOGGING = logging_config(json=env("LOG_FORMAT", default="plain") == "json", level=env("LOG_LEVEL", default="INFO"))
+
+# django-axes first: it refuses locked-out credentials before any password is checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "cloudmsp.users.auth.EmailBackend"]
 # Emails are stored lower-cased and unique case-insensitively (a functional unique constraint,
 # which this check cannot see).
 SILENCED_SYSTEM_CHECKS = ["auth.W004"]

@@ -1,11 +1,17 @@
 """Production: every secret and address from the environment; secure cookies and HSTS."""
 
+from cloudmsp.core.logs import logging_config
+
 from .base import *  # noqa: F403
-from .base import STORAGES, env
+from .base import REST_FRAMEWORK, STORAGES, env
 
 DEBUG = False
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Behind that proxy the peer address is the proxy's: the sign-in lockout and the rate limits
+# count per client address from the entry the proxy appends to X-Forwarded-For.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=1)
+REST_FRAMEWORK = {**REST_FRAMEWORK, "NUM_PROXIES": TRUSTED_PROXY_COUNT}
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
@@ -16,10 +22,6 @@ STORAGES = {
     **STORAGES,
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
-if env("REDIS_URL", default=""):
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": env("REDIS_URL"),
-        }
-    }
+# The cache (Redis when REDIS_URL is set) and the rate limits come from base.py.
+# One JSON object per line, with the request id, tenant and user.
+LOGGING = logging_config(json=True, level=env("LOG_LEVEL", default="INFO"))

@@ -26,5 +26,8 @@ else:
     # One test database per run, so parallel runs on one server do not collide.
     DATABASES["default"]["TEST"] = {"NAME": os.environ.get("TEST_DB_NAME", f"test_cloudmsp_{os.getpid()}")}
 LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "WARNING"}}
+# The rate-limit counters stay in this process (cleared before each test), even when REDIS_URL
+# is set: the Redis test builds its own cache (tests/api/test_throttling.py).
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "cloudmsp-tests"}}
 STATIC_ROOT = None  # type: ignore[assignment]  # served by the finders; collectstatic is for production
 WHITENOISE_USE_FINDERS = True

@@ -30,6 +30,7 @@ CUSTOMER_KEYS = {
     "user_count",
     "created_at",
     "updated_at",
+    "version",
 }
 
 

@@ -11,7 +11,17 @@ from tests.factories import CloudAccountFactory, CustomerFactory, TenantFactory,
 
 pytestmark = pytest.mark.django_db
 
-TENANT_KEYS = {"id", "name", "is_active", "user_count", "customer_count", "account_count", "created_at"}
+TENANT_KEYS = {
+    "id",
+    "name",
+    "is_active",
+    "require_admin_2fa",
+    "user_count",
+    "customer_count",
+    "account_count",
+    "created_at",
+    "version",
+}
 
 
 def test_list_shows_names_and_counts_only(sysadmin_api, tenant, admin, customer, customer_user):

@@ -22,6 +22,7 @@ USER_KEYS = {
     "is_active",
     "activated",
     "created_at",
+    "version",
 }
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections import Counter
 from dataclasses import dataclass, field
 
 import boto3
@@ -141,3 +142,42 @@ def management(org, admin) -> CloudAccount:
     assert result.ok, result.message
     account.refresh_from_db()
     return account
+
+
+# AWS fault kinds (issue 5) --------------------------------------------------------------------
+# A test that injects a fault says which with @pytest.mark.aws_fault("<kind>"); the kinds whose
+# tests passed are printed at the end of the run.
+FAULT_KINDS = (
+    "throttling",
+    "timeout",
+    "AccessDenied",
+    "ExpiredToken",
+    "role deleted out of band",
+    "account closed mid-sync",
+    "emulator killed mid-sync",
+    "interrupted worker",
+)
+FAULTS_PASSED: Counter[str] = Counter()
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "aws_fault(kind): the test injects this AWS fault (counted in the summary)")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    if report.when == "call" and report.passed:
+        for marker in item.iter_markers("aws_fault"):
+            assert marker.args[0] in FAULT_KINDS, marker.args[0]
+            FAULTS_PASSED[marker.args[0]] += 1
+    return report
+
+
+def pytest_terminal_summary(terminalreporter):
+    if FAULTS_PASSED:
+        terminalreporter.section("AWS faults")
+        for kind in FAULT_KINDS:
+            terminalreporter.write_line(f"{kind}: {FAULTS_PASSED[kind]} test(s) passed")
+        injected = sum(1 for kind in FAULT_KINDS if FAULTS_PASSED[kind])
+        terminalreporter.write_line(f"fault kinds injected: {injected} of {len(FAULT_KINDS)}")

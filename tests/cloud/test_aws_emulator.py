@@ -175,6 +175,7 @@ def test_remove_role_deletes_it_in_aws_and_clears_the_arn(org, admin, management
     assert "CloudMSPAccess" not in org.iam_roles(member.account_id)
 
 
+@pytest.mark.aws_fault("role deleted out of band")
 def test_remove_role_when_it_was_deleted_out_of_band(org, admin, management):
     _sync(admin, management)
     member = _member(admin, management)

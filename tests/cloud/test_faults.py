@@ -165,6 +165,7 @@ def test_trust_policy_without_condition_is_refused(fake):
     assert not _check().ok
 
 
+@pytest.mark.aws_fault("AccessDenied")
 def test_assume_role_denied_says_what_to_check(fake):
     fake.error("sts", "assume_role", "AccessDenied", "User is not authorized to perform sts:AssumeRole", 403)
     result = _check()
@@ -182,6 +183,7 @@ def test_wrong_account_answer_is_refused(fake):
     assert "999999999999" in result.message
 
 
+@pytest.mark.aws_fault("throttling")
 def test_throttling_is_retried_with_backoff(fake):
     fake.error("sts", "assume_role", "Throttling", "Rate exceeded")
     fake.error("sts", "assume_role", "Throttling", "Rate exceeded")
@@ -195,6 +197,7 @@ def test_throttling_is_retried_with_backoff(fake):
     assert all(0 < s <= 8 for s in fake.sleeps)
 
 
+@pytest.mark.aws_fault("throttling")
 def test_throttling_that_does_not_stop_gives_up_with_a_clear_error(fake):
     for _ in range(4):
         fake.error("sts", "assume_role", "ThrottlingException", "Rate exceeded")
@@ -204,6 +207,7 @@ def test_throttling_that_does_not_stop_gives_up_with_a_clear_error(fake):
     assert len(fake.sleeps) == 3  # 4 attempts
 
 
+@pytest.mark.aws_fault("timeout")
 def test_timeout_is_retried_then_reported(fake, monkeypatch):
     calls = []
 
@@ -231,6 +235,7 @@ def test_new_role_is_retried_until_assumable(fake):
     assert fake.sleeps  # it waited between attempts
 
 
+@pytest.mark.aws_fault("ExpiredToken")
 def test_expired_token_is_reported(fake):
     fake.error("sts", "assume_role", "ExpiredToken", "The security token included in the request is expired")
     result = _check()
@@ -246,6 +251,7 @@ def test_credentials_are_cached_for_their_lifetime(fake):
     fake.assert_done()
 
 
+@pytest.mark.aws_fault("AccessDenied")
 def test_failed_connect_leaves_the_account_as_it_was(fake, admin):
     account = CloudAccountFactory(
         tenant=admin.tenant,
@@ -282,6 +288,7 @@ def _member_with_parent(admin):
     )
 
 
+@pytest.mark.aws_fault("AccessDenied")
 def test_onboarding_removes_the_created_role_when_validation_fails(fake, admin, settings):
     settings.AWS_NEW_ROLE_WAIT_SECONDS = 0
     settings.AWS_CHECK_WRONG_EXTERNAL_ID = False
@@ -322,6 +329,7 @@ def test_onboarding_removes_the_created_role_when_validation_fails(fake, admin, 
     fake.assert_done()
 
 
+@pytest.mark.aws_fault("AccessDenied")
 def test_remove_role_keeps_the_arn_when_aws_refuses(fake, admin):
     member = _member_with_parent(admin)
     CloudAccount.unscoped.filter(pk=member.pk).update(

@@ -12,10 +12,16 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import tempfile
+import threading
+import traceback
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
+# The AWS emulator of the cloud tests (moto in server mode on loopback), for the browser tests.
+from tests.cloud.conftest import aws, moto_endpoint  # noqa: F401
 
 CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser")
 CHROMIUM_ARGS = [
@@ -134,3 +140,64 @@ def pytest_runtest_makereport(item, call):  # type: ignore[no-untyped-def]
     if report.when == "call":
         item.rep_call = report
     return report
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config, items) -> None:  # type: ignore[no-untyped-def]
+    """A run with browser tests keeps its SQLite test database in a file instead of in memory.
+
+    The live server answers each request in a thread of its own and the task worker polls from
+    another, each with its own connection, as in production. Connections to a shared-cache
+    in-memory database take table locks that SQLite does not wait out ("database table is
+    locked"); a file in WAL mode with IMMEDIATE transactions waits its turn. Runs after the
+    deselection by -m/-k (trylast), so `-m "not e2e"` keeps the fast in-memory database;
+    TEST_SQLITE_NAME and PostgreSQL are left as they are.
+    """
+    if not any(item.get_closest_marker("e2e") for item in items):
+        return
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3" and not database["TEST"].get("NAME"):
+        database["TEST"]["NAME"] = str(Path(tempfile.gettempdir()) / f"cloudmsp-e2e-{os.getpid()}.sqlite3")
+
+
+@pytest.fixture
+def task_worker(live_server, transactional_db) -> Iterator[object]:
+    """django-tasks-db's real worker, polling the live server's database from a background thread
+    with a connection of its own while the test runs; stopped (and checked for crashes) at the end."""
+    from django.db import connection, connections
+    from django_tasks_db.management.commands.db_worker import Worker
+
+    assert not (connection.vendor == "sqlite" and connection.is_in_memory_db()), (
+        "the task worker needs a database it can reach from another thread (see pytest_collection_modifyitems)"
+    )
+    worker = Worker(
+        queue_names=["default"],
+        interval=0.2,
+        batch=False,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="e2e",
+        excluded_queue_names=[],
+    )
+    crashed: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            worker.run()
+        except BaseException as exc:
+            crashed.append(exc)
+        finally:
+            connections.close_all()  # so the test database can be flushed and dropped
+
+    thread = threading.Thread(target=run, name="e2e-task-worker", daemon=True)
+    thread.start()
+    try:
+        yield worker
+    finally:
+        worker.running = False
+        thread.join(timeout=30)
+    assert not thread.is_alive(), "the task worker did not stop"
+    assert not crashed, "the task worker crashed:\n" + "".join(traceback.format_exception(crashed[0]))

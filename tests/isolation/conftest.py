@@ -48,6 +48,14 @@ class Actor:
 
 
 @pytest.fixture(autouse=True)
+def _no_rate_limits(settings):
+    """The suite sends many requests per test to probe isolation and input handling; a 429 would
+    hide what it looks for. The limits have tests of their own (tests/api/test_throttling.py,
+    tests/web/test_ratelimit.py)."""
+    settings.RATE_LIMITS = dict.fromkeys(settings.RATE_LIMITS)
+
+
+@pytest.fixture(autouse=True)
 def _aws_offline(settings, monkeypatch):
     """No test here needs AWS: any call fails at once (connection refused on the discard port)
     instead of reaching for real credentials or the network."""

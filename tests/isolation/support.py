@@ -12,9 +12,11 @@ from typing import Any
 from django.apps import apps
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from cloudmsp.api.authentication import token_issue
 from cloudmsp.audit.models import AuditEvent, Outcome
 from cloudmsp.audit.services import audit_record
 from cloudmsp.cloud.models import Category, Job, JobKind, Kind
+from cloudmsp.users.models import User
 from tests.factories import (
     CloudAccountFactory,
     CustomerFactory,
@@ -88,6 +90,7 @@ API_PK_KINDS = {
     "audit-events": "audit_event",
     "cloud-accounts": "cloud_account",
     "jobs": "job",
+    "tokens": "api_token",
 }
 #: API resources that belong to the installation, not to a tenant (system administrators).
 API_SYSTEM_RESOURCES = {"tenants"}
@@ -101,6 +104,7 @@ PAGE_KWARG_KINDS = {
     "cloud_account_id": "cloud_account",
     "account_id": "cloud_account",
     "job_id": "job",
+    "token_id": "api_token",
 }
 
 
@@ -156,6 +160,8 @@ class TenantData:
     member: Any  # member account of `management`, unassigned
     job: Any  # a sync job of `management`
     event: Any  # an audit event
+    token: Any = None  # an API token of `admin` (tokens are their user's alone)
+    token2: Any = None  # an API token of `admin2`
 
     def markers(self) -> list[str]:
         """Strings that identify this tenant's rows; none may appear in another tenant's pages."""
@@ -248,6 +254,8 @@ def build_world() -> World:
             job,
             event,
         )
+        world.tenants[key].token = token_issue(user=admin, name=f"{title} admin token")[0]
+        world.tenants[key].token2 = token_issue(user=admin2, name=f"{title} second token")[0]
     return world
 
 
@@ -292,9 +300,17 @@ _AUDIT = AuditEvent._meta.label
 _AUDIT_FIELDS = [f.attname for f in AuditEvent._meta.concrete_fields]
 
 
-def assert_unchanged(before: Snapshot, after: Snapshot, *, actor: Any = None, context: str = "") -> None:
+#: The audit events of a refused sign-in (cloudmsp.users.signin): nobody is signed in yet, and
+#: they are filed in the tenant of the user whose email was tried, or in none.
+SIGN_IN_REFUSALS = frozenset({"auth.login_failed", "auth.login_locked"})
+
+
+def assert_unchanged(
+    before: Snapshot, after: Snapshot, *, actor: Any = None, context: str = "", sign_in: bool = False
+) -> None:
     """Nothing changed in any domain table, except for audit events recording refused attempts
-    by `actor`, which must land in the actor's own tenant (never a foreign one)."""
+    by `actor`, which must land in the actor's own tenant (never a foreign one), and, with
+    `sign_in`, those of refused sign-ins."""
     if before.summary() == after.summary():
         return
     for label in before.rows:
@@ -305,6 +321,12 @@ def assert_unchanged(before: Snapshot, after: Snapshot, *, actor: Any = None, co
         assert all(new.get(pk) == row for pk, row in old.items()), f"{context}: existing audit events changed"
         for pk in set(new) - set(old):
             event = dict(zip(_AUDIT_FIELDS, new[pk], strict=True))
+            if sign_in and event["action"] in SIGN_IN_REFUSALS:
+                owner = User.unscoped.filter(email__iexact=event["object_repr"]).first()
+                assert event["actor_id"] is None, f"{context}: {event}"
+                assert event["outcome"] in (Outcome.FAILED, Outcome.DENIED), f"{context}: {event}"
+                assert event["tenant_id"] == (owner.tenant_id if owner else None), f"{context}: {event}"
+                continue
             assert actor is not None, f"{context}: an audit event was written: {event}"
             assert event["outcome"] == Outcome.DENIED, f"{context}: a non-denied audit event was written: {event}"
             assert event["tenant_id"] == actor.tenant_id, f"{context}: denied event filed in another tenant: {event}"

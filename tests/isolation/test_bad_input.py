@@ -18,6 +18,7 @@ from itertools import count
 from typing import Any
 
 import pytest
+from axes.models import AccessAttempt
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
@@ -291,6 +292,12 @@ def test_repeated_and_unknown_form_fields_are_harmless(world):
 # Pages: sign-in, activation, forgot password, password change --------------------------------
 
 
+def forget_failed_sign_ins() -> None:
+    """Each odd input is judged on its own, not refused by the lockout its predecessors (wrong
+    passwords, all of them) have set off; the lockout is tested in tests/users/test_lockout.py."""
+    AccessAttempt.objects.all().delete()
+
+
 def test_login_refuses_bad_input_with_a_message(world):
     anon = Actor()
     for payload in TEXT_PAYLOADS:
@@ -299,6 +306,7 @@ def test_login_refuses_bad_input_with_a_message(world):
             {"username": world.a.admin.email, "password": payload.value},
         ):
             context = f"login {payload.name} {list(data)}"
+            forget_failed_sign_ins()
             before = snapshot()
             response = anon.page("POST", "/login/", data)
             # Django's LoginView answers a refused sign-in with 200 (tests/users pins that); every
@@ -306,7 +314,7 @@ def test_login_refuses_bad_input_with_a_message(world):
             assert response.status_code == 200 or 400 <= response.status_code < 500, f"{context}: {describe(response)}"
             assert_html_safe(response, context)
             assert 'role="alert"' in response.content.decode() or "_error" in response.content.decode(), context
-            assert_unchanged(before, snapshot(), context=context)
+            assert_unchanged(before, snapshot(), context=context, sign_in=True)
             assert "_auth_user_id" not in anon.client.session
 
 
@@ -575,10 +583,11 @@ def test_token_endpoint_refuses_bad_input(world):
     for payload in TEXT_PAYLOADS + JSON_ONLY_PAYLOADS:
         for field in ("email", "password"):
             base = {"email": world.a.admin.email, "password": PASSWORD}
+            forget_failed_sign_ins()
             before = snapshot()
             response = anon.api("POST", "/api/v1/auth/token/", raw=_json_body(base, field, payload))
             assert_api_error(response, 400, f"token {field}={payload.name}")
-            assert_unchanged(before, snapshot(), context=f"token {field}={payload.name}")
+            assert_unchanged(before, snapshot(), context=f"token {field}={payload.name}", sign_in=True)
     for _, body, content_type in BAD_BODIES:
         if isinstance(body, str):
             body = body % {"field": "email"} if "%(field)s" in body else body

@@ -36,7 +36,7 @@ from tests.isolation.support import (
 pytestmark = pytest.mark.django_db
 
 ROUTES = all_routes()
-TENANT_OWNED_KINDS = {"customer", "user", "audit_event", "cloud_account", "job"}
+TENANT_OWNED_KINDS = {"customer", "user", "audit_event", "cloud_account", "job", "api_token"}
 
 # Every (route, method, foreign tenant) pair, plus the nested and same-tenant variants, is one
 # request; the floor catches a generator that silently stops finding routes.
@@ -81,6 +81,8 @@ def own_id(route: Route, kwarg: str, kind: str, world: World) -> int:
         return a.job.pk
     if kind == "audit_event":
         return a.event.pk
+    if kind == "api_token":
+        return a.token.pk
     raise AssertionError(f"no own object for {kind}")
 
 
@@ -107,6 +109,8 @@ def foreign_ids(kind: str, t: TenantData) -> list[tuple[str, int]]:
         return [("job", t.job.pk)]
     if kind == "audit_event":
         return [("audit event", t.event.pk)]
+    if kind == "api_token":
+        return [("administrator's API token", t.token.pk)]
     raise AssertionError(f"no foreign object for {kind}")
 
 
@@ -120,6 +124,8 @@ def same_tenant_out_of_reach(route: Route, kind: str, world: World) -> list[tupl
             out += [("a user of another own customer", a.cuser2.pk), ("an own tenant admin", a.admin2.pk)]
         elif route.name.startswith("users:admin_"):
             out.append(("an own customer user", a.cuser1.pk))
+    if kind == "api_token":
+        out.append(("a fellow administrator's API token", a.token2.pk))
     return out
 
 

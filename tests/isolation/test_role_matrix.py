@@ -214,6 +214,21 @@ MATRIX: dict[str, Row] = {
             }
         },
     ),
+    # Sign-in's second step (no sign-in pending here: back to /login/), API tokens and two-factor
+    # authentication on the profile. A token is its user's alone: anyone else's answers 404.
+    "users:login_verify": Row(
+        {"GET": (302, 302, 302, 302), "POST": (302, 302, 302, 302)},
+        bodies={"POST": lambda w: {"code": "123456"}},
+        other=PUBLIC_405,
+    ),
+    "users:token_create": Row({"POST": (200, 200, 200, LOGIN)}, bodies={"POST": lambda w: {"name": "matrix"}}),
+    "users:token_revoke": Row(
+        {"GET": (404, 200, 404, LOGIN), "POST": (404, 303, 404, LOGIN)}, {"token_id": _id("alpha.token")}
+    ),
+    "users:two_factor": Row({"GET": (200, 200, 200, LOGIN), "POST": (303, 303, 303, LOGIN)}),
+    # No set-up started and no device: the code is refused next to the field.
+    "users:two_factor_confirm": Row({"POST": (422, 422, 422, LOGIN)}, bodies={"POST": lambda w: {"code": "123456"}}),
+    "users:two_factor_remove": Row({"POST": (422, 422, 422, LOGIN)}, bodies={"POST": lambda w: {"code": "123456"}}),
     # API.
     "api-token": Row(
         {"POST": (200, 200, 200, 200)},
@@ -316,13 +331,21 @@ MATRIX: dict[str, Row] = {
     ),
     "job-detail": Row({"GET": (403, 200, 403, 401)}, {"pk": _id("alpha.job")}, api=True),
     "audit-event-list": Row({"GET": (403, 200, 403, 401)}, api=True),
+    "token-list": Row(
+        {"GET": (200, 200, 200, 401), "POST": (201, 201, 201, 401)},
+        bodies={"POST": lambda w: {"name": "matrix"}},
+        api=True,
+    ),
+    "token-detail": Row(
+        {"GET": (404, 200, 404, 401), "DELETE": (404, 204, 404, 401)}, {"pk": _id("alpha.token")}, api=True
+    ),
     "audit-event-detail": Row({"GET": (403, 200, 403, 401)}, {"pk": _id("alpha.event")}, api=True),
 }
 
 #: Unnamed routes, by pattern: a concrete path reaching each and what it answers.
 UNNAMED: dict[str, Row] = {
     # The API's catch-all: unknown endpoints answer 404 in JSON, to everyone.
-    r"api/v1/^.*/\Z": Row(dict.fromkeys(METHODS, (404, 404, 404, 404)), api=True, path="/api/v1/no-such-thing/"),
+    r"api/v1/^[\s\S]*/\Z": Row(dict.fromkeys(METHODS, (404, 404, 404, 404)), api=True, path="/api/v1/no-such-thing/"),
 }
 
 ROUTES = all_routes()

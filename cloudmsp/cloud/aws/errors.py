@@ -3,6 +3,7 @@ from __future__ import annotations
 from botocore.exceptions import (
     BotoCoreError,
     ClientError,
+    ConnectionClosedError,
     ConnectTimeoutError,
     EndpointConnectionError,
     NoCredentialsError,
@@ -24,6 +25,7 @@ _ADVICE = {
     "TooManyRequestsException": "AWS is throttling requests; try again in a minute.",
     "AWSOrganizationsNotInUseException": "This account is not the management account of an AWS Organization.",
     "AccountNotFoundException": "The account is not in the organization.",
+    "InvalidToken": "The organization's accounts changed while they were being listed; run the sync again.",
     "MalformedPolicyDocument": "AWS rejected the policy document.",
     "RegionDisabledException": "STS is disabled in this region for the account.",
 }
@@ -60,6 +62,8 @@ def translate(step: str, exc: Exception) -> AwsError:
         return AwsError(step, "AWS did not answer in time; try again.", code="Timeout")
     if isinstance(exc, EndpointConnectionError):
         return AwsError(step, "The AWS endpoint could not be reached; check the network.", code="Unreachable")
+    if isinstance(exc, ConnectionClosedError):
+        return AwsError(step, "The connection to AWS closed before it answered; try again.", code="Unreachable")
     if isinstance(exc, NoCredentialsError):
         return AwsError(step, "The portal has no AWS credentials configured.", code="NoCredentials")
     if isinstance(exc, BotoCoreError):

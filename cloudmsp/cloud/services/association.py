@@ -1,5 +1,14 @@
 """Linking accounts to customers and removing them, all or nothing, in a fixed number of
-statements whatever the number of accounts."""
+statements whatever the number of accounts.
+
+Two administrators changing overlapping accounts at once: one wins, the other is refused with
+ConflictError (409) and changes nothing, so every account ends as one of them left it, never a
+mix, and the audit trail records exactly the changes made. The request reads the accounts'
+assignment as it arrives (or takes the one its dialog showed, `seen_state`); then, in its write
+transaction, it takes the rows — PostgreSQL: `FOR UPDATE NOWAIT` in id order, so a change
+holding any of them refuses this one at once; SQLite: the IMMEDIATE transaction admits one
+writer at a time — and refuses if the assignment is no longer what it read.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +23,9 @@ from django.utils import timezone
 
 from cloudmsp.audit.models import AuditEvent, Outcome
 from cloudmsp.cloud.models import CloudAccount
+from cloudmsp.cloud.selectors import selection_state
+from cloudmsp.core.concurrency import lock_conflicts
+from cloudmsp.core.errors import ConflictError
 from cloudmsp.core.queries import id_set
 from cloudmsp.customers.models import Customer
 from cloudmsp.tenancy.access import parse_id, require_tenant_admin
@@ -22,6 +34,7 @@ if TYPE_CHECKING:
     from cloudmsp.users.models import User
 
 MAX_BULK = 100_000
+CONFLICT = "Someone else is changing these accounts; reload and try again."
 AUDIT_COLUMNS = (
     "created_at",
     "tenant_id",
@@ -62,11 +75,27 @@ def _accounts(tenant_id: int, ids: list[int]) -> QuerySet[CloudAccount]:
     return CloudAccount.objects.for_tenant(tenant_id).filter(pk__in=id_set(ids))
 
 
-def _check_all_found(tenant_id: int, ids: list[int]) -> None:
-    found = _accounts(tenant_id, ids).count()
-    if found != len(ids):
+def _assignment(tenant_id: int, ids: list[int], *, lock: bool = False) -> list[tuple[int, int | None]]:
+    """(id, customer_id) of the tenant's accounts with these ids, in id order; with `lock`, the
+    rows are taken for this transaction or, if another holds one, the database refuses at once."""
+    qs = _accounts(tenant_id, ids).order_by("pk")
+    if lock:
+        qs = qs.select_for_update(nowait=True)
+    return list(qs.values_list("pk", "customer_id"))
+
+
+def _change(
+    *, actor: User, tenant_id: int, ids: list[int], customer: Customer | None, action: str, seen_state: str
+) -> int:
+    arrived = _assignment(tenant_id, ids)
+    if len(arrived) != len(ids):
         # Foreign and missing ids look alike, and nothing is changed.
-        raise ValidationError({"accounts": [f"{len(ids) - found} of the selected accounts were not found."]})
+        raise ValidationError({"accounts": [f"{len(ids) - len(arrived)} of the selected accounts were not found."]})
+    expected = seen_state or selection_state(arrived)
+    with lock_conflicts(CONFLICT), transaction.atomic():
+        if selection_state(_assignment(tenant_id, ids, lock=True)) != expected:
+            raise ConflictError(CONFLICT)
+        return _set_customer(actor=actor, tenant_id=tenant_id, ids=ids, customer=customer, action=action)
 
 
 def _set_customer(*, actor: User, tenant_id: int, ids: list[int], customer: Customer | None, action: str) -> int:
@@ -99,26 +128,35 @@ def _set_customer(*, actor: User, tenant_id: int, ids: list[int], customer: Cust
     return updated
 
 
-def accounts_associate(*, actor: User, customer: Customer, account_ids: Iterable[object]) -> int:
+def accounts_associate(*, actor: User, customer: Customer, account_ids: Iterable[object], seen_state: str = "") -> int:
     """Link every listed account to `customer` (fetched through the access helpers), or none
-    of them if any id is invalid or outside the tenant. Returns how many changed."""
+    of them if any id is invalid or outside the tenant (ValidationError), or if someone else is
+    changing them or has changed them since `seen_state` (a `selection_state` the client was
+    shown) or since this request arrived (ConflictError). Returns how many changed."""
     tenant = require_tenant_admin(actor)
     if customer.tenant_id != tenant.pk:
         raise ValidationError({"customer": ["Customer not found."]})
     ids = _account_ids(account_ids)
-    with transaction.atomic():
-        _check_all_found(tenant.pk, ids)
-        return _set_customer(
-            actor=actor, tenant_id=tenant.pk, ids=ids, customer=customer, action="cloud_account.associate"
-        )
+    return _change(
+        actor=actor,
+        tenant_id=tenant.pk,
+        ids=ids,
+        customer=customer,
+        action="cloud_account.associate",
+        seen_state=seen_state,
+    )
 
 
-def accounts_disassociate(*, actor: User, account_ids: Iterable[object]) -> int:
-    """Remove every listed account from its customer, all or nothing."""
+def accounts_disassociate(*, actor: User, account_ids: Iterable[object], seen_state: str = "") -> int:
+    """Remove every listed account from its customer, all or nothing, on the same terms as
+    `accounts_associate`."""
     tenant = require_tenant_admin(actor)
     ids = _account_ids(account_ids)
-    with transaction.atomic():
-        _check_all_found(tenant.pk, ids)
-        return _set_customer(
-            actor=actor, tenant_id=tenant.pk, ids=ids, customer=None, action="cloud_account.disassociate"
-        )
+    return _change(
+        actor=actor,
+        tenant_id=tenant.pk,
+        ids=ids,
+        customer=None,
+        action="cloud_account.disassociate",
+        seen_state=seen_state,
+    )

@@ -1,8 +1,11 @@
 """Job bookkeeping: progress is written in short transactions of its own so the page can show
-it while the work goes on."""
+it while the work goes on. Every write also stamps `updated_at`, the job's heartbeat: a running
+job whose heartbeat is older than STALE_AFTER lost its worker (killed, out of memory, a
+machine gone) and may be taken over."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.db import transaction
@@ -10,14 +13,20 @@ from django.utils import timezone
 
 from cloudmsp.cloud.models import Job, JobState
 
+# Far above the longest quiet stretch of a live job (a page of accounts with every retry and
+# timeout), so that only a job whose worker is gone looks stale.
+STALE_AFTER = timedelta(minutes=15)
+INTERRUPTED = "Interrupted: the worker running this job stopped before it finished; nothing of it was applied."
+
 
 def job_start(job: Job) -> None:
-    Job.unscoped.filter(pk=job.pk).update(state=JobState.RUNNING, started_at=timezone.now(), error="")
+    now = timezone.now()
+    Job.unscoped.filter(pk=job.pk).update(state=JobState.RUNNING, started_at=now, error="", updated_at=now)
     job.state = JobState.RUNNING
 
 
 def job_progress(job: Job, *, done: int, total: int | None = None) -> None:
-    fields: dict[str, Any] = {"done": done}
+    fields: dict[str, Any] = {"done": done, "updated_at": timezone.now()}
     if total is not None:
         fields["total"] = total
     Job.unscoped.filter(pk=job.pk).update(**fields)
@@ -33,6 +42,28 @@ def job_finish(job: Job, *, result: dict[str, Any] | None = None, error: str = "
     job.finished_at = timezone.now()
     with transaction.atomic():
         job.save(update_fields=["state", "error", "result", "finished_at", "done", "total", "updated_at"])
+
+
+def job_is_stale(job: Job) -> bool:
+    return job.state == JobState.RUNNING and job.updated_at < timezone.now() - STALE_AFTER
+
+
+def job_interrupt(job: Job) -> bool:
+    """Mark a stale running job failed, as interrupted. False when it reported meanwhile (its
+    worker lives) or finished: then it stays as it is."""
+    now = timezone.now()
+    changed = Job.unscoped.filter(pk=job.pk, state=JobState.RUNNING, updated_at__lt=now - STALE_AFTER).update(
+        state=JobState.FAILED, error=INTERRUPTED, finished_at=now, updated_at=now
+    )
+    return changed == 1
+
+
+def job_still_running(job: Job) -> bool:
+    """Inside the transaction that applies a job's work: check that it was not taken as
+    interrupted meanwhile (a worker that only seemed dead must not apply an old listing over a
+    newer run's), and stamp its heartbeat. The UPDATE holds the job's row until the transaction
+    ends, so it cannot be taken as interrupted while it applies."""
+    return Job.unscoped.filter(pk=job.pk, state=JobState.RUNNING).update(updated_at=timezone.now()) == 1
 
 
 def job_enqueue(job: Job, task: Any) -> None:

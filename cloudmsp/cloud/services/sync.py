@@ -10,10 +10,19 @@ from django.utils import timezone
 
 from cloudmsp.audit.services import audit_record
 from cloudmsp.cloud.aws import operations as aws
+from cloudmsp.cloud.aws.client import credential_cache
 from cloudmsp.cloud.aws.errors import AwsError
 from cloudmsp.cloud.models import AwsStatus, Category, CloudAccount, Job, JobKind, JobState, Kind
 from cloudmsp.cloud.services.accounts import new_external_id
-from cloudmsp.cloud.services.jobs import job_enqueue, job_finish, job_progress, job_start
+from cloudmsp.cloud.services.jobs import (
+    job_enqueue,
+    job_finish,
+    job_interrupt,
+    job_is_stale,
+    job_progress,
+    job_start,
+    job_still_running,
+)
 from cloudmsp.core.errors import ApplicationError, ConflictError
 from cloudmsp.core.queries import IN_CHUNK, chunks
 from cloudmsp.tenancy.access import require_tenant_admin
@@ -23,11 +32,17 @@ if TYPE_CHECKING:
 
 SYNCED_FIELDS = ("name", "email", "aws_status", "ou_path")
 BATCH = 500
+# The job's heartbeat (see jobs.STALE_AFTER) is written at least this often while listing.
+HEARTBEAT_SECONDS = 30
+EXPIRED_CODES = {"ExpiredToken", "ExpiredTokenException"}
 
 
 def sync_start(*, actor: User, account: CloudAccount) -> Job:
     """Start a discovery job for a connected management account. Only one runs at a time per
-    account: a second request while one is queued or running gets that job back as a 409."""
+    account: a second request while one is queued or running gets that job back as a 409. A
+    running job whose worker died (no heartbeat for jobs.STALE_AFTER) is marked interrupted and
+    a new one starts; since a sync writes nothing before its listing is complete, the new run
+    starts from a clean state."""
     from cloudmsp.cloud.tasks import run_sync
 
     tenant = require_tenant_admin(actor)
@@ -41,7 +56,7 @@ def sync_start(*, actor: User, account: CloudAccount) -> Job:
             .filter(account=account, kind=JobKind.SYNC, state__in=[JobState.QUEUED, JobState.RUNNING])
             .first()
         )
-        if running is not None:
+        if running is not None and not (job_is_stale(running) and job_interrupt(running)):
             raise ConflictError(
                 f"A sync of this account is already running (job {running.pk}).", extra={"job": running.pk}
             )
@@ -59,23 +74,28 @@ def organization_sync(job: Job) -> dict[str, Any]:
     job_start(job)
     management = CloudAccount.objects.for_tenant(job.tenant_id).get(pk=int(job.account_id or 0))
     try:
-        creds = aws.assume_role(
-            management.role_arn, management.external_id, step="Assume the management account's role"
-        )
-        stats = aws.ListingStats()
-        listed: dict[str, aws.OrgAccount] = {}
+        creds = _assume(management)
         started = time.monotonic()
-        for acct in aws.organization_accounts(creds, stats):
-            if acct.account_id != management.account_id:
-                listed[acct.account_id] = acct
-            if len(listed) % 200 == 0:
-                job_progress(job, done=len(listed))
+        try:
+            listed, stats = _list(job, management, creds)
+        except AwsError as exc:
+            # Two faults a second reading of the whole listing cures (nothing was applied yet):
+            # the cached credentials expired early, or the organization changed between two
+            # pages and AWS refused the next page's token.
+            if exc.code in EXPIRED_CODES:
+                credential_cache.forget(management.role_arn)
+                creds = _assume(management)
+            elif not _stale_page_token(exc):
+                raise
+            listed, stats = _list(job, management, creds)
         aws_seconds = time.monotonic() - started
     except AwsError as exc:
         job_finish(job, error=str(exc))
         return {}
     db_started = time.monotonic()
     result = _apply(job, management, listed)
+    if result is None:
+        return {}  # taken as interrupted meanwhile; a newer run owns the account now
     result.update(
         list_accounts_calls=stats.list_accounts_calls,
         other_calls=stats.other_calls,
@@ -87,9 +107,40 @@ def organization_sync(job: Job) -> dict[str, Any]:
     return result
 
 
-def _apply(job: Job, management: CloudAccount, listed: dict[str, aws.OrgAccount]) -> dict[str, Any]:
+def _assume(management: CloudAccount) -> aws.Credentials:
+    return aws.assume_role(management.role_arn, management.external_id, step="Assume the management account's role")
+
+
+def _stale_page_token(exc: AwsError) -> bool:
+    """AWS refused a NextToken because the listing changed between pages (AWS Organizations:
+    InvalidInputException, reason INVALID_NEXT_TOKEN; the emulator: InvalidToken)."""
+    return exc.code == "InvalidToken" or (exc.code == "InvalidInputException" and "token" in exc.message.lower())
+
+
+def _list(
+    job: Job, management: CloudAccount, creds: aws.Credentials
+) -> tuple[dict[str, aws.OrgAccount], aws.ListingStats]:
+    """The whole listing, in memory: nothing is written but the job's progress, so a listing
+    that fails or is interrupted leaves the accounts as they were."""
+    stats = aws.ListingStats()
+    listed: dict[str, aws.OrgAccount] = {}
+    beat = time.monotonic()
+    for acct in aws.organization_accounts(creds, stats):
+        if acct.account_id != management.account_id:
+            listed[acct.account_id] = acct
+        if len(listed) % 200 == 0 or time.monotonic() - beat > HEARTBEAT_SECONDS:
+            job_progress(job, done=len(listed))
+            beat = time.monotonic()
+    return listed, stats
+
+
+def _apply(job: Job, management: CloudAccount, listed: dict[str, aws.OrgAccount]) -> dict[str, Any] | None:
+    """Write the differences in one transaction; None (and nothing written) when the job was
+    taken as interrupted while it listed."""
     tenant_id = management.tenant_id
     with transaction.atomic():
+        if not job_still_running(job):
+            return None
         existing = {
             a.account_id: a
             for ids in chunks(list(listed), IN_CHUNK)
