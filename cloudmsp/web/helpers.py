@@ -9,12 +9,13 @@ from typing import Any
 
 from django import forms
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
-from django.core.paginator import Page, Paginator
+from django.core.paginator import Page
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
 from cloudmsp.core.errors import ApplicationError
+from cloudmsp.core.pagination import TwoEndedPaginator
 
 PER_PAGE_CHOICES = (10, 25, 50, 100)
 MAX_SEARCH = 200
@@ -48,7 +49,7 @@ def list_params(request: HttpRequest, *, default_ordering: str, allowed: dict[st
 
 
 def paginate(qs: QuerySet[Any], params: ListParams) -> Page[Any]:
-    paginator = Paginator(qs, params.per_page)
+    paginator = TwoEndedPaginator(qs, params.per_page)
     return paginator.get_page(params.page)
 
 

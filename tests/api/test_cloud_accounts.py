@@ -192,6 +192,18 @@ def test_search_ordering_and_pages(admin_api, accounts):
     assert second["previous"]
 
 
+def test_search_follows_changes_and_never_matches_across_two_fields(admin_api, accounts):
+    alone = accounts["alone"]
+    alone.name, alone.email = "Prod", "ops@example.com"
+    alone.save()
+    # search_text is kept by the database: the new name is found, the old one no longer.
+    assert ids(admin_api.get(url("cloud-accounts/"), {"search": "standal"})) == []
+    assert ids(admin_api.get(url("cloud-accounts/"), {"search": "OPS@EXAMPLE"})) == [alone.pk]
+    # "...04" + "Prod" are neighbours in search_text, never one match.
+    assert ids(admin_api.get(url("cloud-accounts/"), {"search": "04Prod"})) == []
+    assert ids(admin_api.get(url("cloud-accounts/"), {"search": "04 Prod"})) == []
+
+
 def test_retrieve(admin_api, accounts):
     response = admin_api.get(url(f"cloud-accounts/{accounts['m2'].pk}/"))
     assert response.status_code == 200

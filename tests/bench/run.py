@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
+SCENARIOS = ("lists", "bulk", "discovery", "validation")
 
 
 @dataclass
@@ -71,6 +72,12 @@ def measure(fn: Callable[[], Any], *, repeat: int, warmup: int = 2) -> tuple[flo
 
 def main(argv: list[str]) -> int:
     quick = "--quick" in argv
+    # --only=lists,bulk,discovery,validation runs some of the scenarios (on the full dataset).
+    only = {part for arg in argv if arg.startswith("--only=") for part in arg[7:].split(",") if part}
+    unknown = only - set(SCENARIOS)
+    if unknown:
+        print(f"unknown scenario(s): {', '.join(sorted(unknown))}; choose from {', '.join(SCENARIOS)}")
+        return 2
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
     if not os.environ.get("DATABASE_URL"):
         # A file, as in production, not the in-memory database of the tests.
@@ -90,12 +97,12 @@ def main(argv: list[str]) -> int:
     report = Report(database=connection.vendor)
     started = time.monotonic()
     try:
-        scenarios.run_all(report, quick=quick)
+        scenarios.run_all(report, quick=quick, only=only or set(SCENARIOS))
     finally:
         teardown_databases(state, verbosity=0)
     total = time.monotonic() - started
     report.add("total benchmark time", round(total, 1), "s", "< 600 s", total < 600)
-    out = ROOT / f"bench-results-{report.database}.json"
+    out = ROOT / f"bench-results-{report.database}{'-partial' if only else ''}.json"
     out.write_text(json.dumps({"database": report.database, "rows": [asdict(r) for r in report.rows]}, indent=2))
     print(f"\n{len(report.rows)} figures, {len(report.failed)} below target; written to {out.name}")
     for row in report.failed:

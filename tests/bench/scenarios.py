@@ -20,7 +20,7 @@ LATE_RATIO = 1.5
 FLOOR_RATIO = 3
 
 
-def run_all(report: Report, *, quick: bool) -> None:
+def run_all(report: Report, *, quick: bool, only: set[str]) -> None:
     started = time.monotonic()
     sizes = (
         {"managements": 2, "members_per_management": 2_000, "customers": 500, "audit_events": 2_000} if quick else {}
@@ -33,14 +33,33 @@ def run_all(report: Report, *, quick: bool) -> None:
         customers=200,
         audit_events=1_000,
     )
+    _planner_statistics()
     report.add("dataset: cloud accounts in the measured tenant", data.accounts)
     report.add("dataset: customers (each with a user)", data.customers)
     report.add("dataset: build time", round(time.monotonic() - started, 1), "s")
     repeat = 5 if quick else 20
-    lists(report, data, repeat=repeat)
-    bulk_association(report, data, count=2_000 if quick else 10_000)
-    discovery(report, members=300 if quick else 10_000)
-    validation(report, accounts=40 if quick else 200)
+    if "lists" in only:
+        lists(report, data, repeat=repeat)
+    if "bulk" in only:
+        bulk_association(report, data, count=2_000 if quick else 10_000)
+    if "discovery" in only:
+        discovery(report, members=300 if quick else 10_000)
+    if "validation" in only:
+        validation(report, accounts=40 if quick else 200)
+
+
+def _planner_statistics() -> None:
+    """The state a running installation is in: on SQLite the statistics a discovery leaves
+    (refresh_planner_statistics); on PostgreSQL what autovacuum does within a minute of a bulk
+    load (statistics, and the visibility map that lets counts read only an index); the benchmark
+    does not wait for it."""
+    from cloudmsp.core.queries import refresh_planner_statistics
+
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE")
+    else:
+        refresh_planner_statistics()
 
 
 def _client(data: Dataset) -> Client:
@@ -117,6 +136,9 @@ def lists(report: Report, data: Dataset, *, repeat: int) -> None:
         variants = {
             "first page": first,
             "late page": f"{first}&page={last}",
+            # Late pages are read from the end of the list (TwoEndedPaginator): the middle one
+            # skips the most rows, so it is the slowest page of a list.
+            "middle page": f"{first}&page={max(1, (last + 1) // 2)}",
             "search": f"{first}&{search_key}={search.replace(' ', '+')}",
             "sort": f"{first}&{sort_key}={sort}",
         }
@@ -135,10 +157,15 @@ def lists(report: Report, data: Dataset, *, repeat: int) -> None:
                 queries=queries,
             )
         if last > 1:
-            ratio = p95s["late page"] / p95s["first page"]
-            report.add(
-                f"{name}: late page / first page (p95)", round(ratio, 2), "x", f"<= {LATE_RATIO}x", ratio <= LATE_RATIO
-            )
+            for label in ("late page", "middle page"):
+                ratio = p95s[label] / p95s["first page"]
+                report.add(
+                    f"{name}: {label} / first page (p95)",
+                    round(ratio, 2),
+                    "x",
+                    f"<= {LATE_RATIO}x",
+                    ratio <= LATE_RATIO,
+                )
         small, large = (10, 100) if size == "per_page" else (10, 500)
         q_small = _queries(client, f"{url}{sep}{size}={small}")
         q_large = _queries(client, f"{url}{sep}{size}={large}")
@@ -159,17 +186,23 @@ def _count(table: str, tenant_id: int) -> int:
 
 
 class _SqlTimer:
-    """Sums the time spent in the database during a request (connection.execute_wrapper)."""
+    """Sums the time spent in the database during a request (connection.execute_wrapper): in
+    all, and in the statements that read the list's own table (its count and its rows)."""
 
-    def __init__(self) -> None:
+    def __init__(self, table: str) -> None:
         self.seconds = 0.0
+        self.list_seconds = 0.0
+        self.marker = f'FROM "{table}"'
 
     def __call__(self, execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
         start = time.perf_counter()
         try:
             return execute(sql, params, many, context)
         finally:
-            self.seconds += time.perf_counter() - start
+            elapsed = time.perf_counter() - start
+            self.seconds += elapsed
+            if self.marker in sql.split(" WHERE ")[0]:
+                self.list_seconds += elapsed
 
 
 def floors(report: Report, data: Dataset, client: Client, *, repeat: int) -> None:
@@ -215,7 +248,13 @@ def floors(report: Report, data: Dataset, client: Client, *, repeat: int) -> Non
             ],
         ),
     ]
-    for name, url, statements in cases:
+    from django.conf import settings
+
+    if "django.contrib.admin" not in settings.INSTALLED_APPS:
+        # The issue asks for the admin's changelist beside the floor "if the admin is enabled";
+        # cloudmsp has no Django admin (every page is tenant-scoped), so there is nothing to render.
+        report.add("floor: Django admin changelist of the same lists", "n/a", "", "admin not enabled")
+    for (name, url, statements), table in zip(cases, (customers, accounts), strict=True):
 
         def raw(statements: Any = statements) -> None:
             with connection.cursor() as cursor:
@@ -224,21 +263,27 @@ def floors(report: Report, data: Dataset, client: Client, *, repeat: int) -> Non
                     cursor.fetchall()
 
         floor50, _, _ = measure(raw, repeat=repeat)
-        sql_times, page_times = [], []
+        list_times, sql_times, page_times = [], [], []
         for _ in range(repeat):
-            timer = _SqlTimer()
+            timer = _SqlTimer(table)
             with connection.execute_wrapper(timer):
                 start = time.perf_counter()
                 client.get(url)
                 page_times.append((time.perf_counter() - start) * 1000)
             sql_times.append(timer.seconds * 1000)
-        page_sql = statistics.median(sql_times)
+            list_times.append(timer.list_seconds * 1000)
+        list_sql = statistics.median(list_times)
         report.add(f"floor: plain SQL of the {name} list (count + first 50): p50", round(floor50, 2), "ms")
-        report.add(f"floor: {name} page, its database time: p50", round(page_sql, 2), "ms")
-        report.add(f"floor: {name} page, whole server time: p50", round(statistics.median(page_times), 2), "ms")
-        ratio = page_sql / floor50 if floor50 else 0
+        report.add(f"floor: {name} page, its list queries (count + rows): p50", round(list_sql, 2), "ms")
         report.add(
-            f"floor: {name} page database time / plain SQL",
+            f"floor: {name} page, all its database time (session, user, list): p50",
+            round(statistics.median(sql_times), 2),
+            "ms",
+        )
+        report.add(f"floor: {name} page, whole server time: p50", round(statistics.median(page_times), 2), "ms")
+        ratio = list_sql / floor50 if floor50 else 0
+        report.add(
+            f"floor: {name} page list queries / plain SQL",
             round(ratio, 2),
             "x",
             f"<= {FLOOR_RATIO}x",

@@ -24,7 +24,7 @@ from cloudmsp.cloud.services.jobs import (
     job_still_running,
 )
 from cloudmsp.core.errors import ApplicationError, ConflictError
-from cloudmsp.core.queries import IN_CHUNK, chunks
+from cloudmsp.core.queries import IN_CHUNK, chunks, refresh_planner_statistics
 from cloudmsp.tenancy.access import require_tenant_admin
 
 if TYPE_CHECKING:
@@ -96,6 +96,8 @@ def organization_sync(job: Job) -> dict[str, Any]:
     result = _apply(job, management, listed)
     if result is None:
         return {}  # taken as interrupted meanwhile; a newer run owns the account now
+    if result.get("added"):
+        refresh_planner_statistics()
     result.update(
         list_accounts_calls=stats.list_accounts_calls,
         other_calls=stats.other_calls,
