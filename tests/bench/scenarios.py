@@ -379,21 +379,47 @@ class _InFlight:
         return wrapped
 
 
-def _emulator() -> Any:
-    import os
+class _Emulator:
+    """The moto server in a process of its own, as the AWS endpoint is in production: in this
+    process it would compete with the portal's code for the interpreter lock and its in-memory
+    state of 10,000 accounts would slow the portal's garbage collection."""
 
-    from django.conf import settings
-    from moto.server import ThreadedMotoServer
+    def __init__(self) -> None:
+        import os
+        import socket
+        import subprocess
+        import sys
 
-    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        os.environ.setdefault(key, "testing")
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    settings.AWS_ENDPOINT_URL = f"http://{host}:{port}"
-    settings.PORTAL_AWS_ACCOUNT_ID = "123456789012"
-    settings.AWS_CHECK_WRONG_EXTERNAL_ID = False
-    return server
+        from django.conf import settings
+
+        from cloudmsp.cloud.aws.emulator import port_in_use
+
+        for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+            os.environ.setdefault(key, "testing")
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 30
+        while not port_in_use("127.0.0.1", port):
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the moto server did not start")
+            time.sleep(0.1)
+        settings.AWS_ENDPOINT_URL = f"http://127.0.0.1:{port}"
+        settings.PORTAL_AWS_ACCOUNT_ID = "123456789012"
+        settings.AWS_CHECK_WRONG_EXTERNAL_ID = False
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+def _emulator() -> _Emulator:
+    return _Emulator()
 
 
 def discovery(report: Report, *, members: int) -> None:

@@ -192,6 +192,7 @@ def _apply(job: Job, management: CloudAccount, listed: dict[str, aws.OrgAccount]
         vanished = [
             a.pk for account_id, a in members.items() if account_id not in listed and a.aws_status != AwsStatus.REMOVED
         ]
+        new.sort(key=lambda a: a.account_id)  # in index order: fewer pages touched per insert
         CloudAccount.unscoped.bulk_create(new, batch_size=BATCH)
         CloudAccount.unscoped.bulk_update(changed, [*SYNCED_FIELDS, "updated_at"], batch_size=BATCH)
         if vanished:
