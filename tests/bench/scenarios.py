@@ -418,10 +418,6 @@ class _Emulator:
         self.process.wait(timeout=30)
 
 
-def _emulator() -> _Emulator:
-    return _Emulator()
-
-
 def discovery(report: Report, *, members: int) -> None:
     import logging
 
@@ -433,7 +429,7 @@ def discovery(report: Report, *, members: int) -> None:
     from cloudmsp.users.models import Role, User
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    server = _emulator()
+    server = _Emulator()
     try:
         from django.conf import settings
 
@@ -516,7 +512,7 @@ def validation(report: Report, *, accounts: int) -> None:
     from cloudmsp.users.models import Role, User
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    server = _emulator()
+    server = _Emulator()
     try:
         endpoint = settings.AWS_ENDPOINT_URL
         tenant = Tenant.objects.create(name="Validation MSP")

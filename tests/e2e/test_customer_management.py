@@ -9,9 +9,7 @@ screenshot of each step.
 
 from __future__ import annotations
 
-import os
 import re
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Locator, Page, expect
@@ -21,21 +19,12 @@ from cloudmsp.cloud.models import CloudAccount
 from cloudmsp.customers.models import Customer
 from cloudmsp.tenancy.models import Tenant
 from cloudmsp.users.models import Role, User
+from tests.e2e.support import dialog, shot, sign_in
 from tests.factories import PASSWORD, CloudAccountFactory, CustomerUserFactory, SysadminFactory
 
 pytestmark = pytest.mark.e2e
 
 NEW_PASSWORD = "Blue-harbour-lantern-42"
-
-
-def shot(page: Page, name: str) -> None:
-    folder = os.environ.get("E2E_SCREENSHOTS")
-    if folder:
-        page.screenshot(path=str(Path(folder) / f"e2e-{name}.png"), full_page=True)
-
-
-def dialog(page: Page) -> Locator:
-    return page.locator("dialog#modal")
 
 
 def panel(page: Page) -> Locator:
@@ -44,13 +33,6 @@ def panel(page: Page) -> Locator:
 
 def row(page: Page, text: str) -> Locator:
     return page.get_by_role("row").filter(has_text=text)
-
-
-def sign_in(page: Page, base: str, email: str, password: str) -> None:
-    page.goto(f"{base}/login/")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
 
 
 def open_create_dialog(page: Page, label: str) -> Locator:
@@ -75,7 +57,7 @@ def test_help_page_004_customer_and_user_management(live_server, new_page, brows
 
     modal = open_create_dialog(page, "Create tenant")
     modal.get_by_label("Name").fill("Northwind MSP")
-    shot(page, "01-create-tenant-dialog")
+    shot(page, "e2e-01-create-tenant-dialog")
     modal.get_by_role("button", name="Create").click()
     expect(modal).to_be_hidden()
     expect(panel(page)).to_contain_text("Tenant created")
@@ -99,7 +81,7 @@ def test_help_page_004_customer_and_user_management(live_server, new_page, brows
     link_field = panel(page).get_by_label("Activation link")
     expect(link_field).to_have_value(re.compile(rf"^{re.escape(base)}/"))
     activation_link = link_field.input_value()
-    shot(page, "02-tenant-admin-created")
+    shot(page, "e2e-02-tenant-admin-created")
     admin = User.unscoped.get(email="ada@northwind.test")
     assert (admin.role, admin.tenant_id, admin.first_name, admin.last_name) == (
         Role.TENANT_ADMIN,
@@ -134,7 +116,7 @@ def test_help_page_004_customer_and_user_management(live_server, new_page, brows
     modal.get_by_label("Country").fill("United States")
     modal.get_by_label("City").fill("Arlington")
     modal.get_by_label("Description").fill("Reseller contract 2024")
-    shot(page, "03-create-customer-dialog")
+    shot(page, "e2e-03-create-customer-dialog")
     modal.get_by_role("button", name="Create").click()
     expect(modal).to_be_hidden()
     expect(panel(page)).to_contain_text("Customer created")
@@ -156,13 +138,13 @@ def test_help_page_004_customer_and_user_management(live_server, new_page, brows
     details = panel(page)
     expect(details.get_by_role("heading", name="Contoso Ltd")).to_be_visible()
     expect(details).to_contain_text("Arlington")
-    shot(page, "04-customer-details-panel")
+    shot(page, "e2e-04-customer-details-panel")
     details.get_by_role("button", name="Edit").click()
     expect(details.get_by_label("Company name")).to_have_value("Contoso Ltd")
     details.get_by_label("Company name").fill("Contoso Group")
     details.get_by_label("City").fill("Seattle")
     details.get_by_label("State").fill("WA")
-    shot(page, "05-customer-edit-mode")
+    shot(page, "e2e-05-customer-edit-mode")
     details.get_by_role("button", name="Save").click()
     expect(details).to_contain_text("Changes saved")
     expect(details.get_by_role("heading", name="Contoso Group")).to_be_visible()
@@ -222,7 +204,7 @@ def test_help_page_004_customer_and_user_management(live_server, new_page, brows
     modal = dialog(page)
     expect(modal).to_be_visible()
     expect(modal.get_by_role("heading")).to_contain_text("alan@contoso.test")
-    shot(page, "06-delete-user-confirmation")
+    shot(page, "e2e-06-delete-user-confirmation")
     modal.get_by_role("button", name="Delete").click()
     expect(modal).to_be_hidden()
     expect(row(page, "alan@contoso.test")).to_have_count(0)
@@ -241,7 +223,7 @@ def test_help_page_004_customer_and_user_management(live_server, new_page, brows
     expect(modal.get_by_role("heading")).to_contain_text("Contoso Group")
     expect(modal).to_contain_text("Its 1 user will be deleted.")
     expect(modal).to_contain_text("Its 1 cloud account will become unassigned")
-    shot(page, "07-delete-customer-confirmation")
+    shot(page, "e2e-07-delete-customer-confirmation")
     modal.get_by_role("button", name="Cancel").click()  # asking first means "no" keeps it
     expect(modal).to_be_hidden()
     expect(row(page, "Contoso Group")).to_have_count(1)
