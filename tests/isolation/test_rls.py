@@ -21,6 +21,7 @@ from cloudmsp.api.authentication import token_issue
 from cloudmsp.audit.models import AuditEvent
 from cloudmsp.audit.services import audit_record
 from cloudmsp.cloud.models import CloudAccount, Job, JobKind
+from cloudmsp.core.queries import insert_rows
 from cloudmsp.customers import selectors as customer_selectors
 from cloudmsp.customers.models import Customer
 from cloudmsp.tenancy import rls
@@ -196,6 +197,11 @@ def test_rows_cannot_be_written_into_another_tenant(sides):
             lambda: Customer.unscoped.filter(pk=a.customer.pk).update(tenant=b.tenant),
             lambda: audit_record(actor=None, action="x", tenant_id=None),  # an installation-level event
             lambda: _raw("UPDATE customers_customer SET tenant_id = %s RETURNING id", [b.tenant.pk]),
+            lambda: insert_rows(
+                CloudAccount,
+                [{"account_id": "100000000001"}],
+                common={"tenant_id": b.tenant.pk, "category": "non_msp", "kind": "standalone"},
+            ),
         ):
             with pytest.raises(DatabaseError, match="row-level security"), transaction.atomic():
                 write()

@@ -24,7 +24,7 @@ from cloudmsp.cloud.services.jobs import (
     job_still_running,
 )
 from cloudmsp.core.errors import ApplicationError, ConflictError
-from cloudmsp.core.queries import IN_CHUNK, chunks, refresh_planner_statistics
+from cloudmsp.core.queries import IN_CHUNK, chunks, insert_rows, refresh_planner_statistics
 from cloudmsp.tenancy.access import require_tenant_admin
 
 if TYPE_CHECKING:
@@ -162,18 +162,14 @@ def _apply(job: Job, management: CloudAccount, listed: dict[str, aws.OrgAccount]
             row = existing.get(account_id)
             if row is None:
                 new.append(
-                    CloudAccount(
-                        tenant_id=tenant_id,
-                        category=Category.MSP,
-                        kind=Kind.MEMBER,
-                        parent=management,
-                        account_id=account_id,
-                        name=acct.name[:200],
-                        email=acct.email[:254],
-                        aws_status=acct.status if acct.status in AwsStatus.values else AwsStatus.ACTIVE,
-                        ou_path=acct.ou_path[:1000],
-                        external_id=new_external_id(),
-                    )
+                    {
+                        "account_id": account_id,
+                        "name": acct.name[:200],
+                        "email": acct.email[:254],
+                        "aws_status": acct.status if acct.status in AwsStatus.values else AwsStatus.ACTIVE,
+                        "ou_path": acct.ou_path[:1000],
+                        "external_id": new_external_id(),
+                    }
                 )
                 continue
             if row.parent_id != management.pk:
@@ -192,8 +188,12 @@ def _apply(job: Job, management: CloudAccount, listed: dict[str, aws.OrgAccount]
         vanished = [
             a.pk for account_id, a in members.items() if account_id not in listed and a.aws_status != AwsStatus.REMOVED
         ]
-        new.sort(key=lambda a: a.account_id)  # in index order: fewer pages touched per insert
-        CloudAccount.unscoped.bulk_create(new, batch_size=BATCH)
+        new.sort(key=lambda a: a["account_id"])  # in index order: fewer pages touched per insert
+        insert_rows(
+            CloudAccount,
+            new,
+            common={"tenant_id": tenant_id, "category": Category.MSP, "kind": Kind.MEMBER, "parent_id": management.pk},
+        )
         CloudAccount.unscoped.bulk_update(changed, [*SYNCED_FIELDS, "updated_at"], batch_size=BATCH)
         if vanished:
             CloudAccount.objects.for_tenant(tenant_id).filter(pk__in=vanished).update(

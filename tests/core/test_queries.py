@@ -1,0 +1,96 @@
+"""insert_rows: many rows in few statements, as bulk_create would write them."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import FieldDoesNotExist
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from cloudmsp.cloud.models import Category, CloudAccount, Job, Kind
+from cloudmsp.core import queries
+from cloudmsp.core.queries import insert_rows
+
+pytestmark = pytest.mark.django_db
+
+ODD_NAMES = ["Ünïcødé 🚀 ﷽", "<script>alert(1)</script>", "'; DROP TABLE cloud_cloudaccount; --", "tab\tand\u200bzero"]
+
+
+def _rows(count: int, start: int = 0) -> list[dict[str, str]]:
+    return [
+        {"account_id": f"{100000000000 + start + i}", "name": ODD_NAMES[i % len(ODD_NAMES)], "email": f"m{i}@x.test"}
+        for i in range(count)
+    ]
+
+
+def _common(tenant) -> dict[str, object]:
+    return {"tenant_id": tenant.pk, "category": Category.NON_MSP, "kind": Kind.STANDALONE}
+
+
+def test_rows_are_written_with_shared_per_row_default_and_generated_values(tenant):
+    with CaptureQueriesContext(connection) as queries_run:
+        assert insert_rows(CloudAccount, _rows(7), common=_common(tenant)) == 7
+    assert len(queries_run) == 1
+    written = list(CloudAccount.objects.for_tenant(tenant).order_by("account_id"))
+    assert [a.account_id for a in written] == [f"{100000000000 + i}" for i in range(7)]
+    for i, account in enumerate(written):
+        assert account.name == ODD_NAMES[i % len(ODD_NAMES)]  # stored verbatim
+        assert account.email == f"m{i}@x.test"
+        assert (account.category, account.kind, account.parent_id) == (Category.NON_MSP, Kind.STANDALONE, None)
+        # Defaults, as a model instance would have them.
+        blank = CloudAccount()
+        for field in ("provider", "aws_status", "org_access_role", "onboarding_status", "role_arn", "customer_id"):
+            assert getattr(account, field) == getattr(blank, field), field
+        assert account.role_created_by_portal is False
+        assert account.created_at is not None
+        assert account.created_at == account.updated_at
+        assert account.search_text == f"{account.account_id}\n{account.name}\n{account.email}\n"
+    assert len({a.created_at for a in written}) == 1
+
+
+def test_large_inserts_are_chunked_on_postgresql_and_one_executemany_on_sqlite(tenant, monkeypatch):
+    monkeypatch.setattr(queries, "INSERT_CHUNK", 4)
+    with CaptureQueriesContext(connection) as queries_run:
+        insert_rows(CloudAccount, _rows(10), common=_common(tenant))
+    assert len(queries_run) == (3 if connection.vendor == "postgresql" else 1)
+    assert CloudAccount.objects.for_tenant(tenant).count() == 10
+
+
+def test_nothing_to_insert_runs_no_query(tenant):
+    with CaptureQueriesContext(connection) as queries_run:
+        assert insert_rows(CloudAccount, [], common=_common(tenant)) == 0
+    assert len(queries_run) == 0
+
+
+@pytest.mark.parametrize(
+    ("rows", "common", "error"),
+    [
+        ([{"account_id": "100000000001"}, {"name": "x"}], {}, ValueError),  # rows that differ
+        ([{"account_id": "100000000001", "name": "a"}, {"name": "b", "account_id": "1"}], {}, ValueError),
+        ([{}], {}, ValueError),  # no per-row field
+        ([{"acount_id": "100000000001"}], {}, FieldDoesNotExist),
+        ([{"account_id": "100000000001"}], {"tenant": 1}, FieldDoesNotExist),  # attnames only
+    ],
+)
+def test_malformed_calls_are_refused_before_anything_is_written(tenant, rows, common, error):
+    with pytest.raises(error):
+        insert_rows(CloudAccount, rows, common={**_common(tenant), **common})
+    assert not CloudAccount.objects.for_tenant(tenant).exists()
+
+
+def test_a_field_with_a_per_row_default_must_be_given(tenant, admin):
+    job = {"tenant_id": tenant.pk, "kind": "sync", "created_by_id": admin.pk}
+    with pytest.raises(ValueError, match="params"):
+        insert_rows(Job, [{"state": "queued"}], common=job)
+    insert_rows(Job, [{"state": "queued", "params": {"n": 1}, "result": {}}], common=job)
+    assert Job.objects.for_tenant(tenant).get().params == {"n": 1}
+
+
+def test_a_failing_row_writes_none_of_the_rows(tenant):
+    from django.db import IntegrityError, transaction
+
+    rows = _rows(3)
+    rows[2]["account_id"] = rows[0]["account_id"]  # the same account twice in a tenant
+    with pytest.raises(IntegrityError), transaction.atomic():
+        insert_rows(CloudAccount, rows, common=_common(tenant))
+    assert not CloudAccount.objects.for_tenant(tenant).exists()
