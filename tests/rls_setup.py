@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import Any
 
 from django.apps import apps
@@ -64,20 +64,22 @@ def _prepare_database() -> None:
 
 
 @contextmanager
-def running_as_app_role(django_db_blocker: Any) -> Iterator[None]:
-    """Around the session's test database: policies applied, connections as APP_ROLE."""
+def running_as_app_role(django_db_blocker: Any | None = None) -> Iterator[None]:
+    """Around the session's test database (and the benchmark's): policies applied, connections
+    as APP_ROLE. `django_db_blocker` is pytest-django's, where database access is blocked."""
     if connection.vendor != "postgresql":
         yield
         return
     options = connection.settings_dict.setdefault("OPTIONS", {})
-    with django_db_blocker.unblock():
+    unblock = django_db_blocker.unblock if django_db_blocker is not None else nullcontext
+    with unblock():
         _prepare_database()
         options["assume_role"] = APP_ROLE
         connections.close_all()
     try:
         yield
     finally:
-        with django_db_blocker.unblock():
+        with unblock():
             # The test database is dropped by the user that created it.
             options.pop("assume_role", None)
             connections.close_all()

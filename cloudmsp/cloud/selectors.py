@@ -4,7 +4,8 @@ import hashlib
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import OuterRef, Q, QuerySet
+from django.db.models import OuterRef, Q, QuerySet, Value
+from django.db.models.functions import Upper
 
 from cloudmsp.cloud.aws import policies
 from cloudmsp.cloud.aws.errors import AwsError
@@ -72,7 +73,7 @@ def account_list(
     if search:
         # The customers are matched first (a few thousand rows) rather than joined to each
         # account; the account's own fields are one generated column (CloudAccount.search_text).
-        match = Q(search_text__icontains=search)
+        match = Q(search_text__contains=Upper(Value(search)))  # upper-cased as the column is
         if actor.tenant_id:
             customers = Customer.objects.for_tenant(actor.tenant_id).filter(company_name__icontains=search)
             match |= Q(customer_id__in=customers.values("pk"))

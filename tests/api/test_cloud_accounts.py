@@ -204,6 +204,17 @@ def test_search_follows_changes_and_never_matches_across_two_fields(admin_api, a
     assert ids(admin_api.get(url("cloud-accounts/"), {"search": "04 Prod"})) == []
 
 
+def test_search_is_case_insensitive_and_takes_wildcards_literally(admin_api, accounts):
+    alone = accounts["alone"]
+    alone.name = "Dev_100% ÉTÉ"
+    alone.save()
+    for term in ("dev_100%", "DEV_1", "_100%", "100% É"):
+        assert ids(admin_api.get(url("cloud-accounts/"), {"search": term})) == [alone.pk], term
+    # % and _ are not wildcards: "Dev-1" has no underscore, "%%" is not in any account.
+    for term in ("dev-1", "%%", "d_v", "\\"):
+        assert ids(admin_api.get(url("cloud-accounts/"), {"search": term})) == [], term
+
+
 def test_retrieve(admin_api, accounts):
     response = admin_api.get(url(f"cloud-accounts/{accounts['m2'].pk}/"))
     assert response.status_code == 200

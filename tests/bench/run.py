@@ -87,6 +87,9 @@ def main(argv: list[str]) -> int:
     import django
 
     django.setup()
+    from cloudmsp.tenancy import rls
+
+    rls.set_process_default(rls.SYSTEM)  # as manage.py (and so the task worker) has it
     from django.db import connection
     from django.test.utils import setup_databases, teardown_databases
 
