@@ -7,10 +7,10 @@ the last page costs what the first does and the middle is the worst case. That i
 for an ordering that is total, which is why it applies only when the ordering ends in the
 primary key; any other list is paginated as Django does.
 
-A page that still has many rows to skip (the middle of a long list) first reads only the primary
-keys of its rows, which the database finds in the index of the sort without touching the table,
-then the rows themselves by key: one more query, but the skipped rows cost an index entry each
-instead of a whole row and its joins.
+A page that still has many rows to skip (the middle of a long list) first finds only the primary
+keys of its rows, which the database reads from the index of the sort without touching the
+table, then the rows themselves by key, in one statement (`pk IN (SELECT pk ... LIMIT n OFFSET
+m)`): the skipped rows cost an index entry each instead of a whole row and its joins.
 """
 
 from __future__ import annotations
@@ -55,6 +55,4 @@ class TwoEndedPaginator(Paginator):
 def _slice(qs: QuerySet[Any], start: int, stop: int) -> list[Any]:
     if start < KEYS_FIRST_AFTER:
         return list(qs[start:stop])
-    keys = list(qs.values_list("pk", flat=True)[start:stop])
-    by_key = {row.pk: row for row in qs.order_by().filter(pk__in=keys)}
-    return [by_key[key] for key in keys if key in by_key]
+    return list(qs.filter(pk__in=qs.values_list("pk", flat=True)[start:stop]))

@@ -76,8 +76,9 @@ def test_a_page_deep_in_the_list_reads_its_keys_first(accounts, monkeypatch):
     paginator = TwoEndedPaginator(accounts.order_by("name", "id"), 5)
     with CaptureQueriesContext(connection) as ctx:
         rows = list(paginator.page(2))  # skips 5 rows: at the threshold
-    keys, page = ctx.captured_queries[-2]["sql"], ctx.captured_queries[-1]["sql"]
+    page = ctx.captured_queries[-1]["sql"]
+    keys = page.split(" IN (SELECT ")[1]  # one statement, the keys in a subquery
     assert "customers_customer" not in keys.split("FROM")[0]  # only the keys are selected
     assert "LIMIT 5 OFFSET 5" in keys
-    assert " IN (" in page
+    assert "OFFSET" not in page.split(" IN (SELECT ")[0]
     assert [a.pk for a in rows] == [a.pk for a in Paginator(accounts.order_by("name", "id"), 5).page(2)]
