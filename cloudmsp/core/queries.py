@@ -49,11 +49,13 @@ def insert_rows(model: Any, rows: list[dict[str, Any]], *, common: dict[str, Any
     """INSERT many rows of `model` without building a model instance per row: each row gives the
     same fields (by attname: `tenant_id`, not `tenant`), `common` the values all rows share, and
     every other field takes its default (`auto_now`/`auto_now_add`: the current time). Values
-    are prepared once per column where they are shared. The statement is built from the model's
-    own table and column names only; every value is a bound parameter. On PostgreSQL one INSERT ... SELECT FROM unnest() per
-    INSERT_CHUNK rows, with one array per varying column; on SQLite one executemany. Both go
-    through the connection's execute wrappers (row-level security included). About 4x faster
-    than bulk_create at 10,000 rows; the new rows' ids are not read back."""
+    are prepared once per column where they are shared.
+
+    On PostgreSQL one INSERT ... SELECT FROM unnest() per INSERT_CHUNK rows, with one array per
+    varying column; on SQLite one executemany. The statement is built from the model's own
+    table and column names only; every value is a bound parameter. Both go through the
+    connection's execute wrappers (row-level security included). About 4x faster than
+    bulk_create at 10,000 rows; the new rows' ids are not read back."""
     if not rows:
         return 0
     varying = list(rows[0])
