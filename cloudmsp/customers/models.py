@@ -40,9 +40,9 @@ class Customer(TenantOwnedModel):
             )
         ]
         indexes = [
-            models.Index(fields=["tenant", "company_name"]),
-            models.Index(fields=["tenant", "email"]),
-            models.Index(fields=["tenant", "created_at"]),
+            models.Index(fields=["tenant", "company_name", "id"]),
+            models.Index(fields=["tenant", "email", "id"]),
+            models.Index(fields=["tenant", "created_at", "id"]),
         ]
 
     def __str__(self) -> str:

@@ -59,6 +59,24 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[k]
 
 
+def measure_together(
+    fns: dict[str, Callable[[], Any]], *, repeat: int, warmup: int = 2
+) -> dict[str, tuple[float, float, list[float]]]:
+    """measure() of several functions, their runs interleaved (a, b, c, a, b, c, ...): a noisy
+    moment of the machine falls on any of them alike, not on whichever ran then, so their
+    figures can be compared with each other."""
+    for _ in range(warmup):
+        for fn in fns.values():
+            fn()
+    samples: dict[str, list[float]] = {name: [] for name in fns}
+    for _ in range(repeat):
+        for name, fn in fns.items():
+            start = time.perf_counter()
+            fn()
+            samples[name].append((time.perf_counter() - start) * 1000)
+    return {name: (statistics.median(s), percentile(s, 0.95), s) for name, s in samples.items()}
+
+
 def measure(fn: Callable[[], Any], *, repeat: int, warmup: int = 2) -> tuple[float, float, list[float]]:
     for _ in range(warmup):
         fn()
