@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist
@@ -47,24 +48,30 @@ INSERT_CHUNK = 5_000
 
 def insert_rows(model: Any, rows: list[dict[str, Any]], *, common: dict[str, Any]) -> int:
     """INSERT many rows of `model` without building a model instance per row: each row gives the
-    same fields (by attname: `tenant_id`, not `tenant`), `common` the values all rows share, and
-    every other field takes its default (`auto_now`/`auto_now_add`: the current time). Values
-    are prepared once per column where they are shared.
+    same fields (by attname: `tenant_id`, not `tenant`), `common` the values all rows share.
+    Every other field takes its default (`auto_now`/`auto_now_add`: the current time; a
+    `db_default`: the database's); a field whose default is computed per row (a callable, such
+    as uuid4) must be given in the rows. An auto-incremented primary key is left to the
+    database, and the new rows' ids are not read back. Values are prepared once per column where
+    they are shared.
 
     On PostgreSQL one INSERT ... SELECT FROM unnest() per INSERT_CHUNK rows, with one array per
     varying column; on SQLite one executemany. The statement is built from the model's own
     table and column names only; every value is a bound parameter. Both go through the
-    connection's execute wrappers (row-level security included). About 4x faster than
-    bulk_create at 10,000 rows; the new rows' ids are not read back."""
+    connection's execute wrappers (row-level security included), and the columns' own limits
+    apply as to any INSERT. Discovering 10,000 members takes 0.6 s with it on PostgreSQL, 1.4 s
+    with bulk_create."""
     if not rows:
         return 0
     varying = list(rows[0])
-    fields = [f for f in model._meta.concrete_fields if not f.generated and not f.primary_key]
+    fields = [f for f in model._meta.concrete_fields if not f.generated and not getattr(f, "db_returning", False)]
     unknown = set(varying).union(common) - {f.attname for f in fields}
     if unknown:
         raise FieldDoesNotExist(f"insert_rows: {model.__name__} has no writable column {', '.join(sorted(unknown))}.")
     if not varying or any(list(row) != varying for row in rows):
         raise ValueError("insert_rows: every row must give the same fields, at least one, in the same order.")
+    if both := set(varying).intersection(common):
+        raise ValueError(f"insert_rows: {', '.join(sorted(both))} given both per row and in common.")
     now = timezone.now()
     shared: dict[Field[Any, Any], Any] = {}
     per_row: list[Field[Any, Any]] = []
@@ -76,6 +83,8 @@ def insert_rows(model: Any, rows: list[dict[str, Any]], *, common: dict[str, Any
             value = common[field.attname]
         elif getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
             value = now
+        elif field.has_db_default():
+            continue  # the column is left out: the database fills it in
         elif field.has_default() and callable(field.default):
             raise ValueError(f"insert_rows: {field.attname} has a per-row default; give it in each row.")
         else:
@@ -87,7 +96,9 @@ def insert_rows(model: Any, rows: list[dict[str, Any]], *, common: dict[str, Any
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             select = ", ".join([*(["%s"] * len(shared)), "u.*"])
-            arrays = ", ".join(f"%s::{f.cast_db_type(connection)}[]" for f in per_row)
+            # Arrays of the bare type (varchar, not varchar(200)): a cast to varchar(n) would cut
+            # an over-long value short, where the INSERT into the column refuses it.
+            arrays = ", ".join(f"%s::{_bare(f.cast_db_type(connection))}[]" for f in per_row)
             sql = f"{insert} SELECT {select} FROM unnest({arrays}) AS u"  # noqa: S608 (names from the model)
             for part in chunks(rows, INSERT_CHUNK):
                 values = [[f.get_db_prep_save(row[f.attname], connection) for row in part] for f in per_row]
@@ -99,6 +110,11 @@ def insert_rows(model: Any, rows: list[dict[str, Any]], *, common: dict[str, Any
                 sql, [head + [f.get_db_prep_save(row[f.attname], connection) for f in per_row] for row in rows]
             )
     return len(rows)
+
+
+def _bare(db_type: str | None) -> str:
+    """A column type without its length or precision: varchar(200) -> varchar."""
+    return re.sub(r"\(.*?\)", "", str(db_type))
 
 
 def refresh_planner_statistics() -> None:

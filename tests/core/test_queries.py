@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.core.exceptions import FieldDoesNotExist
-from django.db import connection
+from django.db import DataError, IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from cloudmsp.cloud.models import Category, CloudAccount, Job, Kind
@@ -45,6 +45,8 @@ def test_rows_are_written_with_shared_per_row_default_and_generated_values(tenan
         assert account.created_at is not None
         assert account.created_at == account.updated_at
         # Upper-cased by the database (SQLite's UPPER() changes only ASCII letters).
+        assert account.search_text.startswith(f"{account.account_id}\n")
+        assert account.search_text.endswith(f"\nM{i}@X.TEST\n")
         assert account.search_text.upper() == f"{account.account_id}\n{account.name}\n{account.email}\n".upper()
     assert len({a.created_at for a in written}) == 1
 
@@ -71,6 +73,8 @@ def test_nothing_to_insert_runs_no_query(tenant):
         ([{}], {}, ValueError),  # no per-row field
         ([{"acount_id": "100000000001"}], {}, FieldDoesNotExist),
         ([{"account_id": "100000000001"}], {"tenant": 1}, FieldDoesNotExist),  # attnames only
+        ([{"account_id": "100000000001"}], {"id": 5}, FieldDoesNotExist),  # the database numbers rows
+        ([{"account_id": "100000000001"}], {"account_id": "100000000002"}, ValueError),  # given twice
     ],
 )
 def test_malformed_calls_are_refused_before_anything_is_written(tenant, rows, common, error):
@@ -88,10 +92,17 @@ def test_a_field_with_a_per_row_default_must_be_given(tenant, admin):
 
 
 def test_a_failing_row_writes_none_of_the_rows(tenant):
-    from django.db import IntegrityError, transaction
-
     rows = _rows(3)
     rows[2]["account_id"] = rows[0]["account_id"]  # the same account twice in a tenant
     with pytest.raises(IntegrityError), transaction.atomic():
+        insert_rows(CloudAccount, rows, common=_common(tenant))
+    assert not CloudAccount.objects.for_tenant(tenant).exists()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite does not enforce a column's length")
+def test_a_value_longer_than_its_column_is_refused_not_cut_short(tenant):
+    rows = _rows(2)
+    rows[1]["name"] = "x" * 201
+    with pytest.raises(DataError), transaction.atomic():
         insert_rows(CloudAccount, rows, common=_common(tenant))
     assert not CloudAccount.objects.for_tenant(tenant).exists()
