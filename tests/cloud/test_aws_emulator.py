@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from cloudmsp.audit.models import AuditEvent
 from cloudmsp.cloud.models import AwsStatus, CloudAccount, Job, JobState, Kind, OnboardingStatus
-from cloudmsp.cloud.services import accounts, onboarding, sync
+from cloudmsp.cloud.services import accounts, jobs, onboarding, sync
 from cloudmsp.cloud.tasks import run_onboard, run_sync
+from cloudmsp.core.errors import ConflictError
 from tests.cloud.conftest import PORTAL_ROLE, boto, create_portal_role
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -156,6 +159,55 @@ def test_onboard_automatic_creates_the_role_in_the_member(org, admin, management
     iam = boto(org.endpoint, "iam", member.account_id)
     assert iam.list_role_policies(RoleName="CloudMSPAccess")["PolicyNames"] == ["CloudMSPReadOnly"]
     assert iam.list_attached_role_policies(RoleName="CloudMSPAccess")["AttachedPolicies"] == []
+
+
+def _age(job: Job) -> None:
+    Job.unscoped.filter(pk=job.pk).update(
+        state=JobState.RUNNING, updated_at=timezone.now() - jobs.STALE_AFTER - dt.timedelta(minutes=1)
+    )
+
+
+def test_onboarding_whose_worker_died_is_taken_over_once_it_is_stale(org, admin, management):
+    _sync(admin, management)
+    member = _member(admin, management)
+    first = onboarding.onboard_start(actor=admin, account=member)
+    Job.unscoped.filter(pk=first.pk).update(state=JobState.RUNNING)  # a worker took it, then died
+    with pytest.raises(ConflictError):  # its heartbeat is recent: it may still be alive
+        onboarding.onboard_start(actor=admin, account=member)
+    _age(first)
+    second = onboarding.onboard_start(actor=admin, account=member)
+    first.refresh_from_db()
+    assert (first.state, first.error.startswith("Interrupted:")) == (JobState.FAILED, True)
+    run_onboard.call(second.pk)
+    second.refresh_from_db()
+    assert second.state == JobState.SUCCEEDED, second.error
+    member.refresh_from_db()
+    assert member.onboarding_status == OnboardingStatus.ONBOARDED
+
+
+def test_onboarding_worker_that_only_seemed_dead_writes_nothing(org, admin, management, monkeypatch):
+    _sync(admin, management)
+    member = _member(admin, management)
+    first = onboarding.onboard_start(actor=admin, account=member)
+    real_check = onboarding.check_role
+    taken_over: list[Job] = []
+
+    def stalled(**kwargs):
+        # The worker stalls so long that its job is taken as interrupted and a new one starts.
+        _age(first)
+        taken_over.append(onboarding.onboard_start(actor=admin, account=member))
+        return real_check(**kwargs)
+
+    monkeypatch.setattr(onboarding, "check_role", stalled)
+    assert run_onboard.call(first.pk) == {}
+    first.refresh_from_db()
+    assert first.state == JobState.FAILED
+    assert first.error.startswith("Interrupted:")
+    member.refresh_from_db()
+    assert (member.onboarding_status, member.role_arn) == (OnboardingStatus.NOT_ONBOARDED, "")
+    assert not AuditEvent.objects.for_tenant(admin.tenant).filter(action="cloud_account.onboard").exists()
+    taken_over[0].refresh_from_db()
+    assert taken_over[0].state == JobState.QUEUED  # the newer job owns the account
 
 
 def test_remove_role_deletes_it_in_aws_and_clears_the_arn(org, admin, management):

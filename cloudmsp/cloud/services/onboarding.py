@@ -18,7 +18,15 @@ from cloudmsp.cloud.aws.arn import role_arn as make_role_arn
 from cloudmsp.cloud.aws.client import Credentials, credential_cache
 from cloudmsp.cloud.aws.errors import AwsError
 from cloudmsp.cloud.models import CloudAccount, Job, JobKind, JobState, Kind, OnboardingStatus
-from cloudmsp.cloud.services.jobs import job_enqueue, job_finish, job_progress, job_start
+from cloudmsp.cloud.services.jobs import (
+    job_enqueue,
+    job_finish,
+    job_interrupt,
+    job_is_stale,
+    job_progress,
+    job_start,
+    job_still_running,
+)
 from cloudmsp.cloud.services.validation import RoleCheck, check_role
 from cloudmsp.core.errors import ApplicationError, ConflictError
 from cloudmsp.tenancy.access import require_tenant_admin
@@ -69,12 +77,17 @@ def onboard_start(*, actor: User, account: CloudAccount, role_name: str = "") ->
     if not parent.is_onboarded:
         raise ApplicationError(f"Connect the role of the MSP account {parent.account_id} first.")
     with transaction.atomic():
-        busy = (
+        # Locked for the check and the start, as in sync_start: of two requests at once, one
+        # starts the job and the other is told it is already being onboarded.
+        CloudAccount.objects.for_tenant(tenant).select_for_update().filter(pk=account.pk).exists()
+        running = (
             Job.objects.for_tenant(tenant)
             .filter(account=account, kind=JobKind.ONBOARD, state__in=[JobState.QUEUED, JobState.RUNNING])
-            .exists()
+            .first()
         )
-        if busy:
+        # A job whose worker died (no heartbeat for jobs.STALE_AFTER) is marked interrupted and
+        # a new one starts; should the old worker wake up, it writes nothing (onboard_job).
+        if running is not None and not (job_is_stale(running) and job_interrupt(running)):
             raise ConflictError("This account is already being onboarded.")
         job = Job.objects.create(
             tenant=tenant,
@@ -136,6 +149,8 @@ def onboard_job(job: Job) -> dict[str, Any]:
                 cleanup = f" The role {created_arn} could not be removed again ({cleanup_exc}); delete it in AWS."
         message = f"{exc}{cleanup}"
         with transaction.atomic():
+            if not job_still_running(job):
+                return {}  # taken as interrupted meanwhile; a newer job owns the account
             CloudAccount.objects.for_tenant(job.tenant_id).filter(pk=account.pk).update(
                 last_validated_at=timezone.now(), last_validation_message=message, updated_at=timezone.now()
             )
@@ -145,6 +160,8 @@ def onboard_job(job: Job) -> dict[str, Any]:
         job_finish(job, error=message)
         return {}
     with transaction.atomic():
+        if not job_still_running(job):
+            return {}  # taken as interrupted meanwhile; a newer job owns the account
         account.role_arn = created_arn
         account.role_created_by_portal = True
         account.onboarding_status = OnboardingStatus.ONBOARDED

@@ -51,6 +51,9 @@ def sync_start(*, actor: User, account: CloudAccount) -> Job:
     if not account.is_onboarded:
         raise ApplicationError("Connect the account's role first; the sync uses it.")
     with transaction.atomic():
+        # The account's row is locked for the check and the start: two requests at once take
+        # turns (on PostgreSQL; SQLite's IMMEDIATE transactions already do), so one job starts.
+        CloudAccount.objects.for_tenant(tenant).select_for_update().filter(pk=account.pk).exists()
         running = (
             Job.objects.for_tenant(tenant)
             .filter(account=account, kind=JobKind.SYNC, state__in=[JobState.QUEUED, JobState.RUNNING])
