@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 from collections import Counter
@@ -10,15 +11,22 @@ from dataclasses import dataclass, field
 import boto3
 import pytest
 import requests
+from django.utils import timezone
 
 from cloudmsp.cloud.aws import client as aws_client
 from cloudmsp.cloud.aws.policies import access_policy, trust_policy
-from cloudmsp.cloud.models import CloudAccount
+from cloudmsp.cloud.models import CloudAccount, Job
+from cloudmsp.cloud.services import jobs
 from cloudmsp.cloud.services.accounts import account_connect, account_create
 
 PORTAL_ACCOUNT = "123456789012"  # moto's default account: the portal's own identity
 MANAGEMENT_ACCOUNT = "111122223333"
 PORTAL_ROLE = "CloudMSPPortal"
+
+
+def age_job(job: Job) -> None:
+    """Make a job look as if its worker died: no heartbeat for longer than jobs.STALE_AFTER."""
+    Job.unscoped.filter(pk=job.pk).update(updated_at=timezone.now() - jobs.STALE_AFTER - dt.timedelta(minutes=1))
 
 
 @pytest.fixture(scope="session")

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import math
 
 import pytest
 from django.core.management import call_command
-from django.utils import timezone
 
 from cloudmsp.audit.models import AuditEvent
 from cloudmsp.cloud.models import AwsStatus, CloudAccount, Job, JobState, Kind, OnboardingStatus
-from cloudmsp.cloud.services import accounts, jobs, onboarding, sync
+from cloudmsp.cloud.services import accounts, onboarding, sync
 from cloudmsp.cloud.tasks import run_onboard, run_sync
 from cloudmsp.core.errors import ConflictError
-from tests.cloud.conftest import PORTAL_ROLE, boto, create_portal_role
+from tests.cloud.conftest import PORTAL_ROLE, age_job, boto, create_portal_role
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -132,8 +130,6 @@ def test_sync_runs_on_the_real_task_worker(org, admin, management):
 
 
 def test_second_sync_while_one_is_queued_is_a_conflict(org, admin, management):
-    from cloudmsp.core.errors import ConflictError
-
     sync.sync_start(actor=admin, account=management)
     with pytest.raises(ConflictError):
         sync.sync_start(actor=admin, account=management)
@@ -161,12 +157,6 @@ def test_onboard_automatic_creates_the_role_in_the_member(org, admin, management
     assert iam.list_attached_role_policies(RoleName="CloudMSPAccess")["AttachedPolicies"] == []
 
 
-def _age(job: Job) -> None:
-    Job.unscoped.filter(pk=job.pk).update(
-        state=JobState.RUNNING, updated_at=timezone.now() - jobs.STALE_AFTER - dt.timedelta(minutes=1)
-    )
-
-
 def test_onboarding_whose_worker_died_is_taken_over_once_it_is_stale(org, admin, management):
     _sync(admin, management)
     member = _member(admin, management)
@@ -174,7 +164,7 @@ def test_onboarding_whose_worker_died_is_taken_over_once_it_is_stale(org, admin,
     Job.unscoped.filter(pk=first.pk).update(state=JobState.RUNNING)  # a worker took it, then died
     with pytest.raises(ConflictError):  # its heartbeat is recent: it may still be alive
         onboarding.onboard_start(actor=admin, account=member)
-    _age(first)
+    age_job(first)
     second = onboarding.onboard_start(actor=admin, account=member)
     first.refresh_from_db()
     assert (first.state, first.error.startswith("Interrupted:")) == (JobState.FAILED, True)
@@ -194,7 +184,7 @@ def test_onboarding_worker_that_only_seemed_dead_writes_nothing(org, admin, mana
 
     def stalled(**kwargs):
         # The worker stalls so long that its job is taken as interrupted and a new one starts.
-        _age(first)
+        age_job(first)
         taken_over.append(onboarding.onboard_start(actor=admin, account=member))
         return real_check(**kwargs)
 

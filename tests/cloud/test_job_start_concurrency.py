@@ -34,30 +34,28 @@ def _race(start, kind: str, account: CloudAccount) -> Counter[str]:
     return outcomes
 
 
-def test_two_syncs_started_at_once_start_one_job(threads_db):
-    tenant = TenantFactory()
-    admins = [UserFactory(tenant=tenant, email=f"{who}@msp.test") for who in ("a", "b")]
-    management = CloudAccountFactory(
+def _connected_management(tenant) -> CloudAccount:
+    return CloudAccountFactory(
         tenant=tenant,
         category=Category.MSP,
         kind=Kind.MANAGEMENT,
         role_arn="arn:aws:iam::111122223333:role/CloudMSPAccess",
         onboarding_status=OnboardingStatus.ONBOARDED,
     )
-    outcomes = _race(partial(sync_start, actor=admins[0], account=management), JobKind.SYNC, management)
+
+
+def test_two_syncs_started_at_once_start_one_job(threads_db):
+    tenant = TenantFactory()
+    admin = UserFactory(tenant=tenant)
+    management = _connected_management(tenant)
+    outcomes = _race(partial(sync_start, actor=admin, account=management), JobKind.SYNC, management)
     assert outcomes["refused"] == ROUNDS
 
 
 def test_two_onboardings_started_at_once_start_one_job(threads_db):
     tenant = TenantFactory()
     admin = UserFactory(tenant=tenant)
-    management = CloudAccountFactory(
-        tenant=tenant,
-        category=Category.MSP,
-        kind=Kind.MANAGEMENT,
-        role_arn="arn:aws:iam::111122223333:role/CloudMSPAccess",
-        onboarding_status=OnboardingStatus.ONBOARDED,
-    )
+    management = _connected_management(tenant)
     member = CloudAccountFactory(tenant=tenant, category=Category.MSP, kind=Kind.MEMBER, parent=management)
     member = CloudAccount.objects.for_tenant(tenant).select_related("parent").get(pk=member.pk)
     outcomes = _race(partial(onboard_start, actor=admin, account=member), JobKind.ONBOARD, member)

@@ -5,13 +5,11 @@ applied; a sync whose worker died can be restarted and the restart is clean."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from django.utils import timezone
 
 from cloudmsp.audit.models import AuditEvent
 from cloudmsp.cloud.aws import client as aws_client
@@ -19,6 +17,7 @@ from cloudmsp.cloud.aws import operations
 from cloudmsp.cloud.models import AwsStatus, CloudAccount, Job, JobState
 from cloudmsp.cloud.services import jobs, sync
 from cloudmsp.core.errors import ConflictError
+from tests.cloud.conftest import age_job
 
 pytestmark = pytest.mark.django_db
 
@@ -286,10 +285,6 @@ class WorkerDied(BaseException):
     """What the sync sees of a worker killed mid-job: nothing after this runs."""
 
 
-def _age(job: Job) -> None:
-    Job.unscoped.filter(pk=job.pk).update(updated_at=timezone.now() - jobs.STALE_AFTER - dt.timedelta(minutes=1))
-
-
 @pytest.mark.aws_fault("interrupted worker")
 def test_sync_whose_worker_died_is_restarted_cleanly(org, admin, management, monkeypatch, api_for):
     dying = [True]
@@ -312,7 +307,7 @@ def test_sync_whose_worker_died_is_restarted_cleanly(org, admin, management, mon
         sync.sync_start(actor=admin, account=management)
 
     # Once it is stale, a new sync takes over (here through the API, which answers 202).
-    _age(first)
+    age_job(first)
     response = api_for(admin).post(f"/api/v1/cloud-accounts/{management.pk}/sync/")
     assert response.status_code == 202, response.content
     first.refresh_from_db()
@@ -338,7 +333,7 @@ def test_worker_that_only_seemed_dead_does_not_apply_its_listing(org, admin, man
         if not taken_over:
             # The worker stalls so long that its job is taken as interrupted and a new sync
             # starts; then it wakes up and finishes its listing.
-            _age(first)
+            age_job(first)
             taken_over.append(sync.sync_start(actor=admin, account=management))
 
     ListAccountsHook(monkeypatch, between)
@@ -359,7 +354,7 @@ def test_worker_that_only_seemed_dead_does_not_apply_its_listing(org, admin, man
 def test_progress_is_a_heartbeat(org, admin, management):
     job = sync.sync_start(actor=admin, account=management)
     jobs.job_start(job)
-    _age(job)
+    age_job(job)
     job.refresh_from_db()
     assert jobs.job_is_stale(job)
     jobs.job_progress(job, done=1)

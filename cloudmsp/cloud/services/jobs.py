@@ -11,7 +11,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from cloudmsp.cloud.models import Job, JobState
+from cloudmsp.cloud.models import CloudAccount, Job, JobState
 
 # Far above the longest quiet stretch of a live job (a page of accounts with every retry and
 # timeout), so that only a job whose worker is gone looks stale.
@@ -56,6 +56,23 @@ def job_interrupt(job: Job) -> bool:
         state=JobState.FAILED, error=INTERRUPTED, finished_at=now, updated_at=now
     )
     return changed == 1
+
+
+def job_running_for(tenant: Any, account: CloudAccount, kind: str) -> Job | None:
+    """Inside the transaction that starts a job of `kind` for `account`: lock the account's row
+    for the check and the start, so two requests at once take turns (on PostgreSQL; SQLite's
+    IMMEDIATE transactions already do) and one job starts. Returns the job of that kind already
+    queued or running for the account; None when there is none, or when the one there was stale
+    (its worker died) and is now marked interrupted, so a new one may start."""
+    CloudAccount.objects.for_tenant(tenant).select_for_update().filter(pk=account.pk).exists()
+    running = (
+        Job.objects.for_tenant(tenant)
+        .filter(account=account, kind=kind, state__in=[JobState.QUEUED, JobState.RUNNING])
+        .first()
+    )
+    if running is not None and job_is_stale(running) and job_interrupt(running):
+        return None
+    return running
 
 
 def job_still_running(job: Job) -> bool:

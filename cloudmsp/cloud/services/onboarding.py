@@ -17,13 +17,12 @@ from cloudmsp.cloud.aws import policies
 from cloudmsp.cloud.aws.arn import role_arn as make_role_arn
 from cloudmsp.cloud.aws.client import Credentials, credential_cache
 from cloudmsp.cloud.aws.errors import AwsError
-from cloudmsp.cloud.models import CloudAccount, Job, JobKind, JobState, Kind, OnboardingStatus
+from cloudmsp.cloud.models import CloudAccount, Job, JobKind, Kind, OnboardingStatus
 from cloudmsp.cloud.services.jobs import (
     job_enqueue,
     job_finish,
-    job_interrupt,
-    job_is_stale,
     job_progress,
+    job_running_for,
     job_start,
     job_still_running,
 )
@@ -77,17 +76,9 @@ def onboard_start(*, actor: User, account: CloudAccount, role_name: str = "") ->
     if not parent.is_onboarded:
         raise ApplicationError(f"Connect the role of the MSP account {parent.account_id} first.")
     with transaction.atomic():
-        # Locked for the check and the start, as in sync_start: of two requests at once, one
-        # starts the job and the other is told it is already being onboarded.
-        CloudAccount.objects.for_tenant(tenant).select_for_update().filter(pk=account.pk).exists()
-        running = (
-            Job.objects.for_tenant(tenant)
-            .filter(account=account, kind=JobKind.ONBOARD, state__in=[JobState.QUEUED, JobState.RUNNING])
-            .first()
-        )
-        # A job whose worker died (no heartbeat for jobs.STALE_AFTER) is marked interrupted and
-        # a new one starts; should the old worker wake up, it writes nothing (onboard_job).
-        if running is not None and not (job_is_stale(running) and job_interrupt(running)):
+        # A stale job is taken over (job_running_for); should its worker wake up, it writes
+        # nothing (onboard_job).
+        if job_running_for(tenant, account, JobKind.ONBOARD) is not None:
             raise ConflictError("This account is already being onboarded.")
         job = Job.objects.create(
             tenant=tenant,

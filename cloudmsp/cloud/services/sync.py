@@ -12,14 +12,13 @@ from cloudmsp.audit.services import audit_record
 from cloudmsp.cloud.aws import operations as aws
 from cloudmsp.cloud.aws.client import credential_cache
 from cloudmsp.cloud.aws.errors import AwsError
-from cloudmsp.cloud.models import AwsStatus, Category, CloudAccount, Job, JobKind, JobState, Kind
+from cloudmsp.cloud.models import AwsStatus, Category, CloudAccount, Job, JobKind, Kind
 from cloudmsp.cloud.services.accounts import new_external_id
 from cloudmsp.cloud.services.jobs import (
     job_enqueue,
     job_finish,
-    job_interrupt,
-    job_is_stale,
     job_progress,
+    job_running_for,
     job_start,
     job_still_running,
 )
@@ -51,15 +50,8 @@ def sync_start(*, actor: User, account: CloudAccount) -> Job:
     if not account.is_onboarded:
         raise ApplicationError("Connect the account's role first; the sync uses it.")
     with transaction.atomic():
-        # The account's row is locked for the check and the start: two requests at once take
-        # turns (on PostgreSQL; SQLite's IMMEDIATE transactions already do), so one job starts.
-        CloudAccount.objects.for_tenant(tenant).select_for_update().filter(pk=account.pk).exists()
-        running = (
-            Job.objects.for_tenant(tenant)
-            .filter(account=account, kind=JobKind.SYNC, state__in=[JobState.QUEUED, JobState.RUNNING])
-            .first()
-        )
-        if running is not None and not (job_is_stale(running) and job_interrupt(running)):
+        running = job_running_for(tenant, account, JobKind.SYNC)
+        if running is not None:
             raise ConflictError(
                 f"A sync of this account is already running (job {running.pk}).", extra={"job": running.pk}
             )
