@@ -78,14 +78,8 @@ def measure_together(
 
 
 def measure(fn: Callable[[], Any], *, repeat: int, warmup: int = 2) -> tuple[float, float, list[float]]:
-    for _ in range(warmup):
-        fn()
-    samples = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - start) * 1000)
-    return statistics.median(samples), percentile(samples, 0.95), samples
+    """(p50 ms, p95 ms, samples) of `repeat` runs of `fn`, after `warmup` runs."""
+    return measure_together({"": fn}, repeat=repeat, warmup=warmup)[""]
 
 
 def main(argv: list[str]) -> int:
