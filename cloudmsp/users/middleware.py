@@ -53,7 +53,11 @@ class SessionTimeoutMiddleware:
 class TwoFactorEnrolmentMiddleware:
     """An administrator of a tenant that requires two-factor authentication, signed in without a
     device, is sent to set one up before anything else (the API, used with the session, answers
-    403). Requests with an API token are not affected."""
+    403). What is checked is the session's user (`request.user` here is the session's, never an
+    API token's), whatever headers come with it: an `Authorization` header that authenticates
+    nothing would otherwise let DRF fall back to the session. Requests with an API token and no
+    signed-in session are not affected; a token is never issued before the set-up
+    (`services.api_token_create`)."""
 
     ALLOWED = frozenset({"users:two_factor", "users:two_factor_confirm", "users:logout", "web:healthz"})
 
@@ -64,7 +68,6 @@ class TwoFactorEnrolmentMiddleware:
         user = request.user
         if (
             user.is_authenticated
-            and "HTTP_AUTHORIZATION" not in request.META
             and two_factor.must_enrol(user)  # type: ignore[arg-type]
             and not self._allowed(request)
         ):

@@ -21,7 +21,7 @@ from cloudmsp.core.validation import save_or_conflict, validate_model
 from cloudmsp.customers.models import Customer
 from cloudmsp.tenancy.access import require_tenant_admin
 from cloudmsp.tenancy.models import Tenant
-from cloudmsp.users import lockout, sessions
+from cloudmsp.users import lockout, sessions, two_factor
 from cloudmsp.users.models import ApiToken, Role, User
 from cloudmsp.users.tokens import activation_token, activation_url
 
@@ -291,8 +291,14 @@ def password_change(*, actor: User, old_password: str, new_password: str, keep_s
 
 def api_token_create(*, actor: User, name: str) -> tuple[ApiToken, str]:
     """A new API token of the actor's own, named `name`. The secret is returned this once; only
-    its SHA-256 digest is stored."""
+    its SHA-256 digest is stored. Refused while the actor's tenant requires two-factor
+    authentication of them and they have not set it up: a token would outlive the requirement."""
     from cloudmsp.api.authentication import token_issue
+
+    if two_factor.must_enrol(actor):
+        raise PermissionDenied(
+            "Your organization requires two-factor authentication: set it up before creating API tokens."
+        )
 
     name = normalize(name or "")
     probe = ApiToken(user=actor, name=name, prefix="x", digest="x")
