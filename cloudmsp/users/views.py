@@ -13,7 +13,6 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.decorators import method_decorator
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from cloudmsp.api.throttling import LoginEmailThrottle, LoginIPThrottle
@@ -29,7 +28,7 @@ from cloudmsp.users.forms import (
     SetPasswordForm,
 )
 from cloudmsp.users.models import User
-from cloudmsp.web.helpers import apply_errors, htmx_redirect, render_htmx
+from cloudmsp.web.helpers import apply_errors, htmx_redirect, render_htmx, safe_next
 from cloudmsp.web.ratelimit import rate_limit
 
 
@@ -43,6 +42,9 @@ class LoginView(auth_views.LoginView):
     form_class = LoginForm
     template_name = "users/login.html"
     redirect_authenticated_user = True
+
+    def get_redirect_url(self) -> str:
+        return safe_next(self.request, super().get_redirect_url())
 
     def form_valid(self, form: Form) -> HttpResponse:
         user = form.get_user()  # type: ignore[attr-defined]
@@ -227,12 +229,7 @@ def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
 
 
 def _next(request: HttpRequest) -> str:
-    url = request.POST.get("next", "")
-    if url and url_has_allowed_host_and_scheme(
-        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return url
-    return reverse("users:profile")
+    return safe_next(request, request.POST.get("next")) or reverse("users:profile")
 
 
 def _two_factor_page(request: HttpRequest, *, code_form: CodeForm | None = None, status: int = 200) -> HttpResponse:

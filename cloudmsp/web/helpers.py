@@ -13,6 +13,7 @@ from django.core.paginator import Page
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from cloudmsp.core.errors import ApplicationError
 from cloudmsp.core.pagination import TwoEndedPaginator
@@ -85,6 +86,17 @@ def apply_errors(form: forms.BaseForm, exc: ValidationError | ApplicationError) 
     else:
         for message in exc.messages:
             form.add_error(None, message)
+
+
+def safe_next(request: HttpRequest, url: object) -> str:
+    """`url` if it is safe to send the visitor to after an action ("" if not): on this host, with
+    no control character or whitespace anywhere. Django's check strips the URL before judging it,
+    so "/x\r\nSet-Cookie: a=1" passes it, and would then break the redirect's header."""
+    if not isinstance(url, str) or not url or not url.isprintable() or any(c.isspace() for c in url):
+        return ""
+    if not url_has_allowed_host_and_scheme(url, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return ""
+    return url
 
 
 def htmx_redirect(request: HttpRequest, url: str) -> HttpResponse:
