@@ -20,6 +20,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.test import APIClient
 
 from cloudmsp.api.authentication import token_issue
+from cloudmsp.api.parsers import MAX_DEPTH, nesting_depth
 from cloudmsp.audit.models import AuditEvent
 from cloudmsp.cloud.forms import AccountAddForm
 from cloudmsp.cloud.models import CloudAccount
@@ -187,6 +188,17 @@ class TestJsonBodies:
             "POST", url("customers/"), self.DEEP, content_type="application/json"
         )
         assert_error(response, 400)
+
+    def test_the_cap_is_on_depth_alone(self):
+        at_cap = '{"email": ' + "[" * (MAX_DEPTH - 1) + "]" * (MAX_DEPTH - 1) + ', "password": "x"}'
+        over = '{"email": ' + "[" * MAX_DEPTH + "]" * MAX_DEPTH + ', "password": "x"}'
+        assert nesting_depth(at_cap) == MAX_DEPTH
+        answer = Client().post(url("auth/token/"), at_cap, content_type="application/json")
+        assert_error(answer, 400, "email")  # parsed, then refused as an email
+        refused = Client().post(url("auth/token/"), over, content_type="application/json")
+        assert_error(refused, 400)
+        assert "nested" in refused.json()["detail"]
+        assert nesting_depth(r'["[[[", {"a": "}}}\\"}, "\\[", []]') == 2
 
     def test_nesting_inside_strings_does_not_count(self, admin):
         _, secret = token_issue(user=admin, name="t")
