@@ -30,11 +30,28 @@ class StrictEmailField(serializers.EmailField):
         return super().to_internal_value(data)
 
 
+class StrictIntegerField(serializers.IntegerField):
+    """DRF's IntegerField, but a number sent as text must be in ASCII digits: Python's `int()`
+    also reads other scripts' digits ("１２" is 12 to it), which would let look-alikes through."""
+
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, str) and not data.isascii():
+            self.fail("invalid")
+        return super().to_internal_value(data)  # type: ignore[no-any-return]
+
+
 class ModelSerializer[M: models.Model](serializers.ModelSerializer[M]):
-    """A ModelSerializer whose text fields take JSON strings only."""
+    """A ModelSerializer whose text fields take JSON strings only, and integers ASCII digits."""
 
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,
+        models.IntegerField: StrictIntegerField,
+        models.BigIntegerField: StrictIntegerField,
+        models.PositiveIntegerField: StrictIntegerField,
+        models.PositiveSmallIntegerField: StrictIntegerField,
+        models.SmallIntegerField: StrictIntegerField,
+        models.BigAutoField: StrictIntegerField,
+        models.AutoField: StrictIntegerField,
         models.CharField: StrictCharField,
         models.TextField: StrictCharField,
         models.EmailField: StrictEmailField,

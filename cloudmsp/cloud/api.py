@@ -20,7 +20,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from cloudmsp.api.base import ScopedViewSet, list_parameters
-from cloudmsp.api.serializers import ErrorSerializer, StrictCharField
+from cloudmsp.api.serializers import ErrorSerializer, StrictCharField, StrictIntegerField
 from cloudmsp.api.throttling import THROTTLED
 from cloudmsp.cloud import selectors
 from cloudmsp.cloud.aws import policies
@@ -180,7 +180,7 @@ class DisassociateSerializer(serializers.Serializer[Any]):
 
 
 class AssociateSerializer(DisassociateSerializer):
-    customer = serializers.IntegerField(min_value=1, max_value=MAX_ID)
+    customer = StrictIntegerField(min_value=1, max_value=MAX_ID)
 
 
 class ChangedSerializer(serializers.Serializer[Any]):
@@ -217,7 +217,7 @@ class AccountFilterSerializer(serializers.Serializer[Any]):
 
     category = serializers.ChoiceField(choices=Category.choices, required=False)
     kind = serializers.ChoiceField(choices=Kind.choices, required=False)
-    parent = serializers.IntegerField(min_value=1, max_value=MAX_ID, required=False)  # type: ignore[assignment]
+    parent = StrictIntegerField(min_value=1, max_value=MAX_ID, required=False)  # type: ignore[assignment]
     customer = serializers.CharField(required=False)
     onboarding_status = serializers.ChoiceField(choices=OnboardingStatus.choices, required=False)
     aws_status = serializers.ChoiceField(choices=AwsStatus.choices, required=False)

@@ -1,17 +1,15 @@
 from django import forms
-from django.core.validators import RegexValidator
 
 from cloudmsp.cloud.aws.policies import DEFAULT_ROLE_NAME
+from cloudmsp.cloud.models import account_id_validator
 from cloudmsp.core.text import validate_plain_text
-
-account_id_field = RegexValidator(r"^\d{12}\Z", "An AWS account id is exactly 12 digits.")
 
 
 class AccountAddForm(forms.Form):
     account_id = forms.CharField(
         label="Account ID",
         max_length=12,
-        validators=[account_id_field],
+        validators=[account_id_validator],
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off", "placeholder": "123456789012"}),
     )
     name = forms.CharField(label="Name", max_length=200, validators=[validate_plain_text])

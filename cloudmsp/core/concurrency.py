@@ -31,7 +31,7 @@ def version_of(updated_at: datetime) -> str:
 
 def parse_version(token: Any) -> datetime | None:
     """The `updated_at` a token stands for, or None if it is not a token."""
-    if not isinstance(token, str) or len(token) > 64:
+    if not isinstance(token, str) or len(token) > 64 or not token.isascii():
         return None
     try:
         value = datetime.fromisoformat(token)

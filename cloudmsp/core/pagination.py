@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.paginator import Page, Paginator
+from django.core.paginator import Page, PageNotAnInteger, Paginator
 from django.db.models import QuerySet
 
 UNIQUE_TAILS = frozenset({"id", "-id", "pk", "-pk"})
@@ -34,7 +34,13 @@ def _reversible(object_list: QuerySet[Any]) -> bool:
 
 
 class TwoEndedPaginator(Paginator):
-    """Django's Paginator, reading pages of the second half from the end of the list."""
+    """Django's Paginator, reading pages of the second half from the end of the list. A page
+    number given as text must be in ASCII digits ("２" is not page 2)."""
+
+    def validate_number(self, number: Any) -> int:
+        if isinstance(number, str) and not number.isascii():
+            raise PageNotAnInteger("That page number is not an integer")
+        return super().validate_number(number)
 
     def page(self, number: Any) -> Page[Any]:
         number = self.validate_number(number)

@@ -11,6 +11,14 @@ from django.db import IntegrityError, models
 T = TypeVar("T")
 
 
+def ascii_int(value: object, *, max_digits: int = 19) -> int | None:
+    """A non-negative integer written in ASCII digits alone, or None. `int()` also reads other
+    scripts' digits ("１２" and "١٢" are 12 to it), which would let look-alike input through."""
+    if isinstance(value, str) and 0 < len(value) <= max_digits and value.isascii() and value.isdigit():
+        return int(value)
+    return None
+
+
 def validate_model(instance: models.Model, *, field_for_code: Mapping[str, str] | None = None) -> None:
     """`full_clean()`, with constraint errors moved onto the field they are about, so that forms
     and the API show them next to that field. `field_for_code` maps a violation code to a field."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from cloudmsp.core.errors import NotFound, PermissionDenied
+from cloudmsp.core.validation import ascii_int
 from cloudmsp.tenancy.models import Tenant
 
 if TYPE_CHECKING:
@@ -25,8 +26,8 @@ def parse_id(value: object) -> int | None:
         return None
     if isinstance(value, int):
         n = value
-    elif isinstance(value, str) and value.isascii() and value.isdigit() and len(value) <= 19:
-        n = int(value)
+    elif (parsed := ascii_int(value)) is not None:
+        n = parsed
     else:
         return None
     return n if 0 < n <= MAX_ID else None

@@ -18,7 +18,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cloudmsp.api.base import ScopedViewSet, list_parameters
-from cloudmsp.api.serializers import ErrorSerializer, ModelSerializer, StrictCharField, VersionField
+from cloudmsp.api.serializers import (
+    ErrorSerializer,
+    ModelSerializer,
+    StrictCharField,
+    StrictIntegerField,
+    VersionField,
+)
 from cloudmsp.api.throttling import THROTTLED, LoginIPThrottle, RateLimitMixin, TokenLoginEmailThrottle
 from cloudmsp.core.concurrency import hold_version
 from cloudmsp.core.errors import NotFound
@@ -57,10 +63,10 @@ class UserSerializer(ModelSerializer[User]):
 
 class UserCreateSerializer(UserSerializer):
     role = serializers.ChoiceField(choices=[Role.TENANT_ADMIN, Role.CUSTOMER_USER])
-    tenant = serializers.IntegerField(
+    tenant = StrictIntegerField(
         required=False, allow_null=True, min_value=1, help_text="System administrators: the tenant."
     )
-    customer = serializers.IntegerField(
+    customer = StrictIntegerField(
         required=False, allow_null=True, min_value=1, help_text="For customer users: their customer."
     )
 

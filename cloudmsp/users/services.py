@@ -19,7 +19,7 @@ from cloudmsp.core.errors import ApplicationError, PermissionDenied
 from cloudmsp.core.text import normalize
 from cloudmsp.core.validation import save_or_conflict, validate_model
 from cloudmsp.customers.models import Customer
-from cloudmsp.tenancy.access import require_tenant_admin
+from cloudmsp.tenancy.access import parse_id, require_tenant_admin
 from cloudmsp.tenancy.models import Tenant
 from cloudmsp.users import lockout, sessions, two_factor
 from cloudmsp.users.models import ApiToken, Role, User
@@ -218,10 +218,10 @@ def user_send_activation(*, actor: User, user: User, base_url: str | None = None
 def user_from_link(*, uidb64: str, token: str) -> User | None:
     """The user a valid, unexpired activation or reset link is for, or None."""
     try:
-        pk = int(force_str(urlsafe_base64_decode(uidb64)))
+        pk = parse_id(force_str(urlsafe_base64_decode(uidb64)))
     except (TypeError, ValueError, OverflowError, UnicodeDecodeError):
         return None
-    if not 0 < pk < 2**63:
+    if pk is None:
         return None
     user = User.unscoped.filter(pk=pk).select_related("tenant").first()
     if user is None or not user.is_active or not activation_token.check_token(user, token):

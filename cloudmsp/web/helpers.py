@@ -17,6 +17,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 
 from cloudmsp.core.errors import ApplicationError
 from cloudmsp.core.pagination import TwoEndedPaginator
+from cloudmsp.core.validation import ascii_int
 
 PER_PAGE_CHOICES = (10, 25, 50, 100)
 MAX_SEARCH = 200
@@ -36,14 +37,8 @@ def list_params(request: HttpRequest, *, default_ordering: str, allowed: dict[st
     ordering = request.GET.get("sort", default_ordering)
     if ordering not in allowed:
         ordering = default_ordering
-    try:
-        page = max(1, min(int(request.GET.get("page", "1")), 10**6))
-    except ValueError:
-        page = 1
-    try:
-        per_page = int(request.GET.get("per_page", "25"))
-    except ValueError:
-        per_page = 25
+    page = max(1, min(ascii_int(request.GET.get("page", "1")) or 1, 10**6))
+    per_page = ascii_int(request.GET.get("per_page", "25"), max_digits=3) or 25
     if per_page not in PER_PAGE_CHOICES:
         per_page = 25
     return ListParams(search=search, ordering=ordering, page=page, per_page=per_page)

@@ -44,7 +44,7 @@ def parse_role_arn(value: str, *, account_id: str | None = None) -> RoleArn:
         raise ArnError(f"This is an ARN of the {service!r} service; a Role ARN is an iam ARN.")
     if region:
         raise ArnError("IAM ARNs have no region: the part after iam must be empty (iam::).")
-    if not re.fullmatch(r"\d{12}", acct):
+    if not re.fullmatch(r"[0-9]{12}", acct):
         raise ArnError("The account id in the ARN must be exactly 12 digits.")
     if account_id is not None and acct != account_id:
         raise ArnError(f"The ARN is in account {acct}, but this is account {account_id}.")
