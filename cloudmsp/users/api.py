@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.cache import add_never_cache_headers
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -32,6 +33,12 @@ from cloudmsp.customers.selectors import customer_get
 from cloudmsp.tenancy.selectors import tenant_get
 from cloudmsp.users import lockout, selectors, services, signin, two_factor
 from cloudmsp.users.models import ApiToken, Role, User
+
+
+def no_store(response: Response) -> Response:
+    """An answer that carries a secret (an API token, an activation link): no cache may keep it."""
+    add_never_cache_headers(response)
+    return response
 
 
 class UserSerializer(ModelSerializer[User]):
@@ -170,7 +177,7 @@ class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSe
         )
         body = dict(UserSerializer(user).data)
         body["activation_link"] = link
-        return Response(body, status=status.HTTP_201_CREATED)
+        return no_store(Response(body, status=status.HTTP_201_CREATED))
 
     @extend_schema(request=UserSerializer, responses={200: UserSerializer, 409: EDIT_CONFLICT})
     def update(self, request: Request, pk: str, partial: bool = False) -> Response:
@@ -196,7 +203,7 @@ class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSe
         link = services.user_send_activation(
             actor=self.actor, user=self.fetch(pk), base_url=request.build_absolute_uri("/")
         )
-        return Response({"activation_link": link})
+        return no_store(Response({"activation_link": link}))
 
 
 class TokenRequestSerializer(serializers.Serializer[Any]):
@@ -266,7 +273,7 @@ class ObtainTokenView(RateLimitMixin, APIView):
             return _refused(attempt.message)
         lockout.reset(request._request, attempt.user.email)
         _, secret = services.api_token_create(actor=attempt.user, name=data["name"])
-        return Response({"token": secret})
+        return no_store(Response({"token": secret}))
 
 
 class ApiTokenSerializer(ModelSerializer[ApiToken]):
@@ -312,7 +319,7 @@ class ApiTokenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVi
         token, secret = services.api_token_create(actor=self.actor, name=ser.validated_data["name"])
         body = dict(ApiTokenSerializer(token).data)
         body["token"] = secret
-        return Response(body, status=status.HTTP_201_CREATED)
+        return no_store(Response(body, status=status.HTTP_201_CREATED))
 
     def destroy(self, request: Request, pk: str) -> Response:
         services.api_token_revoke(actor=self.actor, token=self.fetch(pk))

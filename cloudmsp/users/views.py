@@ -1,3 +1,8 @@
+"""The users' own pages: signing in, activation and password reset, the profile, API tokens and
+two-factor authentication. Pages that can show a secret (a new API token, the two-factor secret
+being set up, an activation link's page) are sent with `Cache-Control: no-store` (`never_cache`),
+so that no browser or proxy cache keeps them."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -13,6 +18,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from cloudmsp.api.throttling import LoginEmailThrottle, LoginIPThrottle
@@ -98,6 +104,7 @@ def login_verify(request: HttpRequest) -> HttpResponse:
     return TemplateResponse(request, "users/login_verify.html", {"form": form}, status=status)
 
 
+@never_cache
 @login_not_required
 @require_http_methods(["GET", "POST"])
 def activate(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
@@ -152,6 +159,7 @@ def _profile_page(request: HttpRequest, *, status: int = 200, partial: str | Non
     return render_htmx(request, "users/profile.html", ctx, partial=partial, status=status)
 
 
+@never_cache
 @require_http_methods(["GET", "POST"])
 def profile(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
@@ -170,6 +178,7 @@ def profile(request: HttpRequest) -> HttpResponse:
     return _profile_page(request, form=form, status=status)
 
 
+@never_cache
 @require_http_methods(["POST"])
 def password_change(request: HttpRequest) -> HttpResponse:
     user: User = request.user  # type: ignore[assignment]
@@ -194,6 +203,7 @@ def password_change(request: HttpRequest) -> HttpResponse:
 # API tokens -------------------------------------------------------------------------------------
 
 
+@never_cache
 @require_POST
 def token_create(request: HttpRequest) -> HttpResponse:
     """Create an API token; its secret is in this answer only."""
@@ -209,6 +219,7 @@ def token_create(request: HttpRequest) -> HttpResponse:
     return _profile_page(request, partial="api_tokens", token_form=form, status=422)
 
 
+@never_cache
 @require_http_methods(["GET", "POST"])
 def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
     """GET: the confirmation; POST: revoke. Only one's own tokens exist here (others are 404)."""
@@ -242,6 +253,7 @@ def _two_factor_page(request: HttpRequest, *, code_form: CodeForm | None = None,
     return TemplateResponse(request, "users/two_factor.html", ctx, status=status)
 
 
+@never_cache
 @require_http_methods(["GET", "POST"])
 def two_factor_setup(request: HttpRequest) -> HttpResponse:
     """GET: the state of two-factor authentication; POST: start setting it up (a new secret)."""
@@ -267,6 +279,7 @@ def _with_code(request: HttpRequest, action: Any, done: str) -> HttpResponse:
     return _two_factor_page(request, code_form=form, status=422)
 
 
+@never_cache
 @require_POST
 def two_factor_confirm(request: HttpRequest) -> HttpResponse:
     return _with_code(
@@ -276,6 +289,7 @@ def two_factor_confirm(request: HttpRequest) -> HttpResponse:
     )
 
 
+@never_cache
 @require_POST
 def two_factor_remove(request: HttpRequest) -> HttpResponse:
     return _with_code(request, two_factor.two_factor_remove, "Two-factor authentication is off.")
