@@ -45,8 +45,11 @@ def tenant_create(*, actor: User | None, name: str) -> Tenant:
 
 def tenant_update(*, actor: User, tenant: Tenant, data: dict[str, Any]) -> Tenant:
     """Rename, disable or enable a tenant, or require two-factor authentication of its
-    administrators. Users of a disabled tenant cannot sign in and their sessions end at their next
-    request; administrators without two-factor authentication are sent to set it up."""
+    administrators. Disabling a tenant ends its users' sessions and revokes their API tokens (none
+    comes back when it is enabled again), and they cannot sign in until then; administrators
+    without two-factor authentication are sent to set it up."""
+    from cloudmsp.users.sessions import end_tenant_sessions
+
     require_sysadmin(actor)
     values: dict[str, Any] = {}
     if data.get("name") is not None:
@@ -55,6 +58,11 @@ def tenant_update(*, actor: User, tenant: Tenant, data: dict[str, Any]) -> Tenan
         values["is_active"] = bool(data["is_active"])
     if data.get("require_admin_2fa") is not None:
         values["require_admin_2fa"] = bool(data["require_admin_2fa"])
+
+    def disabled(changes: dict[str, list[Any]]) -> None:
+        if "is_active" in changes and not tenant.is_active:
+            end_tenant_sessions(tenant.pk)
+
     update_with_audit(
         actor=actor,
         obj=tenant,
@@ -66,6 +74,7 @@ def tenant_update(*, actor: User, tenant: Tenant, data: dict[str, Any]) -> Tenan
         duplicate_message=_DUPLICATE,
         # Installation-level event: kept without a tenant.
         audit={"object_type": "tenant", "tenant_id": None},
+        after_save=disabled,
     )
     return tenant
 

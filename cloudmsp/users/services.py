@@ -278,14 +278,15 @@ def profile_update(*, actor: User, data: dict[str, Any]) -> User:
 
 def password_change(*, actor: User, old_password: str, new_password: str, keep_session_key: str | None = None) -> None:
     """Change one's own password. Every other session of the user ends (the one with
-    `keep_session_key` stays); API tokens are kept, they are listed and revoked on their own."""
+    `keep_session_key` stays) and every API token is revoked: whoever knew the old password
+    may have made one."""
     if not actor.check_password(old_password):
         raise ValidationError({"old_password": ["Your current password is not correct."]})
     _check_password(new_password, actor)
     with transaction.atomic():
         actor.set_password(new_password)
         actor.save(update_fields=["password", "updated_at"])
-        sessions.end_sessions(actor, keep_session_key=keep_session_key, tokens=False)
+        sessions.end_sessions(actor, keep_session_key=keep_session_key)
         audit_record(actor=actor, action="user.password_change", obj=actor)
 
 

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.signals import user_logged_in, user_logged_out
 from django.contrib.sessions.backends.base import SessionBase
+from django.db.models import QuerySet
 from django.dispatch import receiver
 from django.http import HttpRequest
 from django.utils import timezone
@@ -48,15 +49,30 @@ def session_forget(*, session_key: str) -> None:
 def end_sessions(user: User, *, keep_session_key: str | None = None, tokens: bool = True) -> int:
     """End the user's sessions (but `keep_session_key`) and, unless `tokens` is False, revoke
     every API token. Returns how many sessions ended."""
-    rows = UserSession.objects.filter(user=user)
+    return _end(
+        UserSession.objects.filter(user=user),
+        ApiToken.objects.filter(user=user) if tokens else None,
+        keep_session_key=keep_session_key,
+    )
+
+
+def end_tenant_sessions(tenant_id: int) -> int:
+    """End every session and revoke every API token of a tenant's users (it is being disabled:
+    enabling it again must not bring them back). Returns how many sessions ended."""
+    return _end(UserSession.objects.filter(user__tenant_id=tenant_id), ApiToken.objects.filter(user__tenant_id=tenant_id))
+
+
+def _end(
+    rows: QuerySet[UserSession], tokens: QuerySet[ApiToken] | None, *, keep_session_key: str | None = None
+) -> int:
     if keep_session_key:
         rows = rows.exclude(session_key=keep_session_key)
     keys = list(rows.values_list("session_key", flat=True))
     for key in keys:
         _store(key).delete()
-    rows.delete()
-    if tokens:
-        ApiToken.objects.filter(user=user).delete()
+    UserSession.objects.filter(session_key__in=keys).delete()
+    if tokens is not None:
+        tokens.delete()
     return len(keys)
 
 

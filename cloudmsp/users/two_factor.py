@@ -21,6 +21,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from cloudmsp.audit.services import audit_record
 from cloudmsp.core.errors import ApplicationError
+from cloudmsp.users import sessions
 from cloudmsp.users.models import User
 
 DEVICE_NAME = "Authenticator app"
@@ -117,8 +118,10 @@ def two_factor_begin(*, actor: User) -> TOTPDevice:
         return TOTPDevice.objects.create(user=actor, name=DEVICE_NAME, confirmed=False)
 
 
-def two_factor_confirm(*, actor: User, code: str) -> TOTPDevice:
-    """Turn two-factor authentication on with the first code of the device being set up."""
+def two_factor_confirm(*, actor: User, code: str, keep_session_key: str | None = None) -> TOTPDevice:
+    """Turn two-factor authentication on with the first code of the device being set up. The
+    user's other sessions end (the one with `keep_session_key` stays) and their API tokens are
+    revoked: they were all had with the password alone."""
     device = pending_device_for(actor)
     if device is None:
         raise ApplicationError("Start the set-up first: choose “Set up two-factor authentication”.")
@@ -126,6 +129,7 @@ def two_factor_confirm(*, actor: User, code: str) -> TOTPDevice:
     with transaction.atomic():
         device.confirmed = True
         device.save(update_fields=["confirmed"])
+        sessions.end_sessions(actor, keep_session_key=keep_session_key)
         audit_record(actor=actor, action="user.two_factor_enable", obj=actor)
     return device
 

@@ -5,6 +5,7 @@ so that no browser or proxy cache keeps them."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from django.contrib import messages
@@ -195,7 +196,9 @@ def password_change(request: HttpRequest) -> HttpResponse:
             apply_errors(pw_form, exc)
         else:
             sessions.keep_signed_in(request, user)
-            messages.success(request, "Your password is changed. Your other sessions are signed out.")
+            messages.success(
+                request, "Your password is changed. Your other sessions are signed out and your API tokens revoked."
+            )
             return redirect("users:profile")
     return _profile_page(request, pw_form=pw_form, status=422)
 
@@ -284,8 +287,9 @@ def _with_code(request: HttpRequest, action: Any, done: str) -> HttpResponse:
 def two_factor_confirm(request: HttpRequest) -> HttpResponse:
     return _with_code(
         request,
-        two_factor.two_factor_confirm,
-        "Two-factor authentication is on: signing in now also asks for a code from your app.",
+        partial(two_factor.two_factor_confirm, keep_session_key=request.session.session_key),
+        "Two-factor authentication is on: signing in now also asks for a code from your app. "
+        "Your other sessions are signed out and your API tokens revoked.",
     )
 
 

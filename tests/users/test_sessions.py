@@ -214,8 +214,9 @@ def test_changing_ones_password_keeps_this_session_and_ends_the_others(admin):
     assert list(UserSession.objects.filter(user=admin).values_list("session_key", flat=True)) == [
         here.session.session_key
     ]
-    assert ApiToken.objects.filter(user=admin).count() == 1  # tokens are listed and revoked on their own
+    # Tokens end too: whoever knew the old password may have made one (issue 10, finding 8).
     assert secret
+    assert not ApiToken.objects.filter(user=admin).exists()
 
 
 def test_a_password_reset_ends_every_session_and_token(admin):
