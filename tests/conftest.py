@@ -71,6 +71,19 @@ def api_for():
     return make
 
 
+@pytest.fixture
+def run_tasks(django_capture_on_commit_callbacks):
+    """run_tasks() -> runs the real task worker over every task enqueued so far, and then what
+    the tasks left for after their commit (emails), which a test's transaction would hold back."""
+    from django.core.management import call_command
+
+    def run() -> None:
+        with django_capture_on_commit_callbacks(execute=True):
+            call_command("db_worker", "--batch", "--no-startup-delay", verbosity=0)
+
+    return run
+
+
 @pytest.fixture(autouse=True)
 def _fresh_rate_limits():
     """Every test starts with no requests counted against the rate limits."""

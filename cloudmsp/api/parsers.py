@@ -54,7 +54,7 @@ class JSONParser(parsers.JSONParser):
         raw = stream.read(limit + 1) if stream is not None else b""
         if len(raw) > limit:
             raise RequestTooLarge(f"The request body is larger than {limit} bytes.")
-        encoding = parsers.get_encoding(parser_context or {})
+        encoding = parsers.get_encoding(parser_context or {})  # type: ignore[attr-defined]  # not in the stubs
         try:
             text = codecs.decode(raw, encoding)
         except (UnicodeDecodeError, LookupError) as exc:

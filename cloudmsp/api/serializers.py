@@ -32,7 +32,8 @@ class StrictEmailField(serializers.EmailField):
 
 class StrictIntegerField(serializers.IntegerField):
     """DRF's IntegerField, but a number sent as text must be in ASCII digits: Python's `int()`
-    also reads other scripts' digits ("１２" is 12 to it), which would let look-alikes through."""
+    also reads other scripts' digits (FULLWIDTH DIGIT ONE and TWO are 12 to it), which would let
+    look-alikes through."""
 
     def to_internal_value(self, data: Any) -> int:
         if isinstance(data, str) and not data.isascii():

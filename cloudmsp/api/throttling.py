@@ -38,6 +38,8 @@ WHAT = {
     "validate": "role validations",
     "login_email": "sign-in attempts for this email",
     "login_ip": "sign-in attempts from your address",
+    "reset_email": "password reset requests for this email",
+    "reset_ip": "password reset requests from your address",
 }
 
 THROTTLED = {
@@ -125,6 +127,19 @@ class LoginEmailThrottle(ScopedRate):
 class TokenLoginEmailThrottle(LoginEmailThrottle):
     """The same budget as the sign-in page, for `POST /api/v1/auth/token/` (field `email`)."""
 
+    field = "email"
+
+
+class ResetIPThrottle(LoginIPThrottle):
+    """Forgot-password requests per client address."""
+
+    scope = "reset_ip"
+
+
+class ResetEmailThrottle(LoginEmailThrottle):
+    """Forgot-password requests per submitted email (field `email`), whether or not it exists."""
+
+    scope = "reset_email"
     field = "email"
 
 

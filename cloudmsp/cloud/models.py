@@ -11,7 +11,8 @@ from django.db.models.functions import Concat, Upper
 from cloudmsp.core.text import validate_plain_text
 from cloudmsp.tenancy.models import TenantManager, TenantOwnedModel
 
-# [0-9], not \d: in Python \d is any script's digit, and "１１１１２２２２３３３３" would pass.
+# [0-9], not \d: in Python \d is any script's digit, and a look-alike id in FULLWIDTH DIGITs
+# would pass.
 account_id_validator = RegexValidator(r"^[0-9]{12}\Z", "An AWS account id is exactly 12 digits.")
 
 

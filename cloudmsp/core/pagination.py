@@ -35,7 +35,7 @@ def _reversible(object_list: QuerySet[Any]) -> bool:
 
 class TwoEndedPaginator(Paginator):
     """Django's Paginator, reading pages of the second half from the end of the list. A page
-    number given as text must be in ASCII digits ("２" is not page 2)."""
+    number given as text must be in ASCII digits (FULLWIDTH DIGIT TWO is not page 2)."""
 
     def validate_number(self, number: Any) -> int:
         if isinstance(number, str) and not number.isascii():

@@ -13,7 +13,8 @@ T = TypeVar("T")
 
 def ascii_int(value: object, *, max_digits: int = 19) -> int | None:
     """A non-negative integer written in ASCII digits alone, or None. `int()` also reads other
-    scripts' digits ("１２" and "١٢" are 12 to it), which would let look-alike input through."""
+    scripts' digits (FULLWIDTH or ARABIC-INDIC DIGIT ONE and TWO are 12 to it), which would let
+    look-alike input through."""
     if isinstance(value, str) and 0 < len(value) <= max_digits and value.isascii() and value.isdigit():
         return int(value)
     return None

@@ -172,7 +172,6 @@ class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSe
             first_name=data.get("first_name", ""),
             last_name=data.get("last_name", ""),
             phone=data.get("phone", ""),
-            base_url=request.build_absolute_uri("/"),
             **refs,
         )
         body = dict(UserSerializer(user).data)
@@ -200,9 +199,7 @@ class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSe
     @extend_schema(request=None, responses=ActivationLinkSerializer)
     @action(detail=True, methods=["post"], url_path="send-activation")
     def send_activation(self, request: Request, pk: str) -> Response:
-        link = services.user_send_activation(
-            actor=self.actor, user=self.fetch(pk), base_url=request.build_absolute_uri("/")
-        )
+        link = services.user_send_activation(actor=self.actor, user=self.fetch(pk))
         return no_store(Response({"activation_link": link}))
 
 

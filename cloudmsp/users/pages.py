@@ -61,7 +61,6 @@ class UserPages(PanelCrud):
             role=self.role,
             tenant=scope.get("tenant"),
             customer=scope.get("customer"),
-            base_url=request.build_absolute_uri("/"),
             **data,
         )
         return user, {"activation_link": link}
@@ -95,7 +94,6 @@ class UserPages(PanelCrud):
             extra["activation_link"] = services.user_send_activation(
                 actor=request.user,  # type: ignore[arg-type]
                 user=user,
-                base_url=request.build_absolute_uri("/"),
             )
             extra["link_sent"] = True
         except ApplicationError as exc:

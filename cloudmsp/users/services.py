@@ -45,8 +45,8 @@ def _clean_text(data: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]
     return out
 
 
-def _send_link(user: User, *, subject: str, intro: str, base_url: str | None) -> str:
-    link = activation_url(user, base_url=base_url)
+def _send_link(user: User, *, subject: str, intro: str) -> str:
+    link = activation_url(user)
     body = (
         f"Hello {user.full_name or user.email},\n\n{intro}\n\n{link}\n\n"
         f"The link expires in {settings.PASSWORD_RESET_TIMEOUT // 3600} hours.\n"
@@ -67,7 +67,6 @@ def user_create(
     tenant: Tenant | None = None,
     customer: Customer | None = None,
     password: str | None = None,
-    base_url: str | None = None,
 ) -> tuple[User, str | None]:
     """Create a user and, unless a password is given, invite it with an activation link, which
     is returned (and emailed). System administrators create tenant administrators of `tenant`;
@@ -95,7 +94,6 @@ def user_create(
         customer=customer,
         data={"email": email, "first_name": first_name, "last_name": last_name, "phone": phone},
         password=password,
-        base_url=base_url,
     )
 
 
@@ -114,7 +112,6 @@ def _create_user(
     customer: Customer | None,
     data: dict[str, Any],
     password: str | None,
-    base_url: str | None = None,
 ) -> tuple[User, str | None]:
     user = User(
         role=role, tenant=tenant, customer=customer, **_clean_text(data, ("email", "first_name", "last_name", "phone"))
@@ -144,7 +141,6 @@ def _create_user(
                 user,
                 subject="Your cloudmsp account",
                 intro="An account was created for you. Set your password here:",
-                base_url=base_url,
             )
     return user, link
 
@@ -199,7 +195,7 @@ def user_delete(*, actor: User, user: User) -> None:
         user.delete()
 
 
-def user_send_activation(*, actor: User, user: User, base_url: str | None = None) -> str:
+def user_send_activation(*, actor: User, user: User) -> str:
     """Send (again) the activation link of a user who has not yet set a password."""
     if user.activated:
         raise ApplicationError("This user has already set a password; they can use “Forgot password?” instead.")
@@ -211,7 +207,6 @@ def user_send_activation(*, actor: User, user: User, base_url: str | None = None
             user,
             subject="Your cloudmsp account",
             intro="Here is a new link to set your password:",
-            base_url=base_url,
         )
 
 
@@ -249,19 +244,28 @@ def user_set_password_from_link(*, uidb64: str, token: str, password: str) -> Us
     return user
 
 
-def password_reset_request(*, email: str, base_url: str | None = None) -> None:
-    """Email a reset link if an active user has this email; say nothing either way."""
+def password_reset_send(*, email: str, client_address: str | None) -> bool:
+    """Email a reset link if an active user has this email, and audit the request in the user's
+    tenant with no actor (whoever asked is anonymous) and the address it came from. Returns
+    whether a link was sent. Run by the task worker (`users.tasks.password_reset_send`), after
+    the forgot-password page has answered: the page does the same work for every email, so its
+    timing cannot tell which ones have an account."""
     user = User.unscoped.filter(email__iexact=normalize(email), is_active=True).first()
     if user is None:
-        return
+        return False
     with transaction.atomic():
-        audit_record(actor=user, action="user.forgot_password", obj=user)
+        audit_record(
+            actor=None,
+            action="user.forgot_password",
+            obj=user,
+            message=f"A password reset link was asked for (from {client_address or 'an unknown address'}).",
+        )
         _send_link(
             user,
             subject="Reset your cloudmsp password",
             intro="Someone asked to reset your password. If it was you, choose a new one here:",
-            base_url=base_url,
         )
+    return True
 
 
 def profile_update(*, actor: User, data: dict[str, Any]) -> User:

@@ -59,12 +59,12 @@ def end_sessions(user: User, *, keep_session_key: str | None = None, tokens: boo
 def end_tenant_sessions(tenant_id: int) -> int:
     """End every session and revoke every API token of a tenant's users (it is being disabled:
     enabling it again must not bring them back). Returns how many sessions ended."""
-    return _end(UserSession.objects.filter(user__tenant_id=tenant_id), ApiToken.objects.filter(user__tenant_id=tenant_id))
+    return _end(
+        UserSession.objects.filter(user__tenant_id=tenant_id), ApiToken.objects.filter(user__tenant_id=tenant_id)
+    )
 
 
-def _end(
-    rows: QuerySet[UserSession], tokens: QuerySet[ApiToken] | None, *, keep_session_key: str | None = None
-) -> int:
+def _end(rows: QuerySet[UserSession], tokens: QuerySet[ApiToken] | None, *, keep_session_key: str | None = None) -> int:
     if keep_session_key:
         rows = rows.exclude(session_key=keep_session_key)
     keys = list(rows.values_list("session_key", flat=True))

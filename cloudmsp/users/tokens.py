@@ -36,6 +36,7 @@ def activation_path(user: User) -> str:
     return reverse("users:activate", kwargs={"uidb64": uid, "token": activation_token.make_token(user)})
 
 
-def activation_url(user: User, *, base_url: str | None = None) -> str:
-    base = (base_url or settings.PORTAL_BASE_URL).rstrip("/")
-    return f"{base}{activation_path(user)}"
+def activation_url(user: User) -> str:
+    """The link, on `settings.PORTAL_BASE_URL`: never on the Host of the request that asked for
+    it, which the client chooses (any port of an allowed host passes ALLOWED_HOSTS)."""
+    return f"{settings.PORTAL_BASE_URL.rstrip('/')}{activation_path(user)}"

@@ -22,9 +22,9 @@ from django.utils.decorators import method_decorator
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
-from cloudmsp.api.throttling import LoginEmailThrottle, LoginIPThrottle
+from cloudmsp.api.throttling import LoginEmailThrottle, LoginIPThrottle, ResetEmailThrottle, ResetIPThrottle
 from cloudmsp.core.errors import ApplicationError
-from cloudmsp.users import selectors, services, sessions, signin, two_factor
+from cloudmsp.users import lockout, selectors, services, sessions, signin, tasks, two_factor
 from cloudmsp.users.forms import (
     ApiTokenForm,
     CodeForm,
@@ -50,8 +50,9 @@ class LoginView(auth_views.LoginView):
     template_name = "users/login.html"
     redirect_authenticated_user = True
 
-    def get_redirect_url(self) -> str:
-        return safe_next(self.request, super().get_redirect_url())
+    def get_redirect_url(self, request: HttpRequest | None = None) -> str:
+        request = request or self.request
+        return safe_next(request, super().get_redirect_url(request))
 
     def form_valid(self, form: Form) -> HttpResponse:
         user = form.get_user()  # type: ignore[attr-defined]
@@ -131,10 +132,14 @@ def activate(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
 
 @login_not_required
 @require_http_methods(["GET", "POST"])
+@rate_limit(ResetIPThrottle, ResetEmailThrottle)
 def forgot_password(request: HttpRequest) -> HttpResponse:
+    """Ask for a reset link. The answer is the same for every email, and so is the work done
+    before it: the request only hands the email to the task worker, which looks it up and
+    sends the link (`services.password_reset_send`)."""
     form = ForgotPasswordForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        services.password_reset_request(email=form.cleaned_data["email"], base_url=request.build_absolute_uri("/"))
+        tasks.password_reset_send.enqueue(email=form.cleaned_data["email"], client_address=lockout.client_ip(request))
         return TemplateResponse(request, "users/forgot_password.html", {"sent": True})
     status = 422 if request.method == "POST" else 200
     return TemplateResponse(request, "users/forgot_password.html", {"form": form}, status=status)

@@ -171,7 +171,8 @@ MAILERS = {
     }
 }
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="cloudmsp <no-reply@cloudmsp.invalid>")
-# Absolute links in emails (activation) are built from this when no request is at hand.
+# The portal's address: every link in an email (activation, password reset) is built on it, never
+# on a request's Host header, which the client chooses. Required in production.
 PORTAL_BASE_URL = env("PORTAL_BASE_URL", default="http://127.0.0.1:8000")
 
 SESSION_COOKIE_HTTPONLY = True
@@ -258,8 +259,8 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "cloudmsp"}}
 
 # Rate limits, "<requests>/<s|min|hour|day>", shared by the pages and the API (cloudmsp/api/
-# throttling.py). The actions are counted per tenant, sign-in per email and per client address;
-# RATE_LIMIT_<SCOPE> overrides one, and an empty value turns it off.
+# throttling.py). The actions are counted per tenant, sign-in and password-reset requests per
+# email and per client address; RATE_LIMIT_<SCOPE> overrides one, and an empty value turns it off.
 _RATE_LIMIT_DEFAULTS = {
     "sync": "20/min",
     "onboard": "60/min",
@@ -268,6 +269,8 @@ _RATE_LIMIT_DEFAULTS = {
     "validate": "60/min",
     "login_email": "10/min",
     "login_ip": "30/min",
+    "reset_email": "5/hour",
+    "reset_ip": "20/hour",
 }
 RATE_LIMITS: dict[str, str | None] = {
     scope: env(f"RATE_LIMIT_{scope.upper()}", default=rate) or None for scope, rate in _RATE_LIMIT_DEFAULTS.items()

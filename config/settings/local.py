@@ -9,6 +9,8 @@ from .base import *  # noqa: F403
 from .base import BASE_DIR, env
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
+# The demo's web server (`make demo`, PORT=8001 make demo): links in emails point at it.
+PORTAL_BASE_URL = env("PORTAL_BASE_URL", default=f"http://127.0.0.1:{env.int('PORT', default=8000)}")
 # Activation links are written to files under var/mail/ (and shown in the portal).
 DEMO_MAIL_DIR = env("DEMO_MAIL_DIR", default=str(BASE_DIR / "var" / "mail"))
 MAILERS = {

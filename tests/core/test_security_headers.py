@@ -107,6 +107,7 @@ def test_the_api_docs_page_needs_nothing_the_policy_blocks(db):
 def production(monkeypatch):
     """The security settings of config/settings/production.py, as that module sets them."""
     monkeypatch.setenv("ALLOWED_HOSTS", "testserver")
+    monkeypatch.setenv("PORTAL_BASE_URL", "https://testserver")
     monkeypatch.delenv("SECURE_SSL_REDIRECT", raising=False)
     monkeypatch.delenv("SECURE_HSTS_SECONDS", raising=False)
     sys.modules.pop("config.settings.production", None)

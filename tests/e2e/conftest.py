@@ -162,6 +162,13 @@ def pytest_collection_modifyitems(config, items) -> None:  # type: ignore[no-unt
         database["TEST"]["NAME"] = str(Path(tempfile.gettempdir()) / f"cloudmsp-e2e-{os.getpid()}.sqlite3")
 
 
+@pytest.fixture(autouse=True)
+def _links_to_the_live_server(live_server, settings) -> None:  # type: ignore[no-untyped-def]
+    """Activation links (in emails and shown in the portal) are built on PORTAL_BASE_URL: here,
+    the server the browser talks to."""
+    settings.PORTAL_BASE_URL = live_server.url
+
+
 @pytest.fixture
 def task_worker(live_server, transactional_db) -> Iterator[object]:
     """django-tasks-db's real worker, polling the live server's database from a background thread
