@@ -23,9 +23,11 @@ from rest_framework.utils.json import strict_constant
 
 MAX_DEPTH = 32
 
-# A JSON string, escapes included (written so that matching never backtracks), and anything
-# that is not a bracket.
-_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
+# A JSON string, escapes included, or an unclosed one up to the end of the body. The possessive
+# `*+` and the unclosed case make every match succeed where it starts without backtracking, so
+# the scan is linear: with a pattern that can fail, an unclosed string of escaped quotes
+# (`"\"\"\"...`) is tried again from every quote in it, quadratic in the body's size.
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*+(?:"|\\?\Z)', re.S)
 _NOT_BRACKET = re.compile(r"[^\[\]{}]+")
 _STEP = {"[": 1, "{": 1, "]": -1, "}": -1}
 
@@ -65,3 +67,5 @@ class JSONParser(parsers.JSONParser):
             return json.loads(text, parse_constant=strict_constant, parse_float=_finite)
         except ValueError as exc:
             raise exceptions.ParseError(f"JSON parse error - {exc}") from None
+        except RecursionError:  # cannot happen below MAX_DEPTH; never a 500 all the same
+            raise exceptions.ParseError(f"The JSON body is nested more than {MAX_DEPTH} levels deep.") from None
