@@ -46,9 +46,11 @@ def tenant_create(*, actor: User | None, name: str) -> Tenant:
 def tenant_update(*, actor: User, tenant: Tenant, data: dict[str, Any]) -> Tenant:
     """Rename, disable or enable a tenant, or require two-factor authentication of its
     administrators. Disabling a tenant ends its users' sessions and revokes their API tokens (none
-    comes back when it is enabled again), and they cannot sign in until then; administrators
-    without two-factor authentication are sent to set it up."""
+    comes back when it is enabled again), and they cannot sign in until then. Requiring two-factor
+    authentication revokes the API tokens of the administrators who have not set it up, and sends
+    them to set it up at their next request."""
     from cloudmsp.users.sessions import end_tenant_sessions
+    from cloudmsp.users.two_factor import revoke_tokens_of_unenrolled
 
     require_sysadmin(actor)
     values: dict[str, Any] = {}
@@ -59,9 +61,11 @@ def tenant_update(*, actor: User, tenant: Tenant, data: dict[str, Any]) -> Tenan
     if data.get("require_admin_2fa") is not None:
         values["require_admin_2fa"] = bool(data["require_admin_2fa"])
 
-    def disabled(changes: dict[str, list[Any]]) -> None:
+    def credentials_changed(changes: dict[str, list[Any]]) -> None:
         if "is_active" in changes and not tenant.is_active:
             end_tenant_sessions(tenant.pk)
+        if "require_admin_2fa" in changes and tenant.require_admin_2fa:
+            revoke_tokens_of_unenrolled(tenant_id=tenant.pk)
 
     update_with_audit(
         actor=actor,
@@ -74,7 +78,7 @@ def tenant_update(*, actor: User, tenant: Tenant, data: dict[str, Any]) -> Tenan
         duplicate_message=_DUPLICATE,
         # Installation-level event: kept without a tenant.
         audit={"object_type": "tenant", "tenant_id": None},
-        after_save=disabled,
+        after_save=credentials_changed,
     )
     return tenant
 

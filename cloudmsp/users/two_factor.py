@@ -22,7 +22,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from cloudmsp.audit.services import audit_record
 from cloudmsp.core.errors import ApplicationError
 from cloudmsp.users import sessions
-from cloudmsp.users.models import User
+from cloudmsp.users.models import ApiToken, Role, User
 
 DEVICE_NAME = "Authenticator app"
 WRONG_CODE = "This code is not correct. Enter the code your authenticator app shows now."
@@ -106,6 +106,17 @@ def _check_code(device: TOTPDevice, code: str) -> None:
         raise ValidationError({"code": [throttled_message(wait)]})
     if not device.verify_token(code.strip().replace(" ", "")):
         raise ValidationError({"code": [WRONG_CODE]})
+
+
+def revoke_tokens_of_unenrolled(*, tenant_id: int) -> int:
+    """When a tenant starts requiring two-factor authentication: revoke the API tokens of its
+    administrators who have not set it up. They were had with the password alone, and anyone
+    who knew it could have made one; once set up, the administrator makes new ones. Returns
+    how many were revoked."""
+    enrolled = TOTPDevice.objects.filter(confirmed=True).values("user_id")
+    tokens = ApiToken.objects.filter(user__tenant_id=tenant_id, user__role=Role.TENANT_ADMIN)
+    deleted, _ = tokens.exclude(user_id__in=enrolled).delete()
+    return deleted
 
 
 def two_factor_begin(*, actor: User) -> TOTPDevice:

@@ -15,10 +15,11 @@ from rest_framework.test import APIClient
 
 from cloudmsp.api.authentication import token_issue
 from cloudmsp.audit.models import AuditEvent
+from cloudmsp.tenancy.services import tenant_update
 from cloudmsp.users import signin
 from cloudmsp.users.models import ApiToken
 from tests.api.helpers import assert_error, url
-from tests.factories import PASSWORD, CustomerUserFactory, UserFactory
+from tests.factories import PASSWORD, CustomerUserFactory, SysadminFactory, UserFactory
 from tests.users.conftest import current_code, totp_code, wrong_code
 
 pytestmark = pytest.mark.django_db
@@ -307,12 +308,23 @@ def test_an_administrator_without_a_device_is_sent_to_set_it_up_first(admin, ten
     assert client.post(reverse("users:logout")).status_code == 302
 
 
-def test_api_tokens_are_not_affected_by_the_requirement(admin, tenant):
-    _, secret = token_issue(user=admin, name="script")
-    require(tenant)
-    api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {secret}")
-    assert api.get(url("customers/")).status_code == 200
+def test_the_requirement_revokes_the_tokens_of_administrators_without_it(admin, tenant, customer):
+    enrolled = UserFactory(tenant=tenant)
+    enrol(enrolled)
+    user = CustomerUserFactory(customer=customer, email="cu@acme.test")
+    secrets = {who: token_issue(user=who, name="script")[1] for who in (admin, enrolled, user)}
+
+    tenant_update(actor=SysadminFactory(), tenant=tenant, data={"require_admin_2fa": True})
+
+    def works(secret: str) -> bool:
+        api = APIClient()
+        api.credentials(HTTP_AUTHORIZATION=f"Token {secret}")
+        return api.get(url("customers/")).status_code != 401
+
+    # Had with the password alone: revoked. The others (2FA set up, or not an administrator) stay.
+    assert not works(secrets[admin])
+    assert works(secrets[enrolled])
+    assert works(secrets[user])
     # A new token needs the set-up first.
     response = APIClient().post(url("auth/token/"), {"email": admin.email, "password": PASSWORD}, format="json")
     assert_error(response, 403)
