@@ -26,6 +26,7 @@ from rest_framework.request import Request
 from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
 
 from cloudmsp.api.serializers import ErrorSerializer
+from cloudmsp.core.text import email_key
 
 logger = logging.getLogger(__name__)
 
@@ -117,11 +118,11 @@ class LoginEmailThrottle(ScopedRate):
 
     def get_cache_key(self, request: Any, view: Any) -> str | None:
         data = request.data if isinstance(request, Request) else request.POST
-        email = data.get(self.field) if hasattr(data, "get") else None
-        if not isinstance(email, str) or not email.strip():
+        email = email_key(data.get(self.field) if hasattr(data, "get") else None)
+        if not email:
             return None
         # Hashed: any text fits a cache key that way, and the cache holds no addresses.
-        return self.cache_key_for(hashlib.sha256(email.strip().lower().encode("utf-8", "replace")).hexdigest())
+        return self.cache_key_for(hashlib.sha256(email.encode("utf-8", "replace")).hexdigest())
 
 
 class TokenLoginEmailThrottle(LoginEmailThrottle):

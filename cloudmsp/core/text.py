@@ -26,3 +26,12 @@ def validate_plain_text(value: str) -> None:
 def normalize(value: str) -> str:
     """NFC-normalise and strip surrounding whitespace, so lookalike duplicates compare equal."""
     return unicodedata.normalize("NFC", value).strip()
+
+
+def email_key(value: object) -> str:
+    """The one form of an email that the sign-in lockout and the rate limits count under ("" if it
+    is not text): normalised and case-folded, so that every spelling the database's
+    case-insensitive match takes for one address is counted as that address. Lower-casing is not
+    enough: PostgreSQL's UPPER() makes LATIN SMALL LETTER LONG S an "S" and lower() keeps it, so
+    "sam@x.test" spelt with a long s would have had a budget of its own for that account."""
+    return normalize(value).casefold() if isinstance(value, str) else ""

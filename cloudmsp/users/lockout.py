@@ -21,22 +21,23 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.response import TemplateResponse
 from django.utils import timezone
 
-from cloudmsp.core.text import normalize
+from cloudmsp.core.text import email_key, normalize
 
 
 def normalize_email(value: object) -> str:
-    """The form of an email that attempts are counted under: `Admin@X.test ` is `admin@x.test`."""
+    """The form of an email that accounts are looked up by: `Admin@X.test ` is `admin@x.test`."""
     return normalize(value).lower() if isinstance(value, str) else ""
 
 
 def username_from(request: HttpRequest | None, credentials: dict[str, Any] | None) -> str | None:
-    """AXES_USERNAME_CALLABLE: the submitted email, normalized, from `authenticate()`'s
-    credentials (the page and the API both pass `username=`) or, failing that, the form."""
+    """AXES_USERNAME_CALLABLE: the submitted email from `authenticate()`'s credentials (the page
+    and the API both pass `username=`) or, failing that, the form, in the form failures are
+    counted under (`email_key`: every spelling the database takes for one address counts as it)."""
     credentials = credentials or {}
     value = credentials.get("username") or credentials.get("email")
     if value is None and request is not None:
         value = request.POST.get("username")
-    return normalize_email(value) or None
+    return email_key(value) or None
 
 
 def client_ip(request: HttpRequest) -> str | None:
@@ -80,7 +81,7 @@ def retry_after(request: HttpRequest, email: str) -> int:
     now = timezone.now()
     window = AccessAttempt.objects.filter(attempt_time__gte=now - cooloff())
     until = now
-    for rows in (window.filter(username=email), window.filter(ip_address=request.axes_ip_address)):  # type: ignore[attr-defined]
+    for rows in (window.filter(username=email_key(email)), window.filter(ip_address=request.axes_ip_address)):  # type: ignore[attr-defined]
         # Each row holds its failures until `cooloff` after its last one; the lock lifts once
         # enough of the oldest rows have dropped out that fewer than `limit` remain.
         attempts = sorted(rows.values_list("attempt_time", "failures_since_start"))

@@ -21,6 +21,7 @@ from django.http import HttpRequest
 
 from cloudmsp.audit.models import Outcome
 from cloudmsp.audit.services import audit_record
+from cloudmsp.core.text import email_key
 from cloudmsp.users import lockout, two_factor
 from cloudmsp.users.auth import EmailBackend
 from cloudmsp.users.models import User
@@ -53,7 +54,7 @@ def _serialize(email: str) -> None:
     """Hold a lock on `email` until the transaction ends. On PostgreSQL a transaction-level
     advisory lock; SQLite's IMMEDIATE transactions already hold the database's write lock."""
     if connection.vendor == "postgresql":
-        key = int.from_bytes(hashlib.sha256(email.encode()).digest()[:4], "big", signed=True)
+        key = int.from_bytes(hashlib.sha256(email_key(email).encode()).digest()[:4], "big", signed=True)
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_CLASS, key])
 

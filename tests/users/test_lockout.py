@@ -78,6 +78,16 @@ def test_the_email_is_counted_whatever_its_case_and_spaces(admin):
     assert page_login(client, admin.email, PASSWORD).status_code == 429
 
 
+def test_every_spelling_the_database_matches_is_counted_as_the_email(tenant):
+    # "sam@" with LATIN SMALL LETTER LONG S: an email to Django's validator, and the same account
+    # to PostgreSQL's case-insensitive match; lower() alone gave it a count of its own.
+    user = UserFactory(tenant=tenant, email="sam@home.test")
+    for i in range(settings.LOGIN_FAILURE_LIMIT):  # each from an address of its own
+        page_login(Client(REMOTE_ADDR=f"198.51.100.{i + 1}"), "\u017fam@home.test", "wrong-password-1")
+    response = page_login(Client(REMOTE_ADDR="203.0.113.50"), user.email, PASSWORD)
+    assert response.status_code == 429
+
+
 def test_api_answers_429_json_with_retry_after_and_shares_the_count_with_the_page(admin):
     page = Client()
     for _ in range(3):
