@@ -16,12 +16,12 @@ from django.utils.http import urlsafe_base64_decode
 
 from cloudmsp.audit.services import audit_record, snapshot, update_with_audit
 from cloudmsp.core.errors import ApplicationError, PermissionDenied
-from cloudmsp.core.text import normalize
+from cloudmsp.core.text import email_key, normalize
 from cloudmsp.core.validation import save_or_conflict, validate_model
 from cloudmsp.customers.models import Customer
 from cloudmsp.tenancy.access import parse_id, require_tenant_admin
 from cloudmsp.tenancy.models import Tenant
-from cloudmsp.users import lockout, sessions, two_factor
+from cloudmsp.users import sessions, two_factor
 from cloudmsp.users.models import ApiToken, Role, User
 from cloudmsp.users.tokens import activation_token, activation_url
 
@@ -240,7 +240,7 @@ def user_set_password_from_link(*, uidb64: str, token: str, password: str) -> Us
         end_sessions(user)
         audit_record(actor=user, action="user.activate" if first else "user.reset_password", obj=user)
     # Whoever holds the link owns the email: failed sign-ins no longer lock it.
-    AxesProxyHandler.reset_attempts(username=lockout.normalize_email(user.email))
+    AxesProxyHandler.reset_attempts(username=email_key(user.email))
     return user
 
 

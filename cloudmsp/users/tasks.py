@@ -9,7 +9,8 @@ from cloudmsp.users import services
 
 
 @task
-def password_reset_send(email: str, client_address: str | None) -> bool:
-    # Which tenant, if any, an email belongs to is the system's to find out.
+def password_reset_send(email: str, client_address: str | None) -> None:
+    # Which tenant, if any, an email belongs to is the system's to find out. Whether a link went
+    # out is not returned: the worker would keep it in the task's result for anyone to read.
     with rls.system_scope():
-        return services.password_reset_send(email=email, client_address=client_address)
+        services.password_reset_send(email=email, client_address=client_address)
