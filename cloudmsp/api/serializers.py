@@ -51,8 +51,6 @@ class ModelSerializer[M: models.Model](serializers.ModelSerializer[M]):
         models.PositiveIntegerField: StrictIntegerField,
         models.PositiveSmallIntegerField: StrictIntegerField,
         models.SmallIntegerField: StrictIntegerField,
-        models.BigAutoField: StrictIntegerField,
-        models.AutoField: StrictIntegerField,
         models.CharField: StrictCharField,
         models.TextField: StrictCharField,
         models.EmailField: StrictEmailField,

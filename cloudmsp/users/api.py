@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils.cache import add_never_cache_headers
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -33,12 +34,6 @@ from cloudmsp.customers.selectors import customer_get
 from cloudmsp.tenancy.selectors import tenant_get
 from cloudmsp.users import lockout, selectors, services, signin, two_factor
 from cloudmsp.users.models import ApiToken, Role, User
-
-
-def no_store(response: Response) -> Response:
-    """An answer that carries a secret (an API token, an activation link): no cache may keep it."""
-    add_never_cache_headers(response)
-    return response
 
 
 class UserSerializer(ModelSerializer[User]):
@@ -160,6 +155,7 @@ class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSe
         return {"tenant": tenant, "customer": customer}
 
     @extend_schema(request=UserCreateSerializer, responses={201: UserSerializer})
+    @method_decorator(never_cache)  # the answer carries the activation link
     def create(self, request: Request) -> Response:
         ser = UserCreateSerializer(data=request.data)
         ser.is_valid(raise_exception=True)
@@ -176,7 +172,7 @@ class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSe
         )
         body = dict(UserSerializer(user).data)
         body["activation_link"] = link
-        return no_store(Response(body, status=status.HTTP_201_CREATED))
+        return Response(body, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=UserSerializer, responses={200: UserSerializer, 409: EDIT_CONFLICT})
     def update(self, request: Request, pk: str, partial: bool = False) -> Response:
@@ -198,9 +194,10 @@ class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSe
 
     @extend_schema(request=None, responses=ActivationLinkSerializer)
     @action(detail=True, methods=["post"], url_path="send-activation")
+    @method_decorator(never_cache)  # the answer carries the activation link
     def send_activation(self, request: Request, pk: str) -> Response:
         link = services.user_send_activation(actor=self.actor, user=self.fetch(pk))
-        return no_store(Response({"activation_link": link}))
+        return Response({"activation_link": link})
 
 
 class TokenRequestSerializer(serializers.Serializer[Any]):
@@ -245,6 +242,7 @@ class ObtainTokenView(RateLimitMixin, APIView):
         },
         auth=[],
     )
+    @method_decorator(never_cache)  # the answer carries the token
     def post(self, request: Request) -> Response:
         ser = TokenRequestSerializer(data=request.data)
         ser.is_valid(raise_exception=True)
@@ -270,7 +268,7 @@ class ObtainTokenView(RateLimitMixin, APIView):
             return _refused(attempt.message)
         lockout.reset(request._request, attempt.user.email)
         _, secret = services.api_token_create(actor=attempt.user, name=data["name"])
-        return no_store(Response({"token": secret}))
+        return Response({"token": secret})
 
 
 class ApiTokenSerializer(ModelSerializer[ApiToken]):
@@ -310,13 +308,14 @@ class ApiTokenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVi
         return selectors.api_token_get(actor=self.actor, token_id=pk)
 
     @extend_schema(request=ApiTokenSerializer, responses={201: ApiTokenCreatedSerializer})
+    @method_decorator(never_cache)  # the answer carries the token
     def create(self, request: Request) -> Response:
         ser = ApiTokenSerializer(data=request.data)
         ser.is_valid(raise_exception=True)
         token, secret = services.api_token_create(actor=self.actor, name=ser.validated_data["name"])
         body = dict(ApiTokenSerializer(token).data)
         body["token"] = secret
-        return no_store(Response(body, status=status.HTTP_201_CREATED))
+        return Response(body, status=status.HTTP_201_CREATED)
 
     def destroy(self, request: Request, pk: str) -> Response:
         services.api_token_revoke(actor=self.actor, token=self.fetch(pk))

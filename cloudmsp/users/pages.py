@@ -9,7 +9,8 @@ from typing import Any, ClassVar
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, path
-from django.utils.cache import add_never_cache_headers
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from cloudmsp.core.errors import ApplicationError
@@ -79,12 +80,11 @@ class UserPages(PanelCrud):
         ctx["send_activation_url"] = self.url("send_activation", scope, obj)
         return ctx
 
+    @method_decorator(never_cache)  # the answer shows the new user's activation link
     def create_view(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
-        # The answer to a creation shows the new user's activation link: no cache keeps it.
-        response = super().create_view(request, **kwargs)
-        add_never_cache_headers(response)
-        return response
+        return super().create_view(request, **kwargs)
 
+    @method_decorator(never_cache)  # the answer shows the new link
     def send_activation_view(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
         pk = kwargs.pop(self.pk_kwarg)
         scope = self.scope(request, kwargs)
@@ -100,11 +100,8 @@ class UserPages(PanelCrud):
             extra["panel_error"] = exc.message
         ctx = {**scope, "crud": self, **self._detail_context(request, scope, user, **extra)}
         if getattr(request, "htmx", False):
-            response = render_htmx(request, self.template, ctx, partial="details")
-        else:
-            response = render_htmx(request, self.template, self.context(request, scope, panel="details", **ctx))
-        add_never_cache_headers(response)  # it shows the new link
-        return response
+            return render_htmx(request, self.template, ctx, partial="details")
+        return render_htmx(request, self.template, self.context(request, scope, panel="details", **ctx))
 
     def urls(self) -> list[URLPattern]:
         return [

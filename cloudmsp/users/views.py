@@ -5,7 +5,7 @@ so that no browser or proxy cache keeps them."""
 
 from __future__ import annotations
 
-from functools import partial
+import functools
 from typing import Any
 
 from django.contrib import messages
@@ -292,7 +292,7 @@ def _with_code(request: HttpRequest, action: Any, done: str) -> HttpResponse:
 def two_factor_confirm(request: HttpRequest) -> HttpResponse:
     return _with_code(
         request,
-        partial(two_factor.two_factor_confirm, keep_session_key=request.session.session_key),
+        functools.partial(two_factor.two_factor_confirm, keep_session_key=request.session.session_key),
         "Two-factor authentication is on: signing in now also asks for a code from your app. "
         "Your other sessions are signed out and your API tokens revoked.",
     )
