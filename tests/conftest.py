@@ -72,10 +72,16 @@ def api_for():
 
 
 @pytest.fixture
-def run_tasks(django_capture_on_commit_callbacks):
+def run_tasks(django_capture_on_commit_callbacks, monkeypatch):
     """run_tasks() -> runs the real task worker over every task enqueued so far, and then what
-    the tasks left for after their commit (emails), which a test's transaction would hold back."""
+    the tasks left for after their commit (emails), which a test's transaction would hold back.
+    The worker checks its connection between tasks with `close_old_connections()`, which drops
+    one inside a transaction, the test's; Django's test client keeps it from requests the same
+    way."""
     from django.core.management import call_command
+    from django_tasks_db.management.commands import db_worker
+
+    monkeypatch.setattr(db_worker, "close_old_connections", lambda: None)
 
     def run() -> None:
         with django_capture_on_commit_callbacks(execute=True):

@@ -9,12 +9,11 @@ from .base import REST_FRAMEWORK, STORAGES, env
 
 DEBUG = False
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
-# Links in emails are built on it alone (never on the request's Host): required, absolute.
+# Links in emails are built on it alone (never on the request's Host): required, and HTTPS like
+# everything else in production.
 PORTAL_BASE_URL = env("PORTAL_BASE_URL")
-if not PORTAL_BASE_URL.startswith(("https://", "http://")):
-    raise ImproperlyConfigured(
-        f"PORTAL_BASE_URL must be an absolute URL such as https://cloudmsp.example.com, not {PORTAL_BASE_URL!r}."
-    )
+if not PORTAL_BASE_URL.startswith("https://"):
+    raise ImproperlyConfigured(f"PORTAL_BASE_URL must be the portal's https:// address, not {PORTAL_BASE_URL!r}.")
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # Behind that proxy the peer address is the proxy's: the sign-in lockout and the rate limits
 # count per client address from the entry the proxy appends to X-Forwarded-For.

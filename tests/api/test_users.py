@@ -1,6 +1,7 @@
 """`/api/v1/users/`: the users the caller manages, invitations with activation links."""
 
 import pytest
+from django.conf import settings
 from django.core import mail
 
 from cloudmsp.audit.models import AuditEvent
@@ -93,7 +94,7 @@ def test_tenant_admin_creates_a_customer_user_with_an_activation_link(
     assert response.status_code == 201
     data = response.json()
     assert set(data) == USER_KEYS | {"activation_link"}
-    assert data["activation_link"].startswith("http://testserver/")
+    assert data["activation_link"].startswith(f"{settings.PORTAL_BASE_URL}/activate/")
     user = User.objects.for_tenant(admin.tenant).get(pk=data["id"])
     assert (user.email, user.role, user.customer_id, user.activated, user.has_usable_password()) == (
         "new@acme.test",
@@ -198,7 +199,7 @@ def test_send_activation_again(admin_api, admin, customer, django_capture_on_com
 
     assert response.status_code == 200
     assert set(response.json()) == {"activation_link"}
-    assert response.json()["activation_link"].startswith("http://testserver/")
+    assert response.json()["activation_link"].startswith(f"{settings.PORTAL_BASE_URL}/activate/")
     assert [m.to for m in mail.outbox] == [["late@acme.test"]]
     assert response.json()["activation_link"] in mail.outbox[0].body
     event = AuditEvent.objects.for_tenant(admin.tenant).get(action="user.send_activation")
