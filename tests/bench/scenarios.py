@@ -58,6 +58,9 @@ def run_all(report: Report, *, quick: bool, only: set[str]) -> None:
             discovery(report, members=300 if quick else 10_000)
         if "validation" in only:
             validation(report, accounts=40 if quick else 200)
+        if "security" in only:
+            forgot_password(report, data, repeat=repeat * 4)
+            json_bodies(report, repeat=5 if quick else 10)
 
 
 def _planner_statistics() -> None:
@@ -579,3 +582,61 @@ def validation(report: Report, *, accounts: int) -> None:
         )
     finally:
         server.stop()
+
+
+def forgot_password(report: Report, data: Dataset, *, repeat: int) -> None:
+    """The forgot-password page asked for an email with an account and for one without, their
+    runs interleaved: the request does the same work for both (it only hands the email to the
+    task worker), so neither its answer nor its time tells which emails have an account."""
+    from django.conf import settings
+    from django.test import override_settings
+
+    page = reverse("users:forgot_password")
+
+    def ask(email: str) -> None:
+        response = Client().post(page, {"email": email})
+        assert response.status_code == 200, response.status_code
+
+    limits = {**settings.RATE_LIMITS, "reset_email": None, "reset_ip": None}  # the bench is no abuser
+    with override_settings(RATE_LIMITS=limits):
+        results = measure_together(
+            {"known": lambda: ask(data.admin.email), "unknown": lambda: ask("nobody@nowhere.test")}, repeat=repeat
+        )
+    known, unknown = results["known"][0], results["unknown"][0]
+    report.add("forgot password, an email with an account: p50", round(known, 2), "ms")
+    report.add("forgot password, an email without one: p50", round(unknown, 2), "ms")
+    ratio = known / unknown
+    report.add(
+        "forgot password: with an account / without (p50)", round(ratio, 2), "x", "0.8x to 1.25x", 0.8 <= ratio <= 1.25
+    )
+
+
+def json_bodies(report: Report, *, repeat: int) -> None:
+    """The API's JSON parser on bodies of the largest size it reads (4 MiB): the depth count
+    before parsing must stay linear whatever the body, and a real bulk body must parse quickly."""
+    import io
+    import json
+
+    from django.conf import settings
+    from rest_framework.exceptions import ParseError
+
+    from cloudmsp.api.parsers import JSONParser
+
+    size = settings.API_MAX_BODY_BYTES
+    bodies = {
+        "100,000 account ids (a bulk change)": json.dumps({"accounts": list(range(10**6, 10**6 + 100_000))}),
+        "4 MiB of [": "[" * size,
+        "4 MiB unclosed string of escaped quotes": '"' + '\\"' * ((size - 1) // 2),
+        "4 MiB of [], {} and strings": '[{"a": "[{", "b": []}, ' * (size // 24),
+    }
+
+    def parse(body: bytes) -> None:
+        try:
+            JSONParser().parse(io.BytesIO(body), "application/json", {})
+        except ParseError:
+            pass
+
+    encoded = {name: body.encode()[:size] for name, body in bodies.items()}
+    results = measure_together({name: (lambda b=b: parse(b)) for name, b in encoded.items()}, repeat=repeat)
+    for name, (p50, p95, _) in results.items():
+        report.add(f"api json parser, {name}: p95", round(p95, 1), "ms", "< 1000 ms", p95 < 1000)
