@@ -614,6 +614,7 @@ def forgot_password(report: Report, data: Dataset, *, repeat: int) -> None:
 def json_bodies(report: Report, *, repeat: int) -> None:
     """The API's JSON parser on bodies of the largest size it reads (4 MiB): the depth count
     before parsing must stay linear whatever the body, and a real bulk body must parse quickly."""
+    import contextlib
     import io
     import json
 
@@ -631,12 +632,10 @@ def json_bodies(report: Report, *, repeat: int) -> None:
     }
 
     def parse(body: bytes) -> None:
-        try:
+        with contextlib.suppress(ParseError):  # the deep and unclosed ones are refused, as they should
             JSONParser().parse(io.BytesIO(body), "application/json", {})
-        except ParseError:
-            pass
 
     encoded = {name: body.encode()[:size] for name, body in bodies.items()}
     results = measure_together({name: (lambda b=b: parse(b)) for name, b in encoded.items()}, repeat=repeat)
-    for name, (p50, p95, _) in results.items():
+    for name, (_, p95, _samples) in results.items():
         report.add(f"api json parser, {name}: p95", round(p95, 1), "ms", "< 1000 ms", p95 < 1000)
