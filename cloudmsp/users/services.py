@@ -214,7 +214,7 @@ def user_from_link(*, uidb64: str, token: str) -> User | None:
     """The user a valid, unexpired activation or reset link is for, or None."""
     try:
         pk = parse_id(force_str(urlsafe_base64_decode(uidb64)))
-    except (TypeError, ValueError, OverflowError, UnicodeDecodeError):
+    except ValueError:  # not base64, or not UTF-8 (UnicodeDecodeError is a ValueError)
         return None
     if pk is None:
         return None
