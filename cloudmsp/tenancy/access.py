@@ -47,14 +47,5 @@ def require_tenant_admin(actor: User) -> Tenant:
     return tenant
 
 
-def require_tenant_member(actor: User) -> Tenant:
-    """The actor's tenant, for tenant administrators and customer users alike."""
-    if not (actor.is_authenticated and actor.tenant_id):
-        raise NotFound("Not found.")
-    tenant = actor.tenant
-    assert tenant is not None
-    return tenant
-
-
 def not_found(kind: str, raw_id: object) -> NotFound:
     return NotFound(f"{kind} not found.", extra={"target": f"{kind} #{str(raw_id)[:40]}"})

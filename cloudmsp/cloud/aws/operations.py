@@ -219,13 +219,3 @@ def delete_role(creds: Credentials, *, role_name: str) -> bool:
             return False
         raise
     return True
-
-
-def role_exists(creds: Credentials, role_name: str) -> bool:
-    try:
-        call("Read the role", lambda: client("iam", creds).get_role(RoleName=role_name))
-    except AwsError as exc:
-        if exc.code == "NoSuchEntity":
-            return False
-        raise
-    return True

@@ -54,11 +54,6 @@ def sort_th(context: template.Context, label: str, key: str) -> SafeString:
     )
 
 
-@register.filter
-def get_item(mapping: dict[str, Any], key: str) -> Any:
-    return mapping.get(key)
-
-
 @register.simple_tag(takes_context=True)
 def crud_url(context: template.Context, view: str, obj: Any = None) -> str:
     """The URL of one of the current PanelCrud's views (`detail`, `delete`, ...) for `obj`."""
