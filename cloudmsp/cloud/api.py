@@ -23,13 +23,13 @@ from cloudmsp.api.base import ScopedViewSet, list_parameters
 from cloudmsp.api.serializers import ErrorSerializer, StrictCharField, StrictIntegerField
 from cloudmsp.api.throttling import THROTTLED
 from cloudmsp.cloud import selectors
-from cloudmsp.cloud.aws import policies
 from cloudmsp.cloud.forms import OnboardForm
 from cloudmsp.cloud.models import AwsStatus, Category, CloudAccount, Job, Kind, OnboardingStatus
+from cloudmsp.cloud.providers import provider_for
+from cloudmsp.cloud.providers.aws.validation import RoleCheck
 from cloudmsp.cloud.services import accounts as account_services
 from cloudmsp.cloud.services import association, onboarding
 from cloudmsp.cloud.services import sync as sync_services
-from cloudmsp.cloud.services.validation import RoleCheck
 from cloudmsp.core.errors import NotFound
 from cloudmsp.customers.selectors import customer_get
 from cloudmsp.tenancy.access import MAX_ID, parse_id, require_tenant_admin
@@ -116,7 +116,7 @@ class CloudAccountCreatedSerializer(CloudAccountSerializer):
 
     @extend_schema_field(SetupSerializer)
     def get_setup(self, account: CloudAccount) -> dict[str, Any]:
-        return selectors.role_setup(account)
+        return account_services.account_setup_documents(account=account)
 
 
 class CloudAccountCreateSerializer(serializers.Serializer[Any]):
@@ -149,7 +149,7 @@ class OnboardSerializer(serializers.Serializer[Any]):
         required=False,
         allow_blank=True,
         default="",
-        help_text=f"Automatic method: the role to create (default {policies.DEFAULT_ROLE_NAME}).",
+        help_text=f"Automatic method: the role to create (default {provider_for().default_role_name}).",
     )
     role_arn = StrictCharField(
         max_length=2048, required=False, allow_blank=True, default="", help_text="Manual method: the role's ARN."
@@ -336,7 +336,7 @@ class CloudAccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scop
     def account_setup(self, request: Request, pk: str) -> Response:
         # Not named `setup`: that is Django's View.setup(), which every request calls.
         require_tenant_admin(self.actor)
-        return Response(selectors.role_setup(self.fetch(pk)))
+        return Response(account_services.account_setup_documents(account=self.fetch(pk)))
 
     @extend_schema(
         request=ConnectSerializer,

@@ -1,7 +1,7 @@
 from django import forms
 
-from cloudmsp.cloud.aws.policies import DEFAULT_ROLE_NAME
 from cloudmsp.cloud.models import account_id_validator
+from cloudmsp.cloud.providers import provider_for
 from cloudmsp.core.text import validate_plain_text
 
 
@@ -34,7 +34,7 @@ class OnboardForm(forms.Form):
         ("automatic", "Automatic: the portal creates the role"),
         ("manual", "Manual: I create the role and paste its ARN"),
     )
-    role_name = forms.CharField(label="Role name", max_length=64, initial=DEFAULT_ROLE_NAME)
+    role_name = forms.CharField(label="Role name", max_length=64, initial=provider_for().default_role_name)
     method = forms.ChoiceField(label="Method", choices=METHODS, initial="automatic", widget=forms.RadioSelect)
     role_arn = forms.CharField(label="Role ARN (manual method)", max_length=2048, required=False)
 

@@ -13,9 +13,9 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
 from cloudmsp.cloud import selectors
-from cloudmsp.cloud.aws import policies
 from cloudmsp.cloud.forms import LinkForm, OnboardForm
 from cloudmsp.cloud.models import JobKind, Kind
+from cloudmsp.cloud.providers import provider_for
 from cloudmsp.cloud.services import association, onboarding
 from cloudmsp.cloud.views import _connect_context, actor, notify
 from cloudmsp.core.errors import ApplicationError, ConflictError, NotFound
@@ -191,8 +191,10 @@ def onboard(request: HttpRequest, account_id: int) -> HttpResponse:
         **_connect_context(account),
         "form": form,
         "onboard_url": reverse("cloud:onboard", kwargs={"account_id": account.pk}),
-        "read_only_actions": policies.READ_ONLY_ACTIONS,
-        "org_access_role": account.parent.org_access_role if account.parent else policies.DEFAULT_ORG_ACCESS_ROLE,
+        "read_only_actions": provider_for(account.provider).read_only_actions,
+        "org_access_role": account.parent.org_access_role
+        if account.parent
+        else provider_for(account.provider).default_org_access_role,
     }
     return render_htmx(request, "cloud/onboard.html", ctx, partial="dialog", status=status)
 

@@ -7,9 +7,6 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Upper
 
-from cloudmsp.cloud.aws import policies
-from cloudmsp.cloud.aws.errors import AwsError
-from cloudmsp.cloud.aws.operations import portal_account_id
 from cloudmsp.cloud.models import CloudAccount, Job, Kind, OnboardingStatus
 from cloudmsp.core.errors import NotFound
 from cloudmsp.core.queries import count_of, id_set
@@ -139,29 +136,3 @@ def job_get(*, actor: User, job_id: object) -> Job:
 def latest_job(*, actor: User, account: CloudAccount, kind: str) -> Job | None:
     tenant = require_tenant_admin(actor)
     return Job.objects.for_tenant(tenant).filter(account=account, kind=kind).order_by("-created_at", "-id").first()
-
-
-def role_setup(account: CloudAccount) -> dict[str, Any]:
-    """The documents of the connect and onboard windows, as data. The documents naming the
-    portal's AWS account are null when it cannot be determined (AWS unreachable)."""
-    management = account.kind == Kind.MANAGEMENT
-    setup: dict[str, Any] = {
-        "portal_account_id": None,
-        "portal_error": "",
-        "external_id": account.external_id,
-        "role_name": policies.DEFAULT_ROLE_NAME,
-        "trust_policy": None,
-        "access_policy": policies.access_policy(management=management),
-        "cloudformation_template": None,
-    }
-    try:
-        portal = portal_account_id()
-    except AwsError as exc:
-        setup["portal_error"] = str(exc)
-        return setup
-    setup["portal_account_id"] = portal
-    setup["trust_policy"] = policies.trust_policy(portal_account_id=portal, external_id=account.external_id)
-    setup["cloudformation_template"] = policies.cloudformation_template(
-        portal_account_id=portal, external_id=account.external_id, management=management
-    )
-    return setup

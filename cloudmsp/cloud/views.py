@@ -99,7 +99,7 @@ def non_msp_list(request: HttpRequest) -> HttpResponse:
 
 def _connect_context(account: CloudAccount) -> dict[str, Any]:
     """The role set-up documents, formatted for the connect and onboard windows."""
-    setup = selectors.role_setup(account)
+    setup = account_services.account_setup_documents(account=account)
     return {
         "account": account,
         "portal_account": setup["portal_account_id"] or "<the portal's AWS account>",

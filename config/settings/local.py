@@ -6,7 +6,10 @@ os.environ.setdefault("SECRET_KEY", "insecure-local-only-key-not-for-production"
 os.environ.setdefault("DEBUG", "true")
 
 from .base import *  # noqa: F403
-from .base import BASE_DIR, env
+from .base import BASE_DIR, INSTALLED_APPS, env
+
+# The demo app (seeding, the AWS emulator, `make demo`); production settings do not install it.
+INSTALLED_APPS = [*INSTALLED_APPS, "cloudmsp.demo"]
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 # The demo's web server (`make demo`, PORT=8001 make demo): links in emails point at it.

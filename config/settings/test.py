@@ -5,7 +5,10 @@ import os
 os.environ.setdefault("SECRET_KEY", "test-only-key")
 
 from .base import *  # noqa: F403
-from .base import DATABASES
+from .base import DATABASES, INSTALLED_APPS
+
+# The demo app (seeding, the AWS emulator, `make demo`); production settings do not install it.
+INSTALLED_APPS = [*INSTALLED_APPS, "cloudmsp.demo"]
 
 DEBUG = False
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]

@@ -411,7 +411,7 @@ class _Emulator:
 
         from django.conf import settings
 
-        from cloudmsp.cloud.aws.emulator import port_in_use
+        from cloudmsp.demo.emulator import port_in_use
 
         for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
             os.environ.setdefault(key, "testing")
@@ -440,10 +440,11 @@ class _Emulator:
 def discovery(report: Report, *, members: int) -> None:
     import logging
 
-    from cloudmsp.cloud.aws import emulator, operations
     from cloudmsp.cloud.models import Job, JobKind
+    from cloudmsp.cloud.providers.aws import operations
     from cloudmsp.cloud.services.accounts import account_connect, account_create
     from cloudmsp.cloud.services.sync import organization_sync
+    from cloudmsp.demo import emulator
     from cloudmsp.tenancy.models import Tenant
     from cloudmsp.users.models import Role, User
 
@@ -523,11 +524,11 @@ def validation(report: Report, *, accounts: int) -> None:
 
     from django.conf import settings
 
-    from cloudmsp.cloud.aws import emulator
-    from cloudmsp.cloud.aws.client import credential_cache
     from cloudmsp.cloud.models import CloudAccount
+    from cloudmsp.cloud.providers.aws.client import credential_cache
     from cloudmsp.cloud.services.accounts import new_external_id
     from cloudmsp.cloud.services.bulk import validate_many
+    from cloudmsp.demo import emulator
     from cloudmsp.tenancy.models import Tenant
     from cloudmsp.users.models import Role, User
 

@@ -13,9 +13,9 @@ import pytest
 import requests
 from django.utils import timezone
 
-from cloudmsp.cloud.aws import client as aws_client
-from cloudmsp.cloud.aws.policies import access_policy, trust_policy
 from cloudmsp.cloud.models import CloudAccount, Job
+from cloudmsp.cloud.providers.aws import client as aws_client
+from cloudmsp.cloud.providers.aws.policies import access_policy, trust_policy
 from cloudmsp.cloud.services import jobs
 from cloudmsp.cloud.services.accounts import account_connect, account_create
 

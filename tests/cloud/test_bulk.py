@@ -3,8 +3,8 @@ import threading
 import pytest
 
 from cloudmsp.audit.models import AuditEvent
-from cloudmsp.cloud.aws import operations
 from cloudmsp.cloud.models import CloudAccount, OnboardingStatus
+from cloudmsp.cloud.providers.aws import operations
 from cloudmsp.cloud.services.bulk import validate_many
 from tests.cloud.conftest import create_portal_role
 from tests.factories import CloudAccountFactory

@@ -2,9 +2,9 @@
 
 import pytest
 
-from cloudmsp.cloud.aws import emulator
 from cloudmsp.cloud.models import AwsStatus, CloudAccount, Kind, OnboardingStatus
-from cloudmsp.web.demo import DEMO_ASSIGNMENTS, seed_demo, seed_demo_aws
+from cloudmsp.demo import emulator
+from cloudmsp.demo.seed import DEMO_ASSIGNMENTS, seed_demo, seed_demo_aws
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -12,12 +12,12 @@ import pytest
 from botocore.exceptions import ReadTimeoutError
 from botocore.stub import Stubber
 
-from cloudmsp.cloud.aws import client as aws_client
-from cloudmsp.cloud.aws import operations
-from cloudmsp.cloud.aws.policies import trust_policy
 from cloudmsp.cloud.models import Category, CloudAccount, Kind, OnboardingStatus
+from cloudmsp.cloud.providers.aws import client as aws_client
+from cloudmsp.cloud.providers.aws import operations
+from cloudmsp.cloud.providers.aws.policies import trust_policy
+from cloudmsp.cloud.providers.aws.validation import check_role
 from cloudmsp.cloud.services import accounts, onboarding
-from cloudmsp.cloud.services.validation import check_role
 from tests.factories import CloudAccountFactory
 
 pytestmark = pytest.mark.django_db
@@ -29,7 +29,7 @@ EXPIRES = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
 
 
 class FakeAws:
-    """One stubbed client per service, handed out by cloud.aws.operations.client()."""
+    """One stubbed client per service, handed out by cloud.providers.aws.operations.client()."""
 
     def __init__(self) -> None:
         self.clients = {}

@@ -17,8 +17,8 @@ import pytest
 from django.db import connection
 from django.test import Client
 
-from cloudmsp.cloud.aws import client as aws_client
 from cloudmsp.cloud.models import Job
+from cloudmsp.cloud.providers.aws import client as aws_client
 from cloudmsp.cloud.services import sync
 from cloudmsp.users.models import ApiToken, Role
 from tests.cloud.conftest import create_portal_role

@@ -12,9 +12,9 @@ import pytest
 from botocore.exceptions import ClientError
 
 from cloudmsp.audit.models import AuditEvent
-from cloudmsp.cloud.aws import client as aws_client
-from cloudmsp.cloud.aws import operations
 from cloudmsp.cloud.models import AwsStatus, CloudAccount, Job, JobState
+from cloudmsp.cloud.providers.aws import client as aws_client
+from cloudmsp.cloud.providers.aws import operations
 from cloudmsp.cloud.services import jobs, sync
 from cloudmsp.core.errors import ConflictError
 from tests.cloud.conftest import age_job

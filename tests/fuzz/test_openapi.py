@@ -30,9 +30,9 @@ from schemathesis.checks import (
 )
 
 from cloudmsp.api.authentication import token_issue
-from cloudmsp.cloud.aws import client as aws_client
-from cloudmsp.cloud.aws import operations
 from cloudmsp.cloud.models import Category, Job, JobKind, JobState, Kind, OnboardingStatus
+from cloudmsp.cloud.providers.aws import client as aws_client
+from cloudmsp.cloud.providers.aws import operations
 from config.wsgi import application
 from tests.factories import CloudAccountFactory, CustomerFactory, CustomerUserFactory, UserFactory
 from tests.fuzz.conftest import CASES
@@ -65,7 +65,7 @@ def flatmap_path_parameters(context: Any, path_parameters: dict[str, Any]) -> An
 
 
 class AwsUnreachable:
-    """Stands in for cloud.aws.operations.client: every AWS call fails as if the endpoint could
+    """Stands in for cloud.providers.aws.operations.client: every AWS call fails as if the endpoint could
     not be reached, and is counted."""
 
     def __init__(self) -> None:

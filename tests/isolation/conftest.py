@@ -59,7 +59,7 @@ def _no_rate_limits(settings):
 def _aws_offline(settings, monkeypatch):
     """No test here needs AWS: any call fails at once (connection refused on the discard port)
     instead of reaching for real credentials or the network."""
-    from cloudmsp.cloud.aws import client as aws_client
+    from cloudmsp.cloud.providers.aws import client as aws_client
 
     for key, value in {
         "AWS_ACCESS_KEY_ID": "isolation",

@@ -23,9 +23,9 @@ from rest_framework.test import APIClient
 from cloudmsp.api.authentication import token_issue
 from cloudmsp.api.parsers import MAX_DEPTH, nesting_depth
 from cloudmsp.audit.models import AuditEvent
-from cloudmsp.cloud.aws.arn import ArnError, parse_role_arn
 from cloudmsp.cloud.forms import AccountAddForm
 from cloudmsp.cloud.models import CloudAccount
+from cloudmsp.cloud.providers.aws.arn import ArnError, parse_role_arn
 from cloudmsp.core.errors import PermissionDenied
 from cloudmsp.tenancy.services import tenant_update
 from cloudmsp.users import services

@@ -2,9 +2,9 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 
+from cloudmsp.demo.seed import seed_demo
 from cloudmsp.tenancy.models import Tenant
 from cloudmsp.users.models import Role, User
-from cloudmsp.web.demo import seed_demo
 
 pytestmark = pytest.mark.django_db
 

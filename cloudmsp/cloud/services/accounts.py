@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from cloudmsp.audit.services import audit_record, update_with_audit
 from cloudmsp.cloud.models import Category, CloudAccount, Kind, OnboardingStatus
-from cloudmsp.cloud.services.validation import RoleCheck, check_role
+from cloudmsp.cloud.providers import provider_for
+from cloudmsp.cloud.providers.base import RoleCheck
 from cloudmsp.core.errors import ApplicationError
 from cloudmsp.core.text import normalize
 from cloudmsp.core.validation import save_or_conflict, validate_model
@@ -89,6 +90,14 @@ def account_delete(*, actor: User, account: CloudAccount) -> int:
     return members
 
 
+def account_setup_documents(*, account: CloudAccount) -> dict[str, Any]:
+    """The documents of the connect and onboard windows, as data. Those naming the portal's own
+    cloud identity are null when it cannot be read (the cloud unreachable), with `portal_error`."""
+    return provider_for(account.provider).setup_documents(
+        external_id=account.external_id, management=account.kind == Kind.MANAGEMENT
+    )
+
+
 def _store_check(
     *, actor: User | None, account: CloudAccount, result: RoleCheck, role_arn: str | None, action: str
 ) -> None:
@@ -119,7 +128,7 @@ def account_connect(*, actor: User, account: CloudAccount, role_arn: str) -> Rol
     require_tenant_admin(actor)
     if account.kind == Kind.MEMBER:
         raise ApplicationError("Member accounts are onboarded from Manage Customer Accounts.")
-    result = check_role(
+    result = provider_for(account.provider).check_role(
         account_id=account.account_id,
         role_arn=role_arn,
         external_id=account.external_id,
@@ -136,7 +145,7 @@ def account_validate(*, actor: User | None, account: CloudAccount) -> RoleCheck:
         require_tenant_admin(actor)
     if not account.role_arn:
         raise ApplicationError("This account has no Role ARN yet.")
-    result = check_role(
+    result = provider_for(account.provider).check_role(
         account_id=account.account_id,
         role_arn=account.role_arn,
         external_id=account.external_id,

@@ -1,11 +1,10 @@
 """Validating many accounts' roles at once: AWS calls run with bounded concurrency (threads,
-settings.AWS_CONCURRENCY), credentials are reused for their lifetime, throttling is retried
-with backoff (cloud.aws.client.call), and the results are written in one transaction."""
+settings.AWS_CONCURRENCY) in the provider, credentials are reused for their lifetime, throttling
+is retried with backoff, and the results are written in one transaction."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -14,9 +13,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from cloudmsp.audit.models import AuditEvent, Outcome
-from cloudmsp.cloud.aws.client import credential_cache
 from cloudmsp.cloud.models import CloudAccount, Kind, OnboardingStatus
-from cloudmsp.cloud.services.validation import RoleCheck, check_role
+from cloudmsp.cloud.providers import provider_for
+from cloudmsp.cloud.providers.base import RoleToCheck
 from cloudmsp.tenancy.access import require_tenant_admin
 
 if TYPE_CHECKING:
@@ -32,16 +31,6 @@ class BulkValidation:
     assume_role_calls: int
 
 
-def _check(account: CloudAccount, fresh: bool) -> RoleCheck:
-    return check_role(
-        account_id=account.account_id,
-        role_arn=account.role_arn,
-        external_id=account.external_id,
-        management=account.kind == Kind.MANAGEMENT,
-        fresh=fresh,
-    )
-
-
 def validate_many(
     *, actor: User, accounts: Sequence[CloudAccount], fresh: bool = False, concurrency: int | None = None
 ) -> BulkValidation:
@@ -49,10 +38,22 @@ def validate_many(
     Database writes happen afterwards, in this thread, in one transaction."""
     tenant = require_tenant_admin(actor)
     targets = [a for a in accounts if a.role_arn and a.tenant_id == tenant.pk]
-    hits, misses = credential_cache.hits, credential_cache.misses
     workers = max(1, min(concurrency or settings.AWS_CONCURRENCY, 64))
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="validate") as pool:
-        results = list(pool.map(lambda a: _check(a, fresh), targets))
+    # One provider for now (every account is an AWS account); a second would group by it.
+    checks = provider_for().check_roles(
+        [
+            RoleToCheck(
+                account_id=a.account_id,
+                role_arn=a.role_arn,
+                external_id=a.external_id,
+                management=a.kind == Kind.MANAGEMENT,
+            )
+            for a in targets
+        ],
+        fresh=fresh,
+        concurrency=workers,
+    )
+    results = checks.results
     now = timezone.now()
     for account, result in zip(targets, results, strict=True):
         account.last_validated_at = now
@@ -88,6 +89,6 @@ def validate_many(
         checked=len(targets),
         ok=ok,
         failed=len(targets) - ok,
-        credentials_reused=credential_cache.hits - hits,
-        assume_role_calls=credential_cache.misses - misses,
+        credentials_reused=checks.credentials_reused,
+        assume_role_calls=checks.assume_role_calls,
     )

@@ -12,12 +12,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from cloudmsp.audit.services import audit_record
-from cloudmsp.cloud.aws import operations as aws
-from cloudmsp.cloud.aws import policies
-from cloudmsp.cloud.aws.arn import role_arn as make_role_arn
-from cloudmsp.cloud.aws.client import Credentials, credential_cache
-from cloudmsp.cloud.aws.errors import AwsError
 from cloudmsp.cloud.models import CloudAccount, Job, JobKind, Kind, OnboardingStatus
+from cloudmsp.cloud.providers import provider_for
+from cloudmsp.cloud.providers.base import ManagementRole, ProviderError, RoleCheck
 from cloudmsp.cloud.services.jobs import (
     job_enqueue,
     job_finish,
@@ -26,7 +23,6 @@ from cloudmsp.cloud.services.jobs import (
     job_start,
     job_still_running,
 )
-from cloudmsp.cloud.services.validation import RoleCheck, check_role
 from cloudmsp.core.errors import ApplicationError, ConflictError
 from cloudmsp.tenancy.access import require_tenant_admin
 
@@ -52,8 +48,8 @@ def _require_member(account: CloudAccount) -> CloudAccount:
     return account
 
 
-def _check_role_name(role_name: str) -> str:
-    role_name = (role_name or policies.DEFAULT_ROLE_NAME).strip()
+def _check_role_name(account: CloudAccount, role_name: str) -> str:
+    role_name = (role_name or provider_for(account.provider).default_role_name).strip()
     if not ROLE_NAME.match(role_name):
         from django.core.exceptions import ValidationError
 
@@ -68,7 +64,7 @@ def onboard_start(*, actor: User, account: CloudAccount, role_name: str = "") ->
 
     tenant = require_tenant_admin(actor)
     _require_member(account)
-    role_name = _check_role_name(role_name)
+    role_name = _check_role_name(account, role_name)
     if account.is_onboarded:
         raise ConflictError("This account is already onboarded; remove its Role ARN first.")
     parent = account.parent
@@ -93,50 +89,48 @@ def onboard_start(*, actor: User, account: CloudAccount, role_name: str = "") ->
     return job
 
 
-def _org_access(account: CloudAccount) -> Credentials:
-    """Credentials in the member account: the management account's role, then the
-    organization access role in the member."""
+def _management_role(account: CloudAccount) -> ManagementRole:
+    """The role of the member's management account, through which the member is reached."""
     parent = account.parent
     assert parent is not None
-    mgmt = aws.assume_role(parent.role_arn, parent.external_id, step="Assume the management account's role")
-    arn = make_role_arn(account.account_id, parent.org_access_role, partition=parent.role_arn.split(":")[1])
-    return aws.assume_role(arn, None, via=mgmt, step=f"Assume {parent.org_access_role} in the member account")
+    return ManagementRole(
+        role_arn=parent.role_arn, external_id=parent.external_id, org_access_role=parent.org_access_role
+    )
 
 
 def onboard_job(job: Job) -> dict[str, Any]:
     """The job body of automatic onboarding."""
     job_start(job)
     account = CloudAccount.objects.for_tenant(job.tenant_id).select_related("parent").get(pk=int(job.account_id or 0))
-    role_name = job.params.get("role_name", policies.DEFAULT_ROLE_NAME)
+    provider = provider_for(account.provider)
+    role_name = job.params.get("role_name", provider.default_role_name)
     created_arn = None
     try:
-        org_creds = _org_access(account)
-        job_progress(job, done=2)
-        partition = account.parent.role_arn.split(":")[1] if account.parent else "aws"
-        created_arn = aws.create_role(
-            org_creds,
+        job_progress(job, done=1)
+        created_arn = provider.create_member_role(
+            management=_management_role(account),
+            account_id=account.account_id,
             role_name=role_name,
-            trust=policies.trust_policy(
-                portal_account_id=aws.portal_account_id(), external_id=account.external_id, partition=partition
-            ),
-            policy=policies.access_policy(management=False, partition=partition),
+            external_id=account.external_id,
         )
         job_progress(job, done=3)
-        result = check_role(
+        result = provider.check_role(
             account_id=account.account_id,
             role_arn=created_arn,
             external_id=account.external_id,
             wait_seconds=settings.AWS_NEW_ROLE_WAIT_SECONDS,
         )
         if not result.ok:
-            raise AwsError(result.step, result.message)
-    except AwsError as exc:
+            raise ProviderError(result.step, result.message)
+    except ProviderError as exc:
         cleanup = ""
         if created_arn is not None:
             try:
-                aws.delete_role(_org_access(account), role_name=role_name)
+                provider.delete_member_role(
+                    management=_management_role(account), account_id=account.account_id, role_name=role_name
+                )
                 cleanup = " The role the portal had created was removed again."
-            except AwsError as cleanup_exc:
+            except ProviderError as cleanup_exc:
                 cleanup = f" The role {created_arn} could not be removed again ({cleanup_exc}); delete it in AWS."
         message = f"{exc}{cleanup}"
         with transaction.atomic():
@@ -179,7 +173,9 @@ def onboard_manual(*, actor: User, account: CloudAccount, role_arn: str) -> Role
     _require_member(account)
     if account.is_onboarded:
         raise ConflictError("This account is already onboarded; remove its Role ARN first.")
-    result = check_role(account_id=account.account_id, role_arn=role_arn, external_id=account.external_id)
+    result = provider_for(account.provider).check_role(
+        account_id=account.account_id, role_arn=role_arn, external_id=account.external_id
+    )
     with transaction.atomic():
         account.last_validated_at = timezone.now()
         if result.ok:
@@ -208,16 +204,19 @@ def remove_role(*, actor: User, account: CloudAccount) -> str:
     if not account.role_arn:
         raise ApplicationError("This account has no Role ARN.")
     old_arn = account.role_arn
+    provider = provider_for(account.provider)
     note = "The role was not created by the portal, so it stays in AWS; delete it there if it is no longer needed."
     if account.role_created_by_portal:
         if account.kind != Kind.MEMBER:
             raise ApplicationError("Only member accounts have roles created by the portal.")
         try:
-            existed = aws.delete_role(_org_access(account), role_name=account.role_name)
-        except AwsError as exc:
+            existed = provider.delete_member_role(
+                management=_management_role(account), account_id=account.account_id, role_name=account.role_name
+            )
+        except ProviderError as exc:
             raise ApplicationError(f"The Role ARN was kept. {exc}") from exc
         note = "The role was deleted in AWS." if existed else "The role was already gone in AWS."
-    credential_cache.forget(old_arn)
+    provider.forget_credentials(old_arn)
     with transaction.atomic():
         account.role_arn = ""
         account.role_created_by_portal = False

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.utils import timezone
 
 from cloudmsp.audit.services import audit_record
-from cloudmsp.cloud.aws import operations as aws
-from cloudmsp.cloud.aws.client import credential_cache
-from cloudmsp.cloud.aws.errors import AwsError
 from cloudmsp.cloud.models import AwsStatus, Category, CloudAccount, Job, JobKind, Kind
+from cloudmsp.cloud.providers import provider_for
+from cloudmsp.cloud.providers.base import DiscoveredAccount, ProviderError
 from cloudmsp.cloud.services.accounts import new_external_id
 from cloudmsp.cloud.services.jobs import (
     job_enqueue,
@@ -33,7 +33,6 @@ SYNCED_FIELDS = ("name", "email", "aws_status", "ou_path")
 BATCH = 500
 # The job's heartbeat (see jobs.STALE_AFTER) is written at least this often while listing.
 HEARTBEAT_SECONDS = 30
-EXPIRED_CODES = {"ExpiredToken", "ExpiredTokenException"}
 
 
 def sync_start(*, actor: User, account: CloudAccount) -> Job:
@@ -68,25 +67,16 @@ def organization_sync(job: Job) -> dict[str, Any]:
     so their customer assignment stays."""
     job_start(job)
     management = CloudAccount.objects.for_tenant(job.tenant_id).get(pk=int(job.account_id or 0))
+    started = time.monotonic()
     try:
-        creds = _assume(management)
-        started = time.monotonic()
-        try:
-            listed, stats = _list(job, management, creds)
-        except AwsError as exc:
-            # Two faults a second reading of the whole listing cures (nothing was applied yet):
-            # the cached credentials expired early, or the organization changed between two
-            # pages and AWS refused the next page's token.
-            if exc.code in EXPIRED_CODES:
-                credential_cache.forget(management.role_arn)
-                creds = _assume(management)
-            elif not _stale_page_token(exc):
-                raise
-            listed, stats = _list(job, management, creds)
-        aws_seconds = time.monotonic() - started
-    except AwsError as exc:
+        listing = provider_for(management.provider).list_organization(
+            role_arn=management.role_arn, external_id=management.external_id, progress=_heartbeat(job)
+        )
+    except ProviderError as exc:
         job_finish(job, error=str(exc))
         return {}
+    aws_seconds = time.monotonic() - started
+    listed = {k: v for k, v in listing.accounts.items() if k != management.account_id}
     db_started = time.monotonic()
     result = _apply(job, management, listed)
     if result is None:
@@ -94,8 +84,8 @@ def organization_sync(job: Job) -> dict[str, Any]:
     if result.get("added"):
         refresh_planner_statistics()
     result.update(
-        list_accounts_calls=stats.list_accounts_calls,
-        other_calls=stats.other_calls,
+        list_accounts_calls=listing.list_accounts_calls,
+        other_calls=listing.other_calls,
         aws_seconds=round(aws_seconds, 3),
         db_seconds=round(time.monotonic() - db_started, 3),
     )
@@ -104,34 +94,21 @@ def organization_sync(job: Job) -> dict[str, Any]:
     return result
 
 
-def _assume(management: CloudAccount) -> aws.Credentials:
-    return aws.assume_role(management.role_arn, management.external_id, step="Assume the management account's role")
+def _heartbeat(job: Job) -> Callable[[int], None]:
+    """Progress while listing: the only write before the listing is complete (so a listing that
+    fails or is interrupted leaves the accounts as they were), at least every 200 accounts and
+    every HEARTBEAT_SECONDS, which keeps the job from looking stale."""
+    beat = [time.monotonic()]
+
+    def progress(done: int) -> None:
+        if done % 200 == 0 or time.monotonic() - beat[0] > HEARTBEAT_SECONDS:
+            job_progress(job, done=done)
+            beat[0] = time.monotonic()
+
+    return progress
 
 
-def _stale_page_token(exc: AwsError) -> bool:
-    """AWS refused a NextToken because the listing changed between pages (AWS Organizations:
-    InvalidInputException, reason INVALID_NEXT_TOKEN; the emulator: InvalidToken)."""
-    return exc.code == "InvalidToken" or (exc.code == "InvalidInputException" and "token" in exc.message.lower())
-
-
-def _list(
-    job: Job, management: CloudAccount, creds: aws.Credentials
-) -> tuple[dict[str, aws.OrgAccount], aws.ListingStats]:
-    """The whole listing, in memory: nothing is written but the job's progress, so a listing
-    that fails or is interrupted leaves the accounts as they were."""
-    stats = aws.ListingStats()
-    listed: dict[str, aws.OrgAccount] = {}
-    beat = time.monotonic()
-    for acct in aws.organization_accounts(creds, stats):
-        if acct.account_id != management.account_id:
-            listed[acct.account_id] = acct
-        if len(listed) % 200 == 0 or time.monotonic() - beat > HEARTBEAT_SECONDS:
-            job_progress(job, done=len(listed))
-            beat = time.monotonic()
-    return listed, stats
-
-
-def _apply(job: Job, management: CloudAccount, listed: dict[str, aws.OrgAccount]) -> dict[str, Any] | None:
+def _apply(job: Job, management: CloudAccount, listed: dict[str, DiscoveredAccount]) -> dict[str, Any] | None:
     """Write the differences in one transaction; None (and nothing written) when the job was
     taken as interrupted while it listed."""
     tenant_id = management.tenant_id

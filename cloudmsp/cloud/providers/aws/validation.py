@@ -3,23 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from django.conf import settings
 
-from cloudmsp.cloud.aws import operations as aws
-from cloudmsp.cloud.aws.arn import ArnError, parse_role_arn
-from cloudmsp.cloud.aws.client import Credentials, credential_cache
-from cloudmsp.cloud.aws.errors import AwsError
-from cloudmsp.cloud.aws.policies import trust_requires_external_id
-
-
-@dataclass(frozen=True)
-class RoleCheck:
-    ok: bool
-    message: str
-    step: str = ""
-    credentials: Credentials | None = None
+from cloudmsp.cloud.providers.aws import operations as aws
+from cloudmsp.cloud.providers.aws.arn import ArnError, parse_role_arn
+from cloudmsp.cloud.providers.aws.client import Credentials, credential_cache
+from cloudmsp.cloud.providers.aws.errors import AwsError
+from cloudmsp.cloud.providers.aws.policies import trust_requires_external_id
+from cloudmsp.cloud.providers.base import RoleCheck
 
 
 def check_role(
@@ -89,7 +81,7 @@ def check_role(
     except AwsError as exc:
         return RoleCheck(False, exc.message, step=exc.step)
     message = "The role works." + ("".join(f" {n}" for n in notes))
-    return RoleCheck(True, message, credentials=creds)
+    return RoleCheck(True, message)
 
 
 def _assume_until_ready(

@@ -10,11 +10,12 @@ import logging
 import random
 import socket
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
-import boto3
-
-from cloudmsp.cloud.aws import policies
+from cloudmsp.cloud.providers.aws import client as aws_client
+from cloudmsp.cloud.providers.aws import policies
+from cloudmsp.cloud.providers.aws.client import Credentials
 
 MANAGEMENT_ACCOUNT = "111122223333"
 PORTAL_ACCOUNT = "123456789012"  # moto's default identity: the portal's own account
@@ -68,24 +69,23 @@ def start(host: str, port: int) -> Any:
     return server
 
 
+# The emulator's own dummy keys: moto answers them as the portal's account.
+_EMULATOR_KEYS = Credentials("testing", "testing", "", datetime.max.replace(tzinfo=UTC))
+
+
 def _client(endpoint: str, service: str, account: str | None = None) -> Any:
-    kwargs: dict[str, Any] = {
-        "endpoint_url": endpoint,
-        "region_name": "us-east-1",
-        "aws_access_key_id": "testing",
-        "aws_secret_access_key": "testing",
-    }
+    """A client in `account` of the emulator, through the provider's client factory (the only
+    code that imports boto3)."""
     if account in (None, PORTAL_ACCOUNT):
-        return boto3.client(service, **kwargs)
-    creds = boto3.client("sts", **kwargs).assume_role(
+        return aws_client.client(service, _EMULATOR_KEYS, endpoint_url=endpoint)
+    sts = aws_client.client("sts", _EMULATOR_KEYS, endpoint_url=endpoint)
+    creds = sts.assume_role(
         RoleArn=f"arn:aws:iam::{account}:role/{policies.DEFAULT_ORG_ACCESS_ROLE}", RoleSessionName="emulator-seed"
     )["Credentials"]
-    kwargs.update(
-        aws_access_key_id=creds["AccessKeyId"],
-        aws_secret_access_key=creds["SecretAccessKey"],
-        aws_session_token=creds["SessionToken"],
+    assumed = Credentials(
+        creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"], _EMULATOR_KEYS.expiration
     )
-    return boto3.client(service, **kwargs)
+    return aws_client.client(service, assumed, endpoint_url=endpoint)
 
 
 @dataclass

@@ -21,7 +21,7 @@ from botocore.exceptions import (
 from django.conf import settings
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
 
-from cloudmsp.cloud.aws.errors import THROTTLING_CODES, translate
+from cloudmsp.cloud.providers.aws.errors import THROTTLING_CODES, translate
 
 _CONFIG = Config(
     connect_timeout=5,
@@ -42,17 +42,18 @@ class Credentials:
         return self.expiration - margin > datetime.now(UTC)
 
 
-def client(service: str, credentials: Credentials | None = None) -> Any:
+def client(service: str, credentials: Credentials | None = None, *, endpoint_url: str | None = None) -> Any:
     """A client for the portal's own identity (the standard credential chain) or, with
-    `credentials`, for an assumed role."""
+    `credentials`, for an assumed role; at `endpoint_url` (the demo's emulator) or else at
+    settings.AWS_ENDPOINT_URL when that is set."""
     kwargs: dict[str, Any] = {"region_name": settings.AWS_REGION, "config": _CONFIG}
-    if settings.AWS_ENDPOINT_URL:
-        kwargs["endpoint_url"] = settings.AWS_ENDPOINT_URL
+    if endpoint_url or settings.AWS_ENDPOINT_URL:
+        kwargs["endpoint_url"] = endpoint_url or settings.AWS_ENDPOINT_URL
     if credentials is not None:
         kwargs.update(
             aws_access_key_id=credentials.access_key_id,
             aws_secret_access_key=credentials.secret_access_key,
-            aws_session_token=credentials.session_token,
+            aws_session_token=credentials.session_token or None,
         )
     return _session().client(service, **kwargs)
 

@@ -11,9 +11,10 @@ from functools import partial
 from typing import Any
 from urllib.parse import unquote
 
-from cloudmsp.cloud.aws import policies
-from cloudmsp.cloud.aws.client import Credentials, call, client, credential_cache
-from cloudmsp.cloud.aws.errors import AwsError
+from cloudmsp.cloud.providers.aws import policies
+from cloudmsp.cloud.providers.aws.client import Credentials, call, client, credential_cache
+from cloudmsp.cloud.providers.aws.errors import AwsError
+from cloudmsp.cloud.providers.base import DiscoveredAccount
 
 SESSION_NAME = "cloudmsp"
 PAGE_SIZE = 20  # ListAccounts: AWS's own maximum page, set explicitly (emulators don't cap it)
@@ -89,15 +90,6 @@ def assume_with_wrong_external_id_refused(role_arn: str) -> bool:
     return False
 
 
-@dataclass(frozen=True)
-class OrgAccount:
-    account_id: str
-    name: str
-    email: str
-    status: str
-    ou_path: str
-
-
 def organization_master(creds: Credentials) -> str:
     org = call(
         "Read the organization (DescribeOrganization)", lambda: client("organizations", creds).describe_organization()
@@ -123,7 +115,7 @@ class ListingStats:
     other_calls: int = 0
 
 
-def organization_accounts(creds: Credentials, stats: ListingStats | None = None) -> Iterator[OrgAccount]:
+def organization_accounts(creds: Credentials, stats: ListingStats | None = None) -> Iterator[DiscoveredAccount]:
     """Every account of the organization (ListAccounts, MaxResults=20, following every
     NextToken), each with its OU path ("Root/Prod/Web"), from one walk of the OU tree. Calls
     are made one at a time."""
@@ -151,7 +143,7 @@ def organization_accounts(creds: Credentials, stats: ListingStats | None = None)
             stack.append((ou["Id"], f"{path}/{ou['Name']}"))
     calls = [0]
     for acct in _pages(org.list_accounts, "Accounts", "List the organization's accounts (ListAccounts)", calls):
-        yield OrgAccount(
+        yield DiscoveredAccount(
             account_id=acct["Id"],
             name=acct.get("Name", ""),
             email=acct.get("Email", ""),

@@ -16,8 +16,8 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
-from cloudmsp.cloud.aws import emulator
-from cloudmsp.web.demo import seed_demo, seed_demo_aws
+from cloudmsp.demo import emulator
+from cloudmsp.demo.seed import seed_demo, seed_demo_aws
 
 
 def _port_free(port: int) -> bool:

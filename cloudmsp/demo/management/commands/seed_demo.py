@@ -2,7 +2,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand
 
-from cloudmsp.web.demo import seed_demo
+from cloudmsp.demo.seed import seed_demo
 
 
 class Command(BaseCommand):

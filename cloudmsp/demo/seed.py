@@ -88,11 +88,11 @@ def seed_demo_aws(endpoint: str) -> str:
     """Seed the emulator's organization and connect it as the demo tenant's MSP account, with
     its members discovered and a few assigned to customers. Roles the database knows about are
     re-created in the emulator after a restart. Returns a one-line summary."""
-    from cloudmsp.cloud.aws import emulator
     from cloudmsp.cloud.models import CloudAccount, Job, JobKind, Kind
     from cloudmsp.cloud.services.accounts import account_connect, account_create
     from cloudmsp.cloud.services.association import accounts_associate
     from cloudmsp.cloud.services.sync import organization_sync
+    from cloudmsp.demo import emulator
 
     admin = User.unscoped.get(email="admin@demo.test")
     tenant = admin.tenant

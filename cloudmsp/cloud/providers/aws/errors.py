@@ -10,6 +10,8 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
+from cloudmsp.cloud.providers.base import ProviderError
+
 # What an administrator should do, by AWS error code.
 _ADVICE = {
     "AccessDenied": "AWS refused access. Check that the role's trust policy names the portal's AWS account "
@@ -33,18 +35,8 @@ _ADVICE = {
 THROTTLING_CODES = {"Throttling", "ThrottlingException", "TooManyRequestsException", "RequestLimitExceeded"}
 
 
-class AwsError(Exception):
-    """A failed AWS step. `step` names what the portal was doing (e.g. "Assume the role"),
-    `code` is AWS's error code when there is one, `message` is for the administrator."""
-
-    def __init__(self, step: str, message: str, *, code: str = "") -> None:
-        super().__init__(f"{step}: {message}")
-        self.step = step
-        self.code = code
-        self.message = message
-
-    def __str__(self) -> str:
-        return f"{self.step} failed: {self.message}"
+class AwsError(ProviderError):
+    """A failed AWS step; `code` is AWS's error code when there is one."""
 
 
 def translate(step: str, exc: Exception) -> AwsError:

@@ -1,0 +1,163 @@
+"""AWS as a `Provider` (providers/base.py): the one object the services talk to."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from cloudmsp.cloud.providers.aws import operations, policies
+from cloudmsp.cloud.providers.aws.arn import role_arn as make_role_arn
+from cloudmsp.cloud.providers.aws.client import Credentials, credential_cache
+from cloudmsp.cloud.providers.aws.errors import AwsError
+from cloudmsp.cloud.providers.aws.validation import check_role
+from cloudmsp.cloud.providers.base import (
+    DiscoveredAccount,
+    Listing,
+    ManagementRole,
+    RoleCheck,
+    RoleChecks,
+    RoleToCheck,
+)
+
+EXPIRED_CODES = {"ExpiredToken", "ExpiredTokenException"}
+
+
+class AwsProvider:
+    default_role_name = policies.DEFAULT_ROLE_NAME
+    default_org_access_role = policies.DEFAULT_ORG_ACCESS_ROLE
+    read_only_actions: Sequence[str] = policies.READ_ONLY_ACTIONS
+
+    def check_role(
+        self,
+        *,
+        account_id: str,
+        role_arn: str,
+        external_id: str,
+        management: bool = False,
+        wait_seconds: float = 0,
+        sleep: Callable[[float], None] | None = None,
+        fresh: bool = True,
+    ) -> RoleCheck:
+        return check_role(
+            account_id=account_id,
+            role_arn=role_arn,
+            external_id=external_id,
+            management=management,
+            wait_seconds=wait_seconds,
+            sleep=sleep,
+            fresh=fresh,
+        )
+
+    def check_roles(self, roles: Sequence[RoleToCheck], *, fresh: bool, concurrency: int) -> RoleChecks:
+        """Threads, each with its own boto3 session; the credential cache is shared."""
+        hits, misses = credential_cache.hits, credential_cache.misses
+
+        def one(role: RoleToCheck) -> RoleCheck:
+            return check_role(
+                account_id=role.account_id,
+                role_arn=role.role_arn,
+                external_id=role.external_id,
+                management=role.management,
+                fresh=fresh,
+            )
+
+        with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="validate") as pool:
+            results = list(pool.map(one, roles))
+        return RoleChecks(
+            results=results,
+            credentials_reused=credential_cache.hits - hits,
+            assume_role_calls=credential_cache.misses - misses,
+        )
+
+    def list_organization(
+        self, *, role_arn: str, external_id: str, progress: Callable[[int], None] | None = None
+    ) -> Listing:
+        """One call in flight at a time, MaxResults=20, following every NextToken. Two faults a
+        second reading of the whole listing cures are retried once: cached credentials that
+        expired early, and a page token AWS refused because the organization changed between two
+        pages."""
+        creds = _assume_management(role_arn, external_id)
+        try:
+            return _read_listing(creds, progress)
+        except AwsError as exc:
+            if exc.code in EXPIRED_CODES:
+                credential_cache.forget(role_arn)
+                creds = _assume_management(role_arn, external_id)
+            elif not _stale_page_token(exc):
+                raise
+            return _read_listing(creds, progress)
+
+    def create_member_role(
+        self, *, management: ManagementRole, account_id: str, role_name: str, external_id: str
+    ) -> str:
+        partition = management.role_arn.split(":")[1]
+        return operations.create_role(
+            _member_access(management, account_id),
+            role_name=role_name,
+            trust=policies.trust_policy(
+                portal_account_id=operations.portal_account_id(), external_id=external_id, partition=partition
+            ),
+            policy=policies.access_policy(management=False, partition=partition),
+        )
+
+    def delete_member_role(self, *, management: ManagementRole, account_id: str, role_name: str) -> bool:
+        return operations.delete_role(_member_access(management, account_id), role_name=role_name)
+
+    def forget_credentials(self, role_arn: str) -> None:
+        credential_cache.forget(role_arn)
+
+    def setup_documents(self, *, external_id: str, management: bool) -> dict[str, Any]:
+        setup: dict[str, Any] = {
+            "portal_account_id": None,
+            "portal_error": "",
+            "external_id": external_id,
+            "role_name": policies.DEFAULT_ROLE_NAME,
+            "trust_policy": None,
+            "access_policy": policies.access_policy(management=management),
+            "cloudformation_template": None,
+        }
+        try:
+            portal = operations.portal_account_id()
+        except AwsError as exc:
+            setup["portal_error"] = str(exc)
+            return setup
+        setup["portal_account_id"] = portal
+        setup["trust_policy"] = policies.trust_policy(portal_account_id=portal, external_id=external_id)
+        setup["cloudformation_template"] = policies.cloudformation_template(
+            portal_account_id=portal, external_id=external_id, management=management
+        )
+        return setup
+
+    def role_name(self, role_arn: str) -> str:
+        return role_arn.rsplit("/", 1)[-1] if role_arn else ""
+
+
+def _assume_management(role_arn: str, external_id: str) -> Credentials:
+    return operations.assume_role(role_arn, external_id, step="Assume the management account's role")
+
+
+def _member_access(management: ManagementRole, account_id: str) -> Credentials:
+    """Credentials in a member account: the management account's role, then the organization
+    access role in the member."""
+    mgmt = _assume_management(management.role_arn, management.external_id)
+    arn = make_role_arn(account_id, management.org_access_role, partition=management.role_arn.split(":")[1])
+    return operations.assume_role(
+        arn, None, via=mgmt, step=f"Assume {management.org_access_role} in the member account"
+    )
+
+
+def _read_listing(creds: Credentials, progress: Callable[[int], None] | None) -> Listing:
+    stats = operations.ListingStats()
+    accounts: dict[str, DiscoveredAccount] = {}
+    for acct in operations.organization_accounts(creds, stats):
+        accounts[acct.account_id] = acct
+        if progress is not None:
+            progress(len(accounts))
+    return Listing(accounts=accounts, list_accounts_calls=stats.list_accounts_calls, other_calls=stats.other_calls)
+
+
+def _stale_page_token(exc: AwsError) -> bool:
+    """AWS refused a NextToken because the listing changed between pages (AWS Organizations:
+    InvalidInputException, reason INVALID_NEXT_TOKEN; the emulator: InvalidToken)."""
+    return exc.code == "InvalidToken" or (exc.code == "InvalidInputException" and "token" in exc.message.lower())

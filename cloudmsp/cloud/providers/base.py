@@ -1,0 +1,138 @@
+"""What the cloud services need from a cloud provider, and nothing more.
+
+The services (`cloud/services/`) and selectors depend on this interface only; a provider package
+(`providers/aws/`) implements it and is the only code that talks to the cloud's SDK. Every
+result is plain data and every failure a `ProviderError` whose message an administrator can act
+on. A new cloud is a new package implementing `Provider`, with its own tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+
+class ProviderError(Exception):
+    """A failed step at the cloud. `step` names what the portal was doing ("Assume the role"),
+    `message` is for the administrator, `code` is the cloud's own error code when there is one."""
+
+    def __init__(self, step: str, message: str, *, code: str = "") -> None:
+        super().__init__(f"{step}: {message}")
+        self.step = step
+        self.code = code
+        self.message = message
+
+    def __str__(self) -> str:
+        return f"{self.step} failed: {self.message}"
+
+
+@dataclass(frozen=True)
+class RoleCheck:
+    """The outcome of checking a role: `step` names the failing check when `ok` is false."""
+
+    ok: bool
+    message: str
+    step: str = ""
+
+
+@dataclass(frozen=True)
+class RoleToCheck:
+    account_id: str
+    role_arn: str
+    external_id: str
+    management: bool = False
+
+
+@dataclass(frozen=True)
+class RoleChecks:
+    """Many roles checked at once, in the order asked, with how often credentials were reused."""
+
+    results: list[RoleCheck]
+    credentials_reused: int
+    assume_role_calls: int
+
+
+@dataclass(frozen=True)
+class ManagementRole:
+    """The role of a connected management account, through which member accounts are reached."""
+
+    role_arn: str
+    external_id: str
+    org_access_role: str
+
+
+@dataclass(frozen=True)
+class DiscoveredAccount:
+    account_id: str
+    name: str
+    email: str
+    status: str
+    ou_path: str
+
+
+@dataclass(frozen=True)
+class Listing:
+    """A whole organization, read in full before anything is written."""
+
+    accounts: dict[str, DiscoveredAccount]
+    list_accounts_calls: int
+    other_calls: int
+
+
+class Provider(Protocol):
+    """A cloud the portal manages accounts in."""
+
+    default_role_name: str
+    default_org_access_role: str
+    read_only_actions: Sequence[str]
+
+    def check_role(
+        self,
+        *,
+        account_id: str,
+        role_arn: str,
+        external_id: str,
+        management: bool = False,
+        wait_seconds: float = 0,
+        sleep: Callable[[float], None] | None = None,
+        fresh: bool = True,
+    ) -> RoleCheck:
+        """Every check of SPEC 4.1, in order; never raises for what the cloud answers."""
+        ...
+
+    def check_roles(self, roles: Sequence[RoleToCheck], *, fresh: bool, concurrency: int) -> RoleChecks:
+        """`check_role` for many roles, at most `concurrency` at a time."""
+        ...
+
+    def list_organization(
+        self, *, role_arn: str, external_id: str, progress: Callable[[int], None] | None = None
+    ) -> Listing:
+        """Every account of the organization whose management account's role this is; `progress`
+        is called with the number listed so far. Raises ProviderError."""
+        ...
+
+    def create_member_role(
+        self, *, management: ManagementRole, account_id: str, role_name: str, external_id: str
+    ) -> str:
+        """Create the portal's role in a member account; returns its ARN. Raises ProviderError
+        and leaves nothing behind when a later step of the creation fails."""
+        ...
+
+    def delete_member_role(self, *, management: ManagementRole, account_id: str, role_name: str) -> bool:
+        """Delete a role the portal created; False when it was already gone. Raises ProviderError."""
+        ...
+
+    def forget_credentials(self, role_arn: str) -> None:
+        """Drop cached credentials of a role whose reference changes or goes."""
+        ...
+
+    def setup_documents(self, *, external_id: str, management: bool) -> dict[str, Any]:
+        """The documents of the connect and onboard windows (trust and access policies, the
+        template); those naming the portal's own identity are None when it cannot be read,
+        with `portal_error` saying why."""
+        ...
+
+    def role_name(self, role_arn: str) -> str:
+        """The role's name, from its reference."""
+        ...
