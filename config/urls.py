@@ -1,13 +1,43 @@
+"""The wiring: which pages and API endpoints exist, and under which names. Each app lists its own
+pages (its urls.py or its page classes); the composition, including pages of one app shown in
+another's area (a customer's users under customers/), is made here."""
+
 from django.urls import include, path
+from rest_framework.routers import SimpleRouter
 
 import cloudmsp.core.converters  # noqa: F401  (registers the <id:...> converter)
+from cloudmsp.api.routing import api_urlpatterns
+from cloudmsp.audit import urls as audit_urls
+from cloudmsp.audit.api import AuditEventViewSet
+from cloudmsp.cloud import urls as cloud_urls
+from cloudmsp.cloud.api import CloudAccountViewSet, JobViewSet
+from cloudmsp.customers import urls as customers_urls
+from cloudmsp.customers.api import CustomerViewSet
+from cloudmsp.tenants import urls as tenants_urls
+from cloudmsp.tenants.api import TenantViewSet
+from cloudmsp.users import urls as users_urls
+from cloudmsp.users.api import ApiTokenViewSet, ObtainTokenView, UserViewSet
+from cloudmsp.users.pages import customer_user_pages, system_tenant_admin_pages
+from cloudmsp.web import urls as web_urls
+from config.views import home
+
+router = SimpleRouter()
+router.register("tenants", TenantViewSet, basename="tenant")
+router.register("users", UserViewSet, basename="user")
+router.register("customers", CustomerViewSet, basename="customer")
+router.register("audit-events", AuditEventViewSet, basename="audit-event")
+router.register("cloud-accounts", CloudAccountViewSet, basename="cloud-account")
+router.register("jobs", JobViewSet, basename="job")
+router.register("tokens", ApiTokenViewSet, basename="token")
+
+api = api_urlpatterns(router, path("auth/token/", ObtainTokenView.as_view(), name="api-token"))
 
 urlpatterns = [
-    path("api/v1/", include("cloudmsp.api.urls")),
-    path("customers/", include("cloudmsp.customers.urls")),
-    path("system/tenants/", include("cloudmsp.tenancy.urls")),
-    path("audit/", include("cloudmsp.audit.urls")),
-    path("administration/accounts/", include("cloudmsp.cloud.urls")),
-    path("", include("cloudmsp.users.urls")),
-    path("", include("cloudmsp.web.urls")),
+    path("api/v1/", include(api)),
+    path("customers/", include(([*customers_urls.urlpatterns, *customer_user_pages.urls()], "customers"))),
+    path("system/tenants/", include(([*tenants_urls.urlpatterns, *system_tenant_admin_pages.urls()], "tenants"))),
+    path("audit/", include((audit_urls.urlpatterns, "audit"))),
+    path("administration/accounts/", include((cloud_urls.urlpatterns, "cloud"))),
+    path("", include((users_urls.urlpatterns, "users"))),
+    path("", include(([path("", home, name="home"), *web_urls.urlpatterns], "web"))),
 ]

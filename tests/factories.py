@@ -8,7 +8,8 @@ from django.utils import timezone
 from cloudmsp.cloud.models import Category, CloudAccount, Kind
 from cloudmsp.customers.models import Customer
 from cloudmsp.tenancy.models import Tenant
-from cloudmsp.users.models import Role, User
+from cloudmsp.tenancy.roles import Role
+from cloudmsp.users.models import User
 
 PASSWORD = "correct-horse-battery-9"
 

@@ -12,8 +12,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from cloudmsp.audit.services import audit_denied
 from cloudmsp.core.errors import ApplicationError, NotFound, PermissionDenied
+from cloudmsp.core.signals import access_denied
 
 
 def _text(value: Any) -> str:
@@ -55,7 +55,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = exceptions.ValidationError(errors)
     elif isinstance(exc, ApplicationError):
         if isinstance(exc, (NotFound, PermissionDenied)) and request is not None:
-            audit_denied(
+            access_denied.send(
+                sender=exception_handler,
                 actor=getattr(request, "user", None),
                 action=f"api {request.method} {request.path}"[:64],
                 message=exc.message,
@@ -65,7 +66,8 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     elif isinstance(exc, Http404):
         exc = exceptions.NotFound("Not found.")
     if isinstance(exc, exceptions.PermissionDenied) and request is not None:
-        audit_denied(
+        access_denied.send(
+            sender=exception_handler,
             actor=getattr(request, "user", None),
             action=f"api {request.method} {request.path}"[:64],
             message=str(exc.detail),

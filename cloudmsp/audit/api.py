@@ -14,7 +14,7 @@ from cloudmsp.audit.models import AuditEvent, Outcome
 from cloudmsp.audit.selectors import AUDIT_ORDERINGS, audit_event_list
 from cloudmsp.core.errors import NotFound
 from cloudmsp.tenancy.access import parse_id
-from cloudmsp.users.models import Role
+from cloudmsp.tenancy.roles import Role
 
 
 class AuditEventSerializer(serializers.ModelSerializer[AuditEvent]):

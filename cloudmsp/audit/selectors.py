@@ -1,15 +1,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from django.db.models import Q, QuerySet
 
 from cloudmsp.audit.models import AuditEvent
-from cloudmsp.tenancy.access import require_tenant_admin
-
-if TYPE_CHECKING:
-    from cloudmsp.users.models import User
+from cloudmsp.tenancy.access import Actor, require_tenant_admin
 
 AUDIT_ORDERINGS = {
     "-created_at": ("-created_at", "-id"),
@@ -23,7 +19,7 @@ AUDIT_ORDERINGS = {
 
 def audit_event_list(
     *,
-    actor: User,
+    actor: Actor,
     search: str = "",
     ordering: str = "-created_at",
     actor_email: str = "",

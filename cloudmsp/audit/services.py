@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass, field
+from typing import Any
 
-from django.db import models, transaction
+from django.db import connection, models, transaction
+from django.db.models import Expression, F, Value
+from django.db.models.functions import Cast
+from django.utils import timezone
 
 from cloudmsp.audit.models import AuditEvent, Outcome
-
-if TYPE_CHECKING:
-    from cloudmsp.users.models import User
+from cloudmsp.tenancy.access import Actor
 
 
 def _jsonable(value: Any) -> Any:
@@ -33,7 +35,7 @@ def changes_between(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict
 
 def audit_record(
     *,
-    actor: User | None,
+    actor: Actor | None,
     action: str,
     obj: models.Model | None = None,
     tenant_id: int | None = None,
@@ -56,7 +58,7 @@ def audit_record(
         tenant_id = actor.tenant_id
     return AuditEvent.unscoped.create(
         tenant_id=tenant_id,
-        actor=actor if actor is not None and actor.pk else None,
+        actor_id=actor.pk if actor is not None and actor.pk else None,
         actor_email=actor.email if actor is not None else "",
         action=action,
         object_type=object_type,
@@ -68,7 +70,97 @@ def audit_record(
     )
 
 
-def audit_denied(*, actor: User | None, action: str, message: str, target: str = "") -> None:
+@dataclass(frozen=True)
+class AuditEntry:
+    """One event of `audit_record_many`: what it is about, and how it went."""
+
+    obj: models.Model
+    object_repr: str = ""  # str(obj) when empty
+    changes: Mapping[str, Any] = field(default_factory=dict)
+    outcome: str = Outcome.SUCCESS
+    message: str = ""
+
+
+def audit_record_many(*, actor: Actor | None, action: str, tenant_id: int | None, entries: Iterable[AuditEntry]) -> int:
+    """`audit_record` for many objects at once: one INSERT per 500 events. Call it inside the
+    transaction of the changes it records. Returns how many events were written."""
+    now = timezone.now()
+    events = [
+        AuditEvent(
+            created_at=now,
+            tenant_id=tenant_id,
+            actor_id=actor.pk if actor is not None and actor.pk else None,
+            actor_email=actor.email if actor is not None else "",
+            action=action,
+            object_type=e.obj._meta.model_name or "",
+            object_id=str(e.obj.pk)[:64],
+            object_repr=(e.object_repr or str(e.obj))[:300],
+            changes=dict(e.changes),
+            outcome=e.outcome,
+            message=e.message,
+        )
+        for e in entries
+    ]
+    AuditEvent.unscoped.bulk_create(events, batch_size=500)
+    return len(events)
+
+
+_SELECT_COLUMNS = (
+    "created_at",
+    "tenant_id",
+    "actor_id",
+    "actor_email",
+    "action",
+    "object_type",
+    "object_id",
+    "object_repr",
+    "changes",
+    "outcome",
+    "message",
+)
+
+
+def audit_record_each(
+    *,
+    actor: Actor,
+    action: str,
+    rows: models.QuerySet[Any],
+    object_repr: str,
+    changes: Expression,
+    message: str = "",
+) -> int:
+    """One event per row of `rows`, built by the database from the rows themselves in a single
+    INSERT ... SELECT, whatever their number: `object_repr` names the column shown for each row,
+    `changes` is an expression over the row (JSONObject). The tenant is each row's. Call it
+    inside the transaction of the change, before the change (it reads the rows as they are).
+    Returns how many events were written."""
+    now = timezone.now()
+    select = (
+        rows.order_by()
+        .annotate(
+            a_created_at=Value(now, output_field=models.DateTimeField()),
+            a_tenant_id=F("tenant_id"),
+            a_actor_id=Value(actor.pk, output_field=models.BigIntegerField()),
+            a_actor_email=Value(actor.email, output_field=models.CharField()),
+            a_action=Value(action, output_field=models.CharField()),
+            a_object_type=Value(rows.model._meta.model_name, output_field=models.CharField()),
+            a_object_id=Cast("pk", output_field=models.CharField()),
+            a_object_repr=F(object_repr),
+            a_changes=changes,
+            a_outcome=Value(Outcome.SUCCESS.value, output_field=models.CharField()),
+            a_message=Value(message, output_field=models.CharField()),
+        )
+        .values(*(f"a_{c}" for c in _SELECT_COLUMNS))
+    )
+    select_sql, params = select.query.sql_with_params()
+    table = connection.ops.quote_name(AuditEvent._meta.db_table)
+    columns = ", ".join(connection.ops.quote_name(c) for c in _SELECT_COLUMNS)
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {table} ({columns}) {select_sql}", params)
+        return int(cursor.rowcount)
+
+
+def audit_denied(*, actor: Actor | None, action: str, message: str, target: str = "") -> None:
     """Record a refused attempt. Called after the refused request's transaction has ended."""
     if actor is None or not actor.is_authenticated:
         return
@@ -83,7 +175,7 @@ def audit_denied(*, actor: User | None, action: str, message: str, target: str =
 
 def update_with_audit(
     *,
-    actor: User | None,
+    actor: Actor | None,
     obj: models.Model,
     values: Mapping[str, Any],
     fields: Iterable[str],

@@ -5,6 +5,7 @@ from django.views.decorators.http import require_GET
 
 from cloudmsp.audit.models import Outcome
 from cloudmsp.audit.selectors import AUDIT_ORDERINGS, audit_event_list
+from cloudmsp.tenancy.access import actor_of
 from cloudmsp.web.helpers import PER_PAGE_CHOICES, list_params, paginate, render_htmx
 
 
@@ -15,7 +16,7 @@ def audit_list(request: HttpRequest) -> HttpResponse:
     if outcome not in Outcome.values:
         outcome = ""
     qs = audit_event_list(
-        actor=request.user,  # type: ignore[arg-type]
+        actor=actor_of(request.user),
         search=params.search,
         ordering=params.ordering,
         outcome=outcome,

@@ -33,7 +33,7 @@ from cloudmsp.cloud.services import sync as sync_services
 from cloudmsp.core.errors import NotFound
 from cloudmsp.customers.selectors import customer_get
 from cloudmsp.tenancy.access import MAX_ID, parse_id, require_tenant_admin
-from cloudmsp.users.models import Role
+from cloudmsp.tenancy.roles import Role
 
 # Serializers -------------------------------------------------------------------------------------
 

@@ -4,3 +4,9 @@ from django.apps import AppConfig
 class CloudConfig(AppConfig):
     name = "cloudmsp.cloud"
     label = "cloud"
+
+    def ready(self) -> None:
+        from cloudmsp.cloud import receivers
+        from cloudmsp.customers.signals import customer_deleting
+
+        customer_deleting.connect(receivers.release_accounts_of_deleted_customer, dispatch_uid="cloud-release-accounts")

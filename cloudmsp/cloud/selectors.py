@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.db.models import OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Upper
@@ -11,10 +11,7 @@ from cloudmsp.cloud.models import CloudAccount, Job, Kind, OnboardingStatus
 from cloudmsp.core.errors import NotFound
 from cloudmsp.core.queries import count_of, id_set
 from cloudmsp.customers.models import Customer
-from cloudmsp.tenancy.access import not_found, parse_id, require_tenant_admin
-
-if TYPE_CHECKING:
-    from cloudmsp.users.models import User
+from cloudmsp.tenancy.access import Actor, not_found, parse_id, require_tenant_admin
 
 ACCOUNT_ORDERINGS: dict[str, tuple[str, ...]] = {
     "account_id": ("account_id", "id"),
@@ -35,7 +32,7 @@ ACCOUNT_ORDERINGS: dict[str, tuple[str, ...]] = {
 FILTERS = ("category", "kind", "parent", "customer", "onboarding_status", "aws_status")
 
 
-def accounts_visible_to(actor: User) -> QuerySet[CloudAccount]:
+def accounts_visible_to(actor: Actor) -> QuerySet[CloudAccount]:
     """A tenant administrator sees every account of its tenant; a customer user, the accounts
     assigned to its customer; anyone else, none."""
     if actor.is_authenticated and actor.is_tenant_admin and actor.tenant_id:
@@ -47,7 +44,7 @@ def accounts_visible_to(actor: User) -> QuerySet[CloudAccount]:
 
 def account_list(
     *,
-    actor: User,
+    actor: Actor,
     search: str = "",
     ordering: str = "account_id",
     filters: dict[str, Any] | None = None,
@@ -78,7 +75,7 @@ def account_list(
     return qs.order_by(*ACCOUNT_ORDERINGS.get(ordering, ACCOUNT_ORDERINGS["account_id"]))
 
 
-def msp_account_list(*, actor: User, search: str = "", ordering: str = "account_id") -> QuerySet[CloudAccount]:
+def msp_account_list(*, actor: Actor, search: str = "", ordering: str = "account_id") -> QuerySet[CloudAccount]:
     """Management accounts with how many members they have and how many are onboarded."""
     require_tenant_admin(actor)
     # Correlated subqueries, counted for the rows of the page only (a GROUP BY over the join
@@ -93,7 +90,7 @@ def msp_account_list(*, actor: User, search: str = "", ordering: str = "account_
     )
 
 
-def account_get(*, actor: User, account_id: object, kind: str | None = None) -> CloudAccount:
+def account_get(*, actor: Actor, account_id: object, kind: str | None = None) -> CloudAccount:
     pk = parse_id(account_id)
     account = None
     if pk is not None:
@@ -115,7 +112,7 @@ def selection_state(rows: Iterable[tuple[int, int | None]]) -> str:
     return digest.hexdigest()[:32]
 
 
-def account_selection_state(*, actor: User, account_ids: Iterable[object]) -> str:
+def account_selection_state(*, actor: Actor, account_ids: Iterable[object]) -> str:
     """The `selection_state` of the actor's accounts among `account_ids`, as a dialog that acts
     on them shows them (ids that are not valid or out of reach are left out)."""
     tenant = require_tenant_admin(actor)
@@ -124,7 +121,7 @@ def account_selection_state(*, actor: User, account_ids: Iterable[object]) -> st
     return selection_state(rows.values_list("pk", "customer_id"))
 
 
-def job_get(*, actor: User, job_id: object) -> Job:
+def job_get(*, actor: Actor, job_id: object) -> Job:
     tenant = require_tenant_admin(actor)
     pk = parse_id(job_id)
     job = Job.objects.for_tenant(tenant).select_related("account").filter(pk=pk).first() if pk else None
@@ -133,6 +130,23 @@ def job_get(*, actor: User, job_id: object) -> Job:
     return job
 
 
-def latest_job(*, actor: User, account: CloudAccount, kind: str) -> Job | None:
+def latest_job(*, actor: Actor, account: CloudAccount, kind: str) -> Job | None:
     tenant = require_tenant_admin(actor)
     return Job.objects.for_tenant(tenant).filter(account=account, kind=kind).order_by("-created_at", "-id").first()
+
+
+CUSTOMER_ACCOUNT_ORDERINGS = {
+    "account_id": ("account_id", "id"),
+    "-account_id": ("-account_id", "-id"),
+    "name": ("name", "id"),
+    "-name": ("-name", "-id"),
+}
+
+
+def customer_accounts(*, customer: Customer, search: str = "", ordering: str = "account_id") -> QuerySet[CloudAccount]:
+    """A customer's own accounts (the customer fetched through customers.selectors.customer_get),
+    searched by account id or name."""
+    qs = CloudAccount.objects.for_tenant(customer.tenant_id).filter(customer=customer)
+    if search:
+        qs = qs.filter(account_id__contains=search) | qs.filter(name__icontains=search)
+    return qs.order_by(*CUSTOMER_ACCOUNT_ORDERINGS.get(ordering, CUSTOMER_ACCOUNT_ORDERINGS["account_id"]))

@@ -1,8 +1,8 @@
 from django.urls import path
 
-from cloudmsp.cloud import member_views, views
+from cloudmsp.cloud.web import accounts as views
+from cloudmsp.cloud.web import members as member_views
 
-app_name = "cloud"
 urlpatterns = [
     path("", views.account_management, name="accounts"),
     path("aws/msp/", views.msp_list, name="msp"),

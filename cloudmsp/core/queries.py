@@ -26,6 +26,13 @@ def count_of(model: Any, field: str, **filters: Any) -> Coalesce:
     return Coalesce(Subquery(sub), Value(0))
 
 
+def count_related(model: Any, relation: str, **filters: Any) -> Coalesce:
+    """`count_of` through the reverse relation `relation` of `model` (its related_name): an app
+    counts the rows of an app above it (a customer's accounts) without importing that app."""
+    rel = model._meta.get_field(relation)
+    return count_of(rel.related_model, rel.field.name, **filters)
+
+
 # Below every database's limit on bound parameters in one statement (SQLite's is the lowest).
 IN_CHUNK = 900
 

@@ -12,7 +12,7 @@ from cloudmsp.api.serializers import ErrorSerializer, ModelSerializer, VersionFi
 from cloudmsp.core.concurrency import hold_version
 from cloudmsp.customers import selectors, services
 from cloudmsp.customers.models import Customer
-from cloudmsp.users.models import Role
+from cloudmsp.tenancy.roles import Role
 
 
 class CustomerSerializer(ModelSerializer[Customer]):

@@ -1,16 +1,10 @@
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from django.db.models import Q, QuerySet
 
-from cloudmsp.cloud.models import CloudAccount
-from cloudmsp.core.queries import count_of
+from cloudmsp.core.queries import count_related
 from cloudmsp.customers.models import Customer
-from cloudmsp.tenancy.access import not_found, parse_id, require_tenant_admin
-
-if TYPE_CHECKING:
-    from cloudmsp.users.models import User
+from cloudmsp.tenancy.access import Actor, not_found, parse_id, require_tenant_admin
 
 # Sort keys offered to users, mapped to model orderings (always ending in a unique column so
 # pages are stable).
@@ -28,7 +22,7 @@ CUSTOMER_ORDERINGS = {
 }
 
 
-def customers_visible_to(actor: User) -> QuerySet[Customer]:
+def customers_visible_to(actor: Actor) -> QuerySet[Customer]:
     """A tenant administrator sees its tenant's customers; a customer user, its own customer."""
     if actor.is_authenticated and actor.is_customer_user and actor.tenant_id and actor.customer_id:
         return Customer.objects.for_tenant(actor.tenant_id).filter(pk=actor.customer_id)
@@ -38,15 +32,13 @@ def customers_visible_to(actor: User) -> QuerySet[Customer]:
 
 
 def with_counts(qs: QuerySet[Customer]) -> QuerySet[Customer]:
-    from cloudmsp.users.models import User as UserModel
-
     return qs.annotate(
-        account_count=count_of(CloudAccount, "customer"),
-        user_count=count_of(UserModel, "customer"),
+        account_count=count_related(Customer, "cloud_accounts"),
+        user_count=count_related(Customer, "users"),
     )
 
 
-def customer_list(*, actor: User, search: str = "", ordering: str = "company_name") -> QuerySet[Customer]:
+def customer_list(*, actor: Actor, search: str = "", ordering: str = "company_name") -> QuerySet[Customer]:
     """The customers the actor can see, with `account_count` and `user_count`."""
     qs = customers_visible_to(actor)
     search = search.strip()
@@ -60,7 +52,7 @@ def customer_list(*, actor: User, search: str = "", ordering: str = "company_nam
     return with_counts(qs).order_by(*CUSTOMER_ORDERINGS.get(ordering, CUSTOMER_ORDERINGS["company_name"]))
 
 
-def customer_get(*, actor: User, customer_id: object) -> Customer:
+def customer_get(*, actor: Actor, customer_id: object) -> Customer:
     """A customer the actor can see, with its counts; NotFound for anything else."""
     pk = parse_id(customer_id)
     customer = None
@@ -71,6 +63,6 @@ def customer_get(*, actor: User, customer_id: object) -> Customer:
     return customer
 
 
-def customer_choices(*, actor: User) -> QuerySet[Customer]:
+def customer_choices(*, actor: Actor) -> QuerySet[Customer]:
     tenant = require_tenant_admin(actor)
     return Customer.objects.for_tenant(tenant).order_by("company_name", "id")

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.db import transaction
 
 from cloudmsp.audit.services import audit_record, snapshot, update_with_audit
-from cloudmsp.cloud.models import CloudAccount
 from cloudmsp.core.text import normalize
 from cloudmsp.core.validation import save_or_conflict, validate_model
 from cloudmsp.customers.models import Customer
-from cloudmsp.tenancy.access import require_tenant_admin
-
-if TYPE_CHECKING:
-    from cloudmsp.users.models import User
+from cloudmsp.customers.signals import customer_deleting
+from cloudmsp.tenancy.access import Actor, require_tenant_admin
 
 CUSTOMER_FIELDS = (
     "company_name",
@@ -45,7 +42,7 @@ def _clean(data: dict[str, Any]) -> dict[str, Any]:
 
 def customer_create(
     *,
-    actor: User,
+    actor: Actor,
     company_name: str,
     first_name: str,
     last_name: str,
@@ -80,7 +77,7 @@ def customer_create(
     return customer
 
 
-def customer_update(*, actor: User, customer: Customer, data: dict[str, Any]) -> Customer:
+def customer_update(*, actor: Actor, customer: Customer, data: dict[str, Any]) -> Customer:
     """Change the given fields of a customer (fields not in `data` keep their value)."""
     require_tenant_admin(actor)
     update_with_audit(
@@ -100,17 +97,17 @@ def customer_delete_impact(*, customer: Customer) -> dict[str, int]:
     """What goes with a customer: its users are deleted, its accounts become unassigned."""
     return {
         "users": customer.users.count(),
-        "accounts": CloudAccount.unscoped.filter(customer=customer).count(),
+        "accounts": customer.cloud_accounts.count(),
     }
 
 
-def customer_delete(*, actor: User, customer: Customer) -> dict[str, int]:
+def customer_delete(*, actor: Actor, customer: Customer) -> dict[str, int]:
     """Delete a customer and its users; its cloud accounts stay, unassigned."""
     require_tenant_admin(actor)
     with transaction.atomic():
         impact = customer_delete_impact(customer=customer)
-        released = CloudAccount.objects.for_tenant(customer.tenant_id).filter(customer=customer)
-        released.update(customer=None)
+        # The accounts' app releases them (cloud.receivers), in this transaction.
+        customer_deleting.send(sender=Customer, customer=customer, actor=actor)
         audit_record(
             actor=actor,
             action="customer.delete",

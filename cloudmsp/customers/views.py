@@ -2,17 +2,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Model, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from cloudmsp.customers import selectors, services
 from cloudmsp.customers.forms import CustomerForm
 from cloudmsp.customers.models import Customer
-from cloudmsp.tenancy.access import require_tenant_admin
+from cloudmsp.tenancy.access import actor_of, require_tenant_admin
 from cloudmsp.web.crud import PanelCrud, Scope
 
 
-class CustomerPages(PanelCrud):
+class CustomerPages(PanelCrud[Customer]):
     namespace = "customers"
     route = ""
     pk_kwarg = "customer_id"
@@ -27,25 +27,25 @@ class CustomerPages(PanelCrud):
 
     def scope(self, request: HttpRequest, kwargs: dict[str, Any]) -> Scope:
         # These pages are the tenant administrator's; customer users see their home page.
-        require_tenant_admin(request.user)  # type: ignore[arg-type]
+        require_tenant_admin(actor_of(request.user))
         return {}
 
     def queryset(self, request: HttpRequest, scope: Scope, search: str, ordering: str) -> QuerySet[Any]:
-        return selectors.customer_list(actor=request.user, search=search, ordering=ordering)  # type: ignore[arg-type]
+        return selectors.customer_list(actor=actor_of(request.user), search=search, ordering=ordering)
 
     def get_object(self, request: HttpRequest, scope: Scope, pk: int) -> Customer:
-        return selectors.customer_get(actor=request.user, customer_id=pk)  # type: ignore[arg-type]
+        return selectors.customer_get(actor=actor_of(request.user), customer_id=pk)
 
-    def create(self, request: HttpRequest, scope: Scope, data: dict[str, Any]) -> tuple[Model, dict[str, Any]]:
-        return services.customer_create(actor=request.user, **data), {}  # type: ignore[arg-type]
+    def create(self, request: HttpRequest, scope: Scope, data: dict[str, Any]) -> tuple[Customer, dict[str, Any]]:
+        return services.customer_create(actor=actor_of(request.user), **data), {}
 
-    def update(self, request: HttpRequest, scope: Scope, obj: Model, data: dict[str, Any]) -> Model:
-        return services.customer_update(actor=request.user, customer=obj, data=data)  # type: ignore[arg-type]
+    def update(self, request: HttpRequest, scope: Scope, obj: Customer, data: dict[str, Any]) -> Customer:
+        return services.customer_update(actor=actor_of(request.user), customer=obj, data=data)
 
-    def delete(self, request: HttpRequest, scope: Scope, obj: Model) -> None:
-        services.customer_delete(actor=request.user, customer=obj)  # type: ignore[arg-type]
+    def delete(self, request: HttpRequest, scope: Scope, obj: Customer) -> None:
+        services.customer_delete(actor=actor_of(request.user), customer=obj)
 
-    def delete_impact(self, obj: Model) -> list[str]:
+    def delete_impact(self, obj: Customer) -> list[str]:
         impact = services.customer_delete_impact(customer=obj)  # type: ignore[arg-type]
         users, accounts = impact["users"], impact["accounts"]
         return [

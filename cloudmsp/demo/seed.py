@@ -11,7 +11,8 @@ from django.utils import timezone
 from cloudmsp.audit.services import audit_record
 from cloudmsp.customers.models import Customer
 from cloudmsp.tenancy.models import Tenant
-from cloudmsp.users.models import Role, User
+from cloudmsp.tenancy.roles import Role
+from cloudmsp.users.models import User
 
 DEMO_TENANT = "Demo MSP"
 LOGINS = (

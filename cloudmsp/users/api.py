@@ -31,9 +31,10 @@ from cloudmsp.api.throttling import THROTTLED, LoginIPThrottle, RateLimitMixin, 
 from cloudmsp.core.concurrency import hold_version
 from cloudmsp.core.errors import NotFound
 from cloudmsp.customers.selectors import customer_get
+from cloudmsp.tenancy.roles import Role
 from cloudmsp.tenancy.selectors import tenant_get
 from cloudmsp.users import lockout, selectors, services, signin, two_factor
-from cloudmsp.users.models import ApiToken, Role, User
+from cloudmsp.users.models import ApiToken, User
 
 
 class UserSerializer(ModelSerializer[User]):

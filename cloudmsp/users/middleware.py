@@ -11,6 +11,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonRes
 from django.urls import Resolver404, resolve, reverse
 
 from cloudmsp.users import sessions, two_factor
+from cloudmsp.users.models import User
 
 
 def _is_htmx(request: HttpRequest) -> bool:
@@ -45,8 +46,8 @@ class SessionTimeoutMiddleware:
                     messages.info(request, reason)
                     if _is_htmx(request):
                         return _redirect(request, reverse("users:login"))
-            elif sessions.touch(session, now) and request.user.is_authenticated and session.session_key:
-                sessions.session_register(user=request.user, session_key=session.session_key)  # type: ignore[arg-type]
+            elif sessions.touch(session, now) and isinstance(request.user, User) and session.session_key:
+                sessions.session_register(user=request.user, session_key=session.session_key)
         return self.get_response(request)
 
 
@@ -66,11 +67,7 @@ class TwoFactorEnrolmentMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = request.user
-        if (
-            user.is_authenticated
-            and two_factor.must_enrol(user)  # type: ignore[arg-type]
-            and not self._allowed(request)
-        ):
+        if isinstance(user, User) and two_factor.must_enrol(user) and not self._allowed(request):
             message = "Your organization requires two-factor authentication: set it up to continue."
             if request.path.startswith("/api/"):
                 return JsonResponse({"detail": message, "errors": {}}, status=403)

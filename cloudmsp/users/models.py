@@ -10,12 +10,7 @@ from django.db.models.functions import Lower
 from cloudmsp.core.models import TimeStampedModel
 from cloudmsp.core.text import validate_plain_text
 from cloudmsp.tenancy.models import Tenant, TenantManager
-
-
-class Role(models.TextChoices):
-    SYSADMIN = "sysadmin", "System administrator"
-    TENANT_ADMIN = "tenant_admin", "Tenant administrator"
-    CUSTOMER_USER = "customer_user", "Customer user"
+from cloudmsp.tenancy.roles import Role
 
 
 class AccountManager(BaseUserManager["User"]):

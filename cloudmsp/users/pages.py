@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from django.db.models import Model, QuerySet
+from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, path
 from django.utils.decorators import method_decorator
@@ -15,16 +15,17 @@ from django.views.decorators.http import require_POST
 
 from cloudmsp.core.errors import ApplicationError
 from cloudmsp.customers.selectors import customer_get
-from cloudmsp.tenancy.access import not_found, require_tenant_admin
+from cloudmsp.tenancy.access import actor_of, not_found, require_tenant_admin
+from cloudmsp.tenancy.roles import Role
 from cloudmsp.tenancy.selectors import tenant_get
 from cloudmsp.users import selectors, services
 from cloudmsp.users.forms import UserCreateForm, UserEditForm
-from cloudmsp.users.models import Role, User
+from cloudmsp.users.models import User
 from cloudmsp.web.crud import PanelCrud, Scope
 from cloudmsp.web.helpers import render_htmx
 
 
-class UserPages(PanelCrud):
+class UserPages(PanelCrud[User]):
     pk_kwarg = "user_id"
     template = "users/list.html"
     event = "users-changed"
@@ -42,7 +43,7 @@ class UserPages(PanelCrud):
 
     def queryset(self, request: HttpRequest, scope: Scope, search: str, ordering: str) -> QuerySet[Any]:
         return selectors.user_list(
-            actor=request.user,  # type: ignore[arg-type]
+            actor=actor_of(request.user),
             search=search,
             ordering=ordering,
             role=self.role,
@@ -50,15 +51,15 @@ class UserPages(PanelCrud):
         )
 
     def get_object(self, request: HttpRequest, scope: Scope, pk: int) -> User:
-        qs = selectors.user_list(actor=request.user, role=self.role, **self.filters(scope))  # type: ignore[arg-type]
+        qs = selectors.user_list(actor=actor_of(request.user), role=self.role, **self.filters(scope))
         user = qs.filter(pk=pk).first()
         if user is None:
             raise not_found("User", pk)
         return user
 
-    def create(self, request: HttpRequest, scope: Scope, data: dict[str, Any]) -> tuple[Model, dict[str, Any]]:
+    def create(self, request: HttpRequest, scope: Scope, data: dict[str, Any]) -> tuple[User, dict[str, Any]]:
         user, link = services.user_create(
-            actor=request.user,  # type: ignore[arg-type]
+            actor=actor_of(request.user),
             role=self.role,
             tenant=scope.get("tenant"),
             customer=scope.get("customer"),
@@ -66,16 +67,16 @@ class UserPages(PanelCrud):
         )
         return user, {"activation_link": link}
 
-    def update(self, request: HttpRequest, scope: Scope, obj: Model, data: dict[str, Any]) -> Model:
-        return services.user_update(actor=request.user, user=obj, data=data)  # type: ignore[arg-type]
+    def update(self, request: HttpRequest, scope: Scope, obj: User, data: dict[str, Any]) -> User:
+        return services.user_update(actor=actor_of(request.user), user=obj, data=data)
 
-    def delete(self, request: HttpRequest, scope: Scope, obj: Model) -> None:
-        services.user_delete(actor=request.user, user=obj)  # type: ignore[arg-type]
+    def delete(self, request: HttpRequest, scope: Scope, obj: User) -> None:
+        services.user_delete(actor=actor_of(request.user), user=obj)
 
-    def delete_impact(self, obj: Model) -> list[str]:
+    def delete_impact(self, obj: User) -> list[str]:
         return ["The user can no longer sign in; their sessions and API tokens end."]
 
-    def _detail_context(self, request: HttpRequest, scope: Scope, obj: Model, **extra: Any) -> dict[str, Any]:
+    def _detail_context(self, request: HttpRequest, scope: Scope, obj: User, **extra: Any) -> dict[str, Any]:
         ctx = super()._detail_context(request, scope, obj, **extra)
         ctx["send_activation_url"] = self.url("send_activation", scope, obj)
         return ctx
@@ -92,7 +93,7 @@ class UserPages(PanelCrud):
         extra: dict[str, Any] = {}
         try:
             extra["activation_link"] = services.user_send_activation(
-                actor=request.user,  # type: ignore[arg-type]
+                actor=actor_of(request.user),
                 user=user,
             )
             extra["link_sent"] = True
@@ -123,8 +124,8 @@ class CustomerUserPages(UserPages):
     singular = "customer user"
 
     def scope(self, request: HttpRequest, kwargs: dict[str, Any]) -> Scope:
-        require_tenant_admin(request.user)  # type: ignore[arg-type]
-        customer = customer_get(actor=request.user, customer_id=kwargs["customer_id"])  # type: ignore[arg-type]
+        require_tenant_admin(actor_of(request.user))
+        customer = customer_get(actor=actor_of(request.user), customer_id=kwargs["customer_id"])
         return {
             "customer": customer,
             "url_kwargs": {"customer_id": customer.pk},
@@ -147,7 +148,7 @@ class TenantAdminPages(UserPages):
     singular = "administrator"
 
     def scope(self, request: HttpRequest, kwargs: dict[str, Any]) -> Scope:
-        tenant = require_tenant_admin(request.user)  # type: ignore[arg-type]
+        tenant = require_tenant_admin(actor_of(request.user))
         return {"heading": "Administrators", "create_label": "Create administrator", "tenant": tenant}
 
     def filters(self, scope: Scope) -> dict[str, Any]:
@@ -157,7 +158,7 @@ class TenantAdminPages(UserPages):
 class SystemTenantAdminPages(UserPages):
     """A system administrator's view of one tenant's administrators."""
 
-    namespace = "tenancy"
+    namespace = "tenants"
     name_prefix = "admin_"
     route = "<id:tenant_id>/admins/"
     section = "tenants"
@@ -165,7 +166,7 @@ class SystemTenantAdminPages(UserPages):
     singular = "tenant administrator"
 
     def scope(self, request: HttpRequest, kwargs: dict[str, Any]) -> Scope:
-        tenant = tenant_get(actor=request.user, tenant_id=kwargs["tenant_id"])  # type: ignore[arg-type]
+        tenant = tenant_get(actor=actor_of(request.user), tenant_id=kwargs["tenant_id"])
         return {
             "tenant": tenant,
             "url_kwargs": {"tenant_id": tenant.pk},

@@ -3,8 +3,9 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from cloudmsp.customers.models import Customer
-from cloudmsp.tenancy.access import not_found, parse_id
-from cloudmsp.users.models import ApiToken, Role, User
+from cloudmsp.tenancy.access import Actor, not_found, parse_id
+from cloudmsp.tenancy.roles import Role
+from cloudmsp.users.models import ApiToken, User
 
 USER_ORDERINGS = {
     "email": ("email", "id"),
@@ -18,7 +19,7 @@ USER_ORDERINGS = {
 }
 
 
-def users_manageable_by(actor: User) -> QuerySet[User]:
+def users_manageable_by(actor: Actor) -> QuerySet[User]:
     """Users the actor may see and change: a system administrator, the tenant administrators of
     every tenant; a tenant administrator, every user of its tenant; anyone else, nobody."""
     if not actor.is_authenticated:
@@ -33,7 +34,7 @@ def users_manageable_by(actor: User) -> QuerySet[User]:
 
 def user_list(
     *,
-    actor: User,
+    actor: Actor,
     search: str = "",
     ordering: str = "email",
     role: str = "",
@@ -53,7 +54,7 @@ def user_list(
     return qs.order_by(*USER_ORDERINGS.get(ordering, USER_ORDERINGS["email"]))
 
 
-def user_get(*, actor: User, user_id: object) -> User:
+def user_get(*, actor: Actor, user_id: object) -> User:
     pk = parse_id(user_id)
     user = None
     if pk is not None:

@@ -19,10 +19,11 @@ from cloudmsp.core.errors import ApplicationError, PermissionDenied
 from cloudmsp.core.text import email_key, normalize
 from cloudmsp.core.validation import save_or_conflict, validate_model
 from cloudmsp.customers.models import Customer
-from cloudmsp.tenancy.access import parse_id, require_tenant_admin
+from cloudmsp.tenancy.access import Actor, parse_id, require_tenant_admin
 from cloudmsp.tenancy.models import Tenant
+from cloudmsp.tenancy.roles import Role
 from cloudmsp.users import sessions, two_factor
-from cloudmsp.users.models import ApiToken, Role, User
+from cloudmsp.users.models import ApiToken, User
 from cloudmsp.users.tokens import activation_token, activation_url
 
 PROFILE_FIELDS = ("first_name", "last_name", "phone")
@@ -58,7 +59,7 @@ def _send_link(user: User, *, subject: str, intro: str) -> str:
 
 def user_create(
     *,
-    actor: User,
+    actor: Actor,
     email: str,
     role: str,
     first_name: str = "",
@@ -106,7 +107,7 @@ def create_tenant_admin_unchecked(*, tenant: Tenant, email: str, password: str |
 
 def _create_user(
     *,
-    actor: User | None,
+    actor: Actor | None,
     role: str,
     tenant: Tenant | None,
     customer: Customer | None,
@@ -158,7 +159,7 @@ def end_sessions(user: User) -> None:
     sessions.end_sessions(user)
 
 
-def user_update(*, actor: User, user: User, data: dict[str, Any]) -> User:
+def user_update(*, actor: Actor, user: User, data: dict[str, Any]) -> User:
     """Change email, names, phone or the active flag of a user the actor manages."""
     if user.pk == actor.pk and data.get("is_active") is False:
         raise ValidationError({"is_active": ["You cannot disable yourself."]})
@@ -181,7 +182,7 @@ def user_update(*, actor: User, user: User, data: dict[str, Any]) -> User:
     return user
 
 
-def user_delete(*, actor: User, user: User) -> None:
+def user_delete(*, actor: Actor, user: User) -> None:
     if user.pk == actor.pk:
         raise PermissionDenied("You cannot delete yourself.")
     with transaction.atomic():
@@ -195,7 +196,7 @@ def user_delete(*, actor: User, user: User) -> None:
         user.delete()
 
 
-def user_send_activation(*, actor: User, user: User) -> str:
+def user_send_activation(*, actor: Actor, user: User) -> str:
     """Send (again) the activation link of a user who has not yet set a password."""
     if user.activated:
         raise ApplicationError("This user has already set a password; they can use “Forgot password?” instead.")
@@ -298,7 +299,7 @@ def api_token_create(*, actor: User, name: str) -> tuple[ApiToken, str]:
     """A new API token of the actor's own, named `name`. The secret is returned this once; only
     its SHA-256 digest is stored. Refused while the actor's tenant requires two-factor
     authentication of them and they have not set it up: a token would outlive the requirement."""
-    from cloudmsp.api.authentication import token_issue
+    from cloudmsp.users.authentication import token_issue
 
     if two_factor.must_enrol(actor):
         raise PermissionDenied(

@@ -21,8 +21,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from cloudmsp.audit.services import audit_record
 from cloudmsp.core.errors import ApplicationError
+from cloudmsp.tenancy.roles import Role
 from cloudmsp.users import sessions
-from cloudmsp.users.models import ApiToken, Role, User
+from cloudmsp.users.models import ApiToken, User
 
 DEVICE_NAME = "Authenticator app"
 WRONG_CODE = "This code is not correct. Enter the code your authenticator app shows now."

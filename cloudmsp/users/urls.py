@@ -5,7 +5,6 @@ from django.urls import path
 from cloudmsp.users import views
 from cloudmsp.users.pages import tenant_admin_pages
 
-app_name = "users"
 urlpatterns = [
     path("login/", login_not_required(views.LoginView.as_view()), name="login"),
     path("login/verify/", views.login_verify, name="login_verify"),

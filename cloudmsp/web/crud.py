@@ -30,7 +30,7 @@ from cloudmsp.web.helpers import (
 Scope = dict[str, Any]
 
 
-class PanelCrud:
+class PanelCrud[M: Model]:
     #: URL names are `<prefix>list`, `<prefix>detail`, ... inside the app's namespace.
     namespace: ClassVar[str]
     name_prefix: ClassVar[str] = ""
@@ -56,28 +56,28 @@ class PanelCrud:
     def queryset(self, request: HttpRequest, scope: Scope, search: str, ordering: str) -> QuerySet[Any]:
         raise NotImplementedError
 
-    def get_object(self, request: HttpRequest, scope: Scope, pk: int) -> Model:
+    def get_object(self, request: HttpRequest, scope: Scope, pk: int) -> M:
         raise NotImplementedError
 
-    def create(self, request: HttpRequest, scope: Scope, data: dict[str, Any]) -> tuple[Model, dict[str, Any]]:
+    def create(self, request: HttpRequest, scope: Scope, data: dict[str, Any]) -> tuple[M, dict[str, Any]]:
         """Create; returns the object and extra context for the details panel."""
         raise NotImplementedError
 
-    def update(self, request: HttpRequest, scope: Scope, obj: Model, data: dict[str, Any]) -> Model:
+    def update(self, request: HttpRequest, scope: Scope, obj: M, data: dict[str, Any]) -> M:
         raise NotImplementedError
 
-    def delete(self, request: HttpRequest, scope: Scope, obj: Model) -> None:
+    def delete(self, request: HttpRequest, scope: Scope, obj: M) -> None:
         raise NotImplementedError
 
-    def delete_impact(self, obj: Model) -> list[str]:
+    def delete_impact(self, obj: M) -> list[str]:
         """Sentences saying what goes with the object, shown in the confirmation."""
         return []
 
-    def initial(self, obj: Model) -> dict[str, Any]:
+    def initial(self, obj: M) -> dict[str, Any]:
         return {name: getattr(obj, name) for name in self.form_class.base_fields}  # type: ignore[attr-defined]
 
     # Plumbing ---------------------------------------------------------------------------
-    def url(self, view: str, scope: Scope, obj: Model | None = None) -> str:
+    def url(self, view: str, scope: Scope, obj: M | None = None) -> str:
         kwargs = dict(scope.get("url_kwargs", {}))
         if obj is not None:
             kwargs[self.pk_kwarg] = obj.pk
@@ -102,7 +102,7 @@ class PanelCrud:
         ctx.update(extra)
         return ctx
 
-    def _detail_context(self, request: HttpRequest, scope: Scope, obj: Model, **extra: Any) -> dict[str, Any]:
+    def _detail_context(self, request: HttpRequest, scope: Scope, obj: M, **extra: Any) -> dict[str, Any]:
         return {
             "object": obj,
             "edit_url": self.url("edit", scope, obj),

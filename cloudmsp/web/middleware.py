@@ -5,8 +5,8 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
-from cloudmsp.audit.services import audit_denied
 from cloudmsp.core.errors import ApplicationError, NotFound, PermissionDenied
+from cloudmsp.core.signals import access_denied
 
 
 class ApplicationErrorMiddleware:
@@ -23,8 +23,9 @@ class ApplicationErrorMiddleware:
         if request.path.startswith("/api/") or not isinstance(exc, ApplicationError):
             return None
         if isinstance(exc, (NotFound, PermissionDenied)):
-            audit_denied(
-                actor=getattr(request, "user", None),  # type: ignore[arg-type]
+            access_denied.send(
+                sender=ApplicationErrorMiddleware,
+                actor=getattr(request, "user", None),
                 action=f"{request.method} {request.path}"[:64],
                 message=exc.message,
                 target=str(exc.extra.get("target", request.path)),

@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "cloudmsp.users",
     "cloudmsp.customers",
     "cloudmsp.cloud",
+    "cloudmsp.tenants",
     "cloudmsp.audit",
     "cloudmsp.api",
     "cloudmsp.web",
@@ -207,7 +208,7 @@ TASKS = {
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "cloudmsp.api.authentication.TokenAuthentication",
+        "cloudmsp.users.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

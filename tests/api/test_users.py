@@ -5,7 +5,8 @@ from django.conf import settings
 from django.core import mail
 
 from cloudmsp.audit.models import AuditEvent
-from cloudmsp.users.models import ApiToken, Role, User
+from cloudmsp.tenancy.roles import Role
+from cloudmsp.users.models import ApiToken, User
 from tests.api.helpers import assert_error, ids, url
 from tests.factories import CustomerFactory, CustomerUserFactory, TenantFactory, UserFactory
 

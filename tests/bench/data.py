@@ -14,7 +14,8 @@ from cloudmsp.audit.models import AuditEvent
 from cloudmsp.cloud.models import Category, CloudAccount, Kind, OnboardingStatus
 from cloudmsp.customers.models import Customer
 from cloudmsp.tenancy.models import Tenant
-from cloudmsp.users.models import Role, User
+from cloudmsp.tenancy.roles import Role
+from cloudmsp.users.models import User
 
 BATCH = 2000
 COUNTRIES = ["Germany", "France", "United States", "Japan", "Brazil", "India", "Kenya", "Canada"]

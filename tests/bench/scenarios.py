@@ -446,7 +446,8 @@ def discovery(report: Report, *, members: int) -> None:
     from cloudmsp.cloud.services.sync import organization_sync
     from cloudmsp.demo import emulator
     from cloudmsp.tenancy.models import Tenant
-    from cloudmsp.users.models import Role, User
+    from cloudmsp.tenancy.roles import Role
+    from cloudmsp.users.models import User
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     server = _Emulator()
@@ -530,7 +531,8 @@ def validation(report: Report, *, accounts: int) -> None:
     from cloudmsp.cloud.services.bulk import validate_many
     from cloudmsp.demo import emulator
     from cloudmsp.tenancy.models import Tenant
-    from cloudmsp.users.models import Role, User
+    from cloudmsp.tenancy.roles import Role
+    from cloudmsp.users.models import User
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     server = _Emulator()

@@ -20,7 +20,8 @@ from django.test import Client
 from cloudmsp.cloud.models import Job
 from cloudmsp.cloud.providers.aws import client as aws_client
 from cloudmsp.cloud.services import sync
-from cloudmsp.users.models import ApiToken, Role
+from cloudmsp.tenancy.roles import Role
+from cloudmsp.users.models import ApiToken
 from tests.cloud.conftest import create_portal_role
 from tests.core.support import captured_logs
 from tests.factories import PASSWORD

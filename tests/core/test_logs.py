@@ -8,8 +8,8 @@ import re
 import pytest
 from django.test import Client
 
-from cloudmsp.api.authentication import token_issue
 from cloudmsp.core.logs import PlainFormatter, RequestContextFilter, scrub
+from cloudmsp.users.authentication import token_issue
 from tests.core.support import captured_logs
 
 pytestmark = pytest.mark.django_db

@@ -11,7 +11,7 @@ from html.parser import HTMLParser
 import pytest
 from django.test import Client, override_settings
 
-from cloudmsp.api.authentication import token_issue
+from cloudmsp.users.authentication import token_issue
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.django_db

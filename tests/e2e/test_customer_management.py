@@ -18,7 +18,8 @@ from cloudmsp.audit.models import AuditEvent
 from cloudmsp.cloud.models import CloudAccount
 from cloudmsp.customers.models import Customer
 from cloudmsp.tenancy.models import Tenant
-from cloudmsp.users.models import Role, User
+from cloudmsp.tenancy.roles import Role
+from cloudmsp.users.models import User
 from tests.e2e.support import dialog, shot, sign_in
 from tests.factories import PASSWORD, CloudAccountFactory, CustomerUserFactory, SysadminFactory
 

@@ -29,10 +29,10 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from cloudmsp.api.authentication import token_issue
 from cloudmsp.cloud.models import Category, Job, JobKind, JobState, Kind, OnboardingStatus
 from cloudmsp.cloud.providers.aws import client as aws_client
 from cloudmsp.cloud.providers.aws import operations
+from cloudmsp.users.authentication import token_issue
 from config.wsgi import application
 from tests.factories import CloudAccountFactory, CustomerFactory, CustomerUserFactory, UserFactory
 from tests.fuzz.conftest import CASES

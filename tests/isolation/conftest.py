@@ -9,7 +9,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from cloudmsp.api.authentication import token_issue
+from cloudmsp.users.authentication import token_issue
 from cloudmsp.users.models import ApiToken
 from tests.isolation.support import World, build_world
 

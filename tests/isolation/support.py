@@ -12,10 +12,10 @@ from typing import Any
 from django.apps import apps
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from cloudmsp.api.authentication import token_issue
 from cloudmsp.audit.models import AuditEvent, Outcome
 from cloudmsp.audit.services import audit_record
 from cloudmsp.cloud.models import Category, Job, JobKind, Kind
+from cloudmsp.users.authentication import token_issue
 from cloudmsp.users.models import User
 from tests.factories import (
     CloudAccountFactory,
@@ -95,7 +95,7 @@ API_PK_KINDS = {
 #: API resources that belong to the installation, not to a tenant (system administrators).
 API_SYSTEM_RESOURCES = {"tenants"}
 #: URL namespaces of the system administrator's pages (tenants and their administrators).
-SYSTEM_NAMESPACES = {"tenancy"}
+SYSTEM_NAMESPACES = {"tenants"}
 
 #: Page kwargs naming tenant-owned objects, and their kind.
 PAGE_KWARG_KINDS = {

@@ -613,7 +613,7 @@ def test_malformed_and_huge_ids_in_urls_answer_404(world, route):
         "job_id": world.a.job.pk,
         "pk": world.a.customer1.pk,
     }
-    role = "sysadmin" if route.name.startswith("tenancy:") or route.api_resource == "tenants" else "tenant_admin"
+    role = "sysadmin" if route.name.startswith("tenants:") or route.api_resource == "tenants" else "tenant_admin"
     actor = _actor(world, role)
     for kwarg in [k for k in route.kwargs if k in own or k.endswith("_id")]:
         kwargs = {k: own.get(k, 1) for k in route.kwargs}

@@ -16,7 +16,8 @@ import pytest
 from django.db import transaction
 
 from cloudmsp.customers.models import Customer
-from cloudmsp.users.models import Role, User
+from cloudmsp.tenancy.roles import Role
+from cloudmsp.users.models import User
 from tests.isolation.conftest import TRIED
 from tests.isolation.support import (
     METHODS,

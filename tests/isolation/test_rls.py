@@ -17,7 +17,6 @@ from django.http import HttpRequest
 from django.test import Client
 from django.urls import reverse
 
-from cloudmsp.api.authentication import token_issue
 from cloudmsp.audit.models import AuditEvent
 from cloudmsp.audit.services import audit_record
 from cloudmsp.cloud.models import CloudAccount, Job, JobKind
@@ -26,6 +25,7 @@ from cloudmsp.customers import selectors as customer_selectors
 from cloudmsp.customers.models import Customer
 from cloudmsp.tenancy import rls
 from cloudmsp.tenancy.models import Tenant, TenantOwnedModel
+from cloudmsp.users.authentication import token_issue
 from cloudmsp.users.models import User
 from tests.factories import (
     CloudAccountFactory,
@@ -356,7 +356,7 @@ def test_requests_work_normally_and_leave_no_tenant_on_the_connection(sides, cli
 
 @postgres_only
 def test_system_administrators_read_across_tenants(sides, client_for):
-    response = client_for(User.unscoped.get(email="root@install.test")).get(reverse("tenancy:list"))
+    response = client_for(User.unscoped.get(email="root@install.test")).get(reverse("tenants:list"))
     assert response.status_code == 200
     assert "Alpha" in response.text
     assert "Bravo" in response.text

@@ -119,8 +119,8 @@ MATRIX: dict[str, Row] = {
     "audit:list": Row({"GET": TA_PAGE}),
     # ADMINISTRATION > ACCOUNT MANAGEMENT (help page 000), the tenant administrator's. Bodies
     # stop short of AWS (an unparsable ARN, a manual onboarding without ARN); AWS is offline here.
-    # Routes that fetch the account before checking the role answer 404 to a system administrator
-    # (no account is within its reach) and 403 to the customer user whose customer owns it.
+    # Every page here checks the role first (tenancy.pages.tenant_admin_page): anyone but a
+    # tenant administrator gets 403 before any account is looked up.
     "cloud:accounts": Row({"GET": TA_PAGE}),
     "cloud:msp": Row({"GET": TA_PAGE}),
     "cloud:non_msp": Row({"GET": TA_PAGE}),
@@ -130,22 +130,20 @@ MATRIX: dict[str, Row] = {
         {"POST": lambda w: {"account_id": "444400000001", "name": "New standalone"}},
     ),
     "cloud:connect": Row(
-        {"GET": (404, 200, 403, LOGIN), "POST": (404, 422, 403, LOGIN)},
+        {"GET": TA_PAGE, "POST": (403, 422, 403, LOGIN)},
         {"account_id": _id("alpha.account")},
         {"POST": lambda w: {"role_arn": "not-an-arn"}},
     ),
     # The world's accounts have no role yet: validating or syncing one is refused with a 400 that
     # says to connect it first (and never reaches AWS).
-    "cloud:validate": Row({"POST": (404, 400, 403, LOGIN)}, {"account_id": _id("alpha.account")}),
-    "cloud:sync": Row({"POST": (404, 400, 404, LOGIN)}, {"account_id": _id("alpha.management")}),
+    "cloud:validate": Row({"POST": (403, 400, 403, LOGIN)}, {"account_id": _id("alpha.account")}),
+    "cloud:sync": Row({"POST": (403, 400, 403, LOGIN)}, {"account_id": _id("alpha.management")}),
     "cloud:edit": Row(
-        {"GET": (404, 200, 403, LOGIN), "POST": (404, 200, 403, LOGIN)},
+        {"GET": TA_PAGE, "POST": (403, 200, 403, LOGIN)},
         {"account_id": _id("alpha.account")},
         {"POST": lambda w: {"name": "Renamed account"}},
     ),
-    "cloud:delete": Row(
-        {"GET": (404, 200, 403, LOGIN), "POST": (404, 303, 403, LOGIN)}, {"account_id": _id("alpha.account")}
-    ),
+    "cloud:delete": Row({"GET": TA_PAGE, "POST": (403, 303, 403, LOGIN)}, {"account_id": _id("alpha.account")}),
     "cloud:members": Row({"GET": TA_PAGE}, {"account_id": _id("alpha.management")}),
     "cloud:onboard": Row(
         {"GET": TA_PAGE, "POST": (403, 422, 403, LOGIN)},
@@ -161,23 +159,23 @@ MATRIX: dict[str, Row] = {
     "cloud:unlink": Row({"GET": TA_PAGE, "POST": TA_PAGE}, bodies={"POST": lambda w: {"accounts": [w.a.account.pk]}}),
     "cloud:job": Row({"GET": TA_PAGE}, {"job_id": _id("alpha.job")}),
     # Tenants and their administrators, the system administrator's.
-    "tenancy:list": Row({"GET": SA_PAGE}),
-    "tenancy:create": Row({"GET": SA_PAGE, "POST": SA_POST}, bodies={"POST": lambda w: {"name": "Delta MSP"}}),
-    "tenancy:detail": Row({"GET": SA_PAGE}, SYS_TENANT),
-    "tenancy:edit": Row(
+    "tenants:list": Row({"GET": SA_PAGE}),
+    "tenants:create": Row({"GET": SA_PAGE, "POST": SA_POST}, bodies={"POST": lambda w: {"name": "Delta MSP"}}),
+    "tenants:detail": Row({"GET": SA_PAGE}, SYS_TENANT),
+    "tenants:edit": Row(
         {"GET": SA_PAGE, "POST": SA_POST}, SYS_TENANT, {"POST": lambda w: {"name": "Charlie Two", "is_active": "on"}}
     ),
-    "tenancy:delete": Row({"GET": SA_PAGE, "POST": SA_POST}, SYS_TENANT),
-    "tenancy:admin_list": Row({"GET": SA_PAGE}, SYS_TENANT),
-    "tenancy:admin_create": Row(
+    "tenants:delete": Row({"GET": SA_PAGE, "POST": SA_POST}, SYS_TENANT),
+    "tenants:admin_list": Row({"GET": SA_PAGE}, SYS_TENANT),
+    "tenants:admin_create": Row(
         {"GET": SA_PAGE, "POST": SA_POST}, SYS_TENANT, {"POST": user_form("new-admin@charlie.test")}
     ),
-    "tenancy:admin_detail": Row({"GET": SA_PAGE}, SYS_ADMIN),
-    "tenancy:admin_edit": Row(
+    "tenants:admin_detail": Row({"GET": SA_PAGE}, SYS_ADMIN),
+    "tenants:admin_edit": Row(
         {"GET": SA_PAGE, "POST": SA_POST}, SYS_ADMIN, {"POST": user_form("renamed@charlie.test")}
     ),
-    "tenancy:admin_delete": Row({"GET": SA_PAGE, "POST": SA_POST}, SYS_ADMIN),
-    "tenancy:admin_send_activation": Row({"POST": SA_PAGE}, SYS_ADMIN),
+    "tenants:admin_delete": Row({"GET": SA_PAGE, "POST": SA_POST}, SYS_ADMIN),
+    "tenants:admin_send_activation": Row({"POST": SA_PAGE}, SYS_ADMIN),
     # Everyone's pages.
     "web:home": Row({"GET": (302, 302, 200, LOGIN)}),
     "web:healthz": Row({"GET": (200, 200, 200, 200)}, other=PUBLIC_405),

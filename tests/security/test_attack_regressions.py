@@ -20,15 +20,15 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from django_tasks_db.models import DBTaskResult
 from rest_framework.test import APIClient
 
-from cloudmsp.api.authentication import token_issue
 from cloudmsp.api.parsers import MAX_DEPTH, nesting_depth
 from cloudmsp.audit.models import AuditEvent
 from cloudmsp.cloud.forms import AccountAddForm
 from cloudmsp.cloud.models import CloudAccount
 from cloudmsp.cloud.providers.aws.arn import ArnError, parse_role_arn
 from cloudmsp.core.errors import PermissionDenied
-from cloudmsp.tenancy.services import tenant_update
+from cloudmsp.tenants.services import tenant_update
 from cloudmsp.users import services
+from cloudmsp.users.authentication import token_issue
 from cloudmsp.users.models import ApiToken, User
 from tests.api.helpers import assert_error, url
 from tests.factories import PASSWORD, CloudAccountFactory, CustomerFactory, UserFactory

@@ -11,8 +11,8 @@ import pytest
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from cloudmsp.api.authentication import token_issue
 from cloudmsp.audit.models import AuditEvent
+from cloudmsp.users.authentication import token_issue
 from cloudmsp.users.models import ApiToken
 from tests.api.helpers import assert_error, url
 from tests.factories import PASSWORD, TenantFactory, UserFactory

@@ -6,7 +6,8 @@ from django.test import Client
 from django.urls import reverse
 
 from cloudmsp.audit.models import AuditEvent
-from cloudmsp.users.models import Role, User
+from cloudmsp.tenancy.roles import Role
+from cloudmsp.users.models import User
 from tests.factories import PASSWORD, CloudAccountFactory, CustomerUserFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -51,7 +52,7 @@ def test_pages_redirect_anonymous_users_to_login():
 
 
 def test_each_role_lands_on_its_start_page(admin, sysadmin, customer_user, client_for):
-    assert client_for(sysadmin).get("/")["Location"] == reverse("tenancy:list")
+    assert client_for(sysadmin).get("/")["Location"] == reverse("tenants:list")
     assert client_for(admin).get("/")["Location"] == reverse("customers:list")
     home = client_for(customer_user).get("/")
     assert home.status_code == 200

@@ -5,8 +5,9 @@ from django.utils import timezone
 
 from cloudmsp.audit.models import AuditEvent
 from cloudmsp.core.errors import ApplicationError, PermissionDenied
+from cloudmsp.tenancy.roles import Role
 from cloudmsp.users import services
-from cloudmsp.users.models import ApiToken, Role, User
+from cloudmsp.users.models import ApiToken, User
 from cloudmsp.users.tokens import activation_token
 from tests.factories import CustomerFactory, CustomerUserFactory, TenantFactory, UserFactory
 
@@ -115,7 +116,7 @@ def test_resend_activation_only_before_activation(admin, customer):
 
 def test_disabling_a_user_ends_sessions_and_tokens(admin, customer_user, client_for):
     client = client_for(customer_user)
-    from cloudmsp.api.authentication import token_issue
+    from cloudmsp.users.authentication import token_issue
 
     token_issue(user=customer_user, name="ci")
     assert client.get("/").status_code == 200

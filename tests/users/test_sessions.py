@@ -13,8 +13,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from cloudmsp.api.authentication import token_issue
 from cloudmsp.users import services, sessions
+from cloudmsp.users.authentication import token_issue
 from cloudmsp.users.models import ApiToken, UserSession
 from cloudmsp.users.tokens import activation_path
 from tests.api.helpers import url

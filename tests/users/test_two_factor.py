@@ -13,10 +13,10 @@ from django.urls import reverse
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework.test import APIClient
 
-from cloudmsp.api.authentication import token_issue
 from cloudmsp.audit.models import AuditEvent
-from cloudmsp.tenancy.services import tenant_update
+from cloudmsp.tenants.services import tenant_update
 from cloudmsp.users import signin
+from cloudmsp.users.authentication import token_issue
 from cloudmsp.users.models import ApiToken
 from tests.api.helpers import assert_error, url
 from tests.factories import PASSWORD, CustomerUserFactory, SysadminFactory, UserFactory
@@ -337,7 +337,7 @@ def test_the_requirement_is_for_administrators_only(tenant, customer, client_for
 
 
 def test_sysadmin_sets_the_requirement_in_the_tenant_edit_form(sysadmin_client, tenant, admin):
-    edit = reverse("tenancy:edit", kwargs={"tenant_id": tenant.pk})
+    edit = reverse("tenants:edit", kwargs={"tenant_id": tenant.pk})
     form = sysadmin_client.get(edit, headers={"HX-Request": "true"}).content.decode()
     assert "Require two-factor authentication for its administrators" in form
     response = sysadmin_client.post(

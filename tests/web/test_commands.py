@@ -4,7 +4,8 @@ from django.urls import reverse
 
 from cloudmsp.demo.seed import seed_demo
 from cloudmsp.tenancy.models import Tenant
-from cloudmsp.users.models import Role, User
+from cloudmsp.tenancy.roles import Role
+from cloudmsp.users.models import User
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,7 @@ from django.urls import reverse
 
 from cloudmsp.audit.models import AuditEvent
 from cloudmsp.customers.services import customer_update
-from cloudmsp.tenancy.services import tenant_update
+from cloudmsp.tenants.services import tenant_update
 from cloudmsp.users.services import user_update
 from tests.factories import CustomerUserFactory, SysadminFactory, UserFactory
 
@@ -81,7 +81,7 @@ def _tenant(admin, customer) -> Case:
         SysadminFactory(),
         SysadminFactory(),
         tenant,
-        reverse("tenancy:edit", kwargs={"tenant_id": tenant.pk}),
+        reverse("tenants:edit", kwargs={"tenant_id": tenant.pk}),
         {"name": "Home MSP Page", "is_active": "on"},
         "name",
         lambda actor: tenant_update(actor=actor, tenant=tenant, data={"name": "Home MSP Meanwhile"}),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -16,10 +16,7 @@ from cloudmsp.cloud.providers.base import RoleCheck
 from cloudmsp.core.errors import ApplicationError
 from cloudmsp.core.text import normalize
 from cloudmsp.core.validation import save_or_conflict, validate_model
-from cloudmsp.tenancy.access import require_tenant_admin
-
-if TYPE_CHECKING:
-    from cloudmsp.users.models import User
+from cloudmsp.tenancy.access import Actor, require_tenant_admin
 
 _DUPLICATE = "This account is already in the portal."
 _FIELD_FOR_CODE = {"duplicate_account": "account_id"}
@@ -30,7 +27,7 @@ def new_external_id() -> str:
     return f"cmsp-{secrets.token_urlsafe(24)}"
 
 
-def account_create(*, actor: User, category: str, account_id: str, name: str) -> CloudAccount:
+def account_create(*, actor: Actor, category: str, account_id: str, name: str) -> CloudAccount:
     """Add an MSP (management) or Non-MSP (stand-alone) account, not yet connected: the portal
     generates its external id, which goes into the role's trust policy."""
     tenant = require_tenant_admin(actor)
@@ -60,7 +57,7 @@ def account_create(*, actor: User, category: str, account_id: str, name: str) ->
     return account
 
 
-def account_update(*, actor: User, account: CloudAccount, name: str) -> CloudAccount:
+def account_update(*, actor: Actor, account: CloudAccount, name: str) -> CloudAccount:
     require_tenant_admin(actor)
     update_with_audit(
         actor=actor,
@@ -72,7 +69,7 @@ def account_update(*, actor: User, account: CloudAccount, name: str) -> CloudAcc
     return account
 
 
-def account_delete(*, actor: User, account: CloudAccount) -> int:
+def account_delete(*, actor: Actor, account: CloudAccount) -> int:
     """Remove an MSP or Non-MSP account from the portal (with the member accounts discovered
     under it). Nothing is deleted in AWS. Returns how many member accounts went with it."""
     require_tenant_admin(actor)
@@ -99,7 +96,7 @@ def account_setup_documents(*, account: CloudAccount) -> dict[str, Any]:
 
 
 def _store_check(
-    *, actor: User | None, account: CloudAccount, result: RoleCheck, role_arn: str | None, action: str
+    *, actor: Actor | None, account: CloudAccount, result: RoleCheck, role_arn: str | None, action: str
 ) -> None:
     account.last_validated_at = timezone.now()
     account.last_validation_message = result.message if result.ok else f"{result.step} failed: {result.message}"
@@ -122,7 +119,7 @@ def _store_check(
     )
 
 
-def account_connect(*, actor: User, account: CloudAccount, role_arn: str) -> RoleCheck:
+def account_connect(*, actor: Actor, account: CloudAccount, role_arn: str) -> RoleCheck:
     """Validate the pasted Role ARN (SPEC 4.1) and store it when every check passes. A failed
     check stores nothing but the time and message of the attempt."""
     require_tenant_admin(actor)
@@ -139,7 +136,7 @@ def account_connect(*, actor: User, account: CloudAccount, role_arn: str) -> Rol
     return result
 
 
-def account_validate(*, actor: User | None, account: CloudAccount) -> RoleCheck:
+def account_validate(*, actor: Actor | None, account: CloudAccount) -> RoleCheck:
     """Check the stored role again."""
     if actor is not None:
         require_tenant_admin(actor)

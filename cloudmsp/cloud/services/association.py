@@ -13,41 +13,24 @@ writer at a time — and refuses if the assignment is no longer what it read.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
-from django.db.models import BigIntegerField, CharField, DateTimeField, F, QuerySet, Value
-from django.db.models.functions import Cast, JSONArray, JSONObject
+from django.db import transaction
+from django.db.models import BigIntegerField, QuerySet, Value
+from django.db.models.functions import JSONArray, JSONObject
 from django.utils import timezone
 
-from cloudmsp.audit.models import AuditEvent, Outcome
+from cloudmsp.audit.services import audit_record_each
 from cloudmsp.cloud.models import CloudAccount
 from cloudmsp.cloud.selectors import selection_state
 from cloudmsp.core.concurrency import lock_conflicts
 from cloudmsp.core.errors import ConflictError
 from cloudmsp.core.queries import id_set
 from cloudmsp.customers.models import Customer
-from cloudmsp.tenancy.access import parse_id, require_tenant_admin
-
-if TYPE_CHECKING:
-    from cloudmsp.users.models import User
+from cloudmsp.tenancy.access import Actor, parse_id, require_tenant_admin
 
 MAX_BULK = 100_000
 CONFLICT = "Someone else is changing these accounts; reload and try again."
-AUDIT_COLUMNS = (
-    "created_at",
-    "tenant_id",
-    "actor_id",
-    "actor_email",
-    "action",
-    "object_type",
-    "object_id",
-    "object_repr",
-    "changes",
-    "outcome",
-    "message",
-)
 
 
 def _account_ids(raw: Iterable[object]) -> list[int]:
@@ -85,7 +68,7 @@ def _assignment(tenant_id: int, ids: list[int], *, lock: bool = False) -> list[t
 
 
 def _change(
-    *, actor: User, tenant_id: int, ids: list[int], customer: Customer | None, action: str, seen_state: str
+    *, actor: Actor, tenant_id: int, ids: list[int], customer: Customer | None, action: str, seen_state: str
 ) -> int:
     arrived = _assignment(tenant_id, ids)
     if len(arrived) != len(ids):
@@ -98,37 +81,25 @@ def _change(
         return _set_customer(actor=actor, tenant_id=tenant_id, ids=ids, customer=customer, action=action)
 
 
-def _set_customer(*, actor: User, tenant_id: int, ids: list[int], customer: Customer | None, action: str) -> int:
+def _set_customer(*, actor: Actor, tenant_id: int, ids: list[int], customer: Customer | None, action: str) -> int:
     """Audit, then change, every account whose customer differs: two statements for any number
     of accounts (the audit rows are built by the database from the accounts themselves)."""
     target = customer.pk if customer else None
     changing = _accounts(tenant_id, ids)
     changing = changing.filter(customer__isnull=False) if target is None else changing.exclude(customer_id=target)
-    audit_rows = changing.annotate(
-        a_created_at=Value(timezone.now(), output_field=DateTimeField()),
-        a_tenant_id=F("tenant_id"),
-        a_actor_id=Value(actor.pk, output_field=BigIntegerField()),
-        a_actor_email=Value(actor.email, output_field=CharField()),
-        a_action=Value(action, output_field=CharField()),
-        a_object_type=Value("cloudaccount", output_field=CharField()),
-        a_object_id=Cast("id", output_field=CharField()),
-        a_object_repr=F("account_id"),
-        a_changes=JSONObject(customer=JSONArray("customer_id", Value(target, output_field=BigIntegerField()))),
-        a_outcome=Value(Outcome.SUCCESS.value, output_field=CharField()),
-        a_message=Value("", output_field=CharField()),
-    ).values(*(f"a_{c}" for c in AUDIT_COLUMNS))
-    select_sql, params = audit_rows.query.sql_with_params()
-    table = connection.ops.quote_name(AuditEvent._meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(c) for c in AUDIT_COLUMNS)
-    with connection.cursor() as cursor:
-        cursor.execute(f"INSERT INTO {table} ({columns}) {select_sql}", params)
-        changed = cursor.rowcount
+    changed = audit_record_each(
+        actor=actor,
+        action=action,
+        rows=changing,
+        object_repr="account_id",
+        changes=JSONObject(customer=JSONArray("customer_id", Value(target, output_field=BigIntegerField()))),
+    )
     updated = changing.update(customer=customer, updated_at=timezone.now())
     assert updated == changed, (updated, changed)
     return updated
 
 
-def accounts_associate(*, actor: User, customer: Customer, account_ids: Iterable[object], seen_state: str = "") -> int:
+def accounts_associate(*, actor: Actor, customer: Customer, account_ids: Iterable[object], seen_state: str = "") -> int:
     """Link every listed account to `customer` (fetched through the access helpers), or none
     of them if any id is invalid or outside the tenant (ValidationError), or if someone else is
     changing them or has changed them since `seen_state` (a `selection_state` the client was
@@ -147,7 +118,7 @@ def accounts_associate(*, actor: User, customer: Customer, account_ids: Iterable
     )
 
 
-def accounts_disassociate(*, actor: User, account_ids: Iterable[object], seen_state: str = "") -> int:
+def accounts_disassociate(*, actor: Actor, account_ids: Iterable[object], seen_state: str = "") -> int:
     """Remove every listed account from its customer, all or nothing, on the same terms as
     `accounts_associate`."""
     tenant = require_tenant_admin(actor)

@@ -6,20 +6,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from cloudmsp.audit.models import AuditEvent, Outcome
+from cloudmsp.audit.models import Outcome
+from cloudmsp.audit.services import AuditEntry, audit_record_many
 from cloudmsp.cloud.models import CloudAccount, Kind, OnboardingStatus
 from cloudmsp.cloud.providers import provider_for
 from cloudmsp.cloud.providers.base import RoleToCheck
-from cloudmsp.tenancy.access import require_tenant_admin
-
-if TYPE_CHECKING:
-    from cloudmsp.users.models import User
+from cloudmsp.tenancy.access import Actor, require_tenant_admin
 
 
 @dataclass(frozen=True)
@@ -32,7 +29,7 @@ class BulkValidation:
 
 
 def validate_many(
-    *, actor: User, accounts: Sequence[CloudAccount], fresh: bool = False, concurrency: int | None = None
+    *, actor: Actor, accounts: Sequence[CloudAccount], fresh: bool = False, concurrency: int | None = None
 ) -> BulkValidation:
     """Check the roles of `accounts` (those with a Role ARN), at most `concurrency` at a time.
     Database writes happen afterwards, in this thread, in one transaction."""
@@ -67,22 +64,19 @@ def validate_many(
         CloudAccount.unscoped.bulk_update(
             targets, ["onboarding_status", "last_validated_at", "last_validation_message"], batch_size=500
         )
-        AuditEvent.unscoped.bulk_create(
-            [
-                AuditEvent(
-                    tenant_id=tenant.pk,
-                    actor=actor,
-                    actor_email=actor.email,
-                    action="cloud_account.validate",
-                    object_type="cloudaccount",
-                    object_id=str(a.pk),
+        audit_record_many(
+            actor=actor,
+            action="cloud_account.validate",
+            tenant_id=tenant.pk,
+            entries=[
+                AuditEntry(
+                    obj=a,
                     object_repr=a.account_id,
                     outcome=Outcome.SUCCESS if r.ok else Outcome.FAILED,
                     message=a.last_validation_message,
                 )
                 for a, r in zip(targets, results, strict=True)
             ],
-            batch_size=500,
         )
     ok = sum(1 for r in results if r.ok)
     return BulkValidation(

@@ -5,7 +5,7 @@ step fails, and the account keeps its previous state with the error."""
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -24,10 +24,7 @@ from cloudmsp.cloud.services.jobs import (
     job_still_running,
 )
 from cloudmsp.core.errors import ApplicationError, ConflictError
-from cloudmsp.tenancy.access import require_tenant_admin
-
-if TYPE_CHECKING:
-    from cloudmsp.users.models import User
+from cloudmsp.tenancy.access import Actor, require_tenant_admin
 
 ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}\Z", re.ASCII)
 STEPS = 4  # assume management role, assume org access role, create role, validate
@@ -57,7 +54,7 @@ def _check_role_name(account: CloudAccount, role_name: str) -> str:
     return role_name
 
 
-def onboard_start(*, actor: User, account: CloudAccount, role_name: str = "") -> Job:
+def onboard_start(*, actor: Actor, account: CloudAccount, role_name: str = "") -> Job:
     """Automatic onboarding, as a job: the role is created in the member account through the
     organization access role and then validated (which can take up to a minute)."""
     from cloudmsp.cloud.tasks import run_onboard
@@ -80,7 +77,7 @@ def onboard_start(*, actor: User, account: CloudAccount, role_name: str = "") ->
             tenant=tenant,
             kind=JobKind.ONBOARD,
             account=account,
-            created_by=actor,
+            created_by_id=actor.pk,
             total=STEPS,
             params={"role_name": role_name},
         )
@@ -167,7 +164,7 @@ def onboard_job(job: Job) -> dict[str, Any]:
     return {"role_arn": created_arn}
 
 
-def onboard_manual(*, actor: User, account: CloudAccount, role_arn: str) -> RoleCheck:
+def onboard_manual(*, actor: Actor, account: CloudAccount, role_arn: str) -> RoleCheck:
     """Register a role the administrator created from the template: validate, then store."""
     require_tenant_admin(actor)
     _require_member(account)
@@ -197,7 +194,7 @@ def onboard_manual(*, actor: User, account: CloudAccount, role_arn: str) -> Role
     return result
 
 
-def remove_role(*, actor: User, account: CloudAccount) -> str:
+def remove_role(*, actor: Actor, account: CloudAccount) -> str:
     """Unlink an account: delete the role if the portal created it, then clear the ARN. If AWS
     refuses the deletion, nothing is cleared. Returns a sentence for the administrator."""
     require_tenant_admin(actor)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -24,10 +24,7 @@ from cloudmsp.cloud.services.jobs import (
 )
 from cloudmsp.core.errors import ApplicationError, ConflictError
 from cloudmsp.core.queries import IN_CHUNK, chunks, insert_rows, refresh_planner_statistics
-from cloudmsp.tenancy.access import require_tenant_admin
-
-if TYPE_CHECKING:
-    from cloudmsp.users.models import User
+from cloudmsp.tenancy.access import Actor, require_tenant_admin
 
 SYNCED_FIELDS = ("name", "email", "aws_status", "ou_path")
 BATCH = 500
@@ -35,7 +32,7 @@ BATCH = 500
 HEARTBEAT_SECONDS = 30
 
 
-def sync_start(*, actor: User, account: CloudAccount) -> Job:
+def sync_start(*, actor: Actor, account: CloudAccount) -> Job:
     """Start a discovery job for a connected management account. Only one runs at a time per
     account: a second request while one is queued or running gets that job back as a 409. A
     running job whose worker died (no heartbeat for jobs.STALE_AFTER) is marked interrupted and
@@ -54,7 +51,7 @@ def sync_start(*, actor: User, account: CloudAccount) -> Job:
             raise ConflictError(
                 f"A sync of this account is already running (job {running.pk}).", extra={"job": running.pk}
             )
-        job = Job.objects.create(tenant=tenant, kind=JobKind.SYNC, account=account, created_by=actor)
+        job = Job.objects.create(tenant=tenant, kind=JobKind.SYNC, account=account, created_by_id=actor.pk)
         audit_record(actor=actor, action="cloud_account.sync", obj=account, changes={"job": [None, job.pk]})
         job_enqueue(job, run_sync)
     return job

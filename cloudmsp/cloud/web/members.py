@@ -17,12 +17,13 @@ from cloudmsp.cloud.forms import LinkForm, OnboardForm
 from cloudmsp.cloud.models import JobKind, Kind
 from cloudmsp.cloud.providers import provider_for
 from cloudmsp.cloud.services import association, onboarding
-from cloudmsp.cloud.views import _connect_context, actor, notify
+from cloudmsp.cloud.web.common import connect_context, notify
 from cloudmsp.core.errors import ApplicationError, ConflictError, NotFound
 from cloudmsp.customers.forms import CustomerQuickForm
 from cloudmsp.customers.selectors import customer_choices, customer_get
 from cloudmsp.customers.services import customer_create
-from cloudmsp.tenancy.access import require_tenant_admin
+from cloudmsp.tenancy.access import Actor
+from cloudmsp.tenancy.pages import Admin, tenant_admin_page
 from cloudmsp.web.helpers import PER_PAGE_CHOICES, apply_errors, list_params, paginate, render_htmx
 from cloudmsp.web.ratelimit import rate_limit
 
@@ -30,13 +31,13 @@ MAX_SELECTED = 100_000
 
 
 @require_GET
-def members(request: HttpRequest, account_id: int) -> HttpResponse:
+@tenant_admin_page
+def members(request: HttpRequest, admin: Admin, account_id: int) -> HttpResponse:
     """Manage Customer Accounts of one MSP account."""
-    require_tenant_admin(actor(request))
-    management = selectors.account_get(actor=actor(request), account_id=account_id, kind=Kind.MANAGEMENT)
+    management = selectors.account_get(actor=admin.actor, account_id=account_id, kind=Kind.MANAGEMENT)
     params = list_params(request, default_ordering="account_id", allowed=selectors.ACCOUNT_ORDERINGS)
     qs = selectors.account_list(
-        actor=actor(request), search=params.search, ordering=params.ordering, filters={"parent": management.pk}
+        actor=admin.actor, search=params.search, ordering=params.ordering, filters={"parent": management.pk}
     )
     context = {
         "section": "administration",
@@ -49,7 +50,7 @@ def members(request: HttpRequest, account_id: int) -> HttpResponse:
         "target": "member-table",
         "label": "member accounts",
         "select_form": "members-form",
-        "sync_job": selectors.latest_job(actor=actor(request), account=management, kind=JobKind.SYNC),
+        "sync_job": selectors.latest_job(actor=admin.actor, account=management, kind=JobKind.SYNC),
     }
     return render_htmx(request, "cloud/members.html", context, partial="table")
 
@@ -62,41 +63,39 @@ def _selected(request: HttpRequest) -> list[str]:
     return raw
 
 
-def _seen_state(request: HttpRequest, selected: list[str]) -> str:
+def _seen_state(request: HttpRequest, actor: Actor, selected: list[str]) -> str:
     """Which customer each selected account had when the dialog opened: carried by the dialog
     (a hidden field), so FINISH / REMOVE is refused if someone changed them meanwhile."""
     data = request.POST if request.method == "POST" else request.GET
-    return data.get("seen_state", "")[:64] or selectors.account_selection_state(
-        actor=actor(request), account_ids=selected
-    )
+    return data.get("seen_state", "")[:64] or selectors.account_selection_state(actor=actor, account_ids=selected)
 
 
-def _link_form(request: HttpRequest, data: Any = None, initial: Any = None) -> LinkForm:
+def _link_form(request: HttpRequest, actor: Actor, data: Any = None, initial: Any = None) -> LinkForm:
     form = LinkForm(data, initial=initial)
     field: Any = form.fields["customer"]
     field.choices = [
         ("", "Select a customer…"),
-        *((c.pk, c.company_name) for c in customer_choices(actor=actor(request))),
+        *((c.pk, c.company_name) for c in customer_choices(actor=actor)),
     ]
     return form
 
 
 @require_http_methods(["GET", "POST"])
 @rate_limit("bulk")
-def link(request: HttpRequest) -> HttpResponse:
+@tenant_admin_page
+def link(request: HttpRequest, admin: Admin) -> HttpResponse:
     """The Link to Customer window; FINISH links every checked account, all or nothing."""
-    require_tenant_admin(actor(request))
     selected = _selected(request)
     if not selected:
         return render_htmx(request, "cloud/link.html", {"nothing_selected": True}, partial="dialog")
-    form = _link_form(request, request.POST if request.method == "POST" else None, request.GET)
-    state = _seen_state(request, selected)
+    form = _link_form(request, admin.actor, request.POST if request.method == "POST" else None, request.GET)
+    state = _seen_state(request, admin.actor, selected)
     status = 422 if request.method == "POST" else 200
     if request.method == "POST" and form.is_valid():
         try:
-            customer = customer_get(actor=actor(request), customer_id=form.cleaned_data["customer"])
+            customer = customer_get(actor=admin.actor, customer_id=form.cleaned_data["customer"])
             changed = association.accounts_associate(
-                actor=actor(request), customer=customer, account_ids=selected, seen_state=state
+                actor=admin.actor, customer=customer, account_ids=selected, seen_state=state
             )
         except NotFound:
             form.add_error("customer", "Customer not found.")
@@ -114,45 +113,45 @@ def link(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def link_create_customer(request: HttpRequest) -> HttpResponse:
+@tenant_admin_page
+def link_create_customer(request: HttpRequest, admin: Admin) -> HttpResponse:
     """The Create Customer window opened from Link to Customer; the new customer comes back
     selected in the dropdown, with the same accounts still checked."""
-    require_tenant_admin(actor(request))
     selected = _selected(request)
     form = CustomerQuickForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            customer = customer_create(actor=actor(request), **form.cleaned_data)
+            customer = customer_create(actor=admin.actor, **form.cleaned_data)
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            link_form = _link_form(request, initial={"customer": customer.pk})
+            link_form = _link_form(request, admin.actor, initial={"customer": customer.pk})
             ctx = {
                 "form": link_form,
                 "selected": selected,
                 "created": customer,
-                "state": _seen_state(request, selected),
+                "state": _seen_state(request, admin.actor, selected),
             }
             response = render_htmx(request, "cloud/link.html", ctx, partial="dialog")
             response["HX-Trigger"] = '{"customers-changed": {}}'
             return response
     status = 422 if request.method == "POST" else 200
-    ctx = {"form": form, "selected": selected, "state": _seen_state(request, selected)}
+    ctx = {"form": form, "selected": selected, "state": _seen_state(request, admin.actor, selected)}
     return render_htmx(request, "cloud/link.html", ctx, partial="create_customer", status=status)
 
 
 @require_http_methods(["GET", "POST"])
 @rate_limit("bulk")
-def unlink(request: HttpRequest) -> HttpResponse:
+@tenant_admin_page
+def unlink(request: HttpRequest, admin: Admin) -> HttpResponse:
     """Remove Account from Customer: a confirmation; REMOVE disassociates every checked account."""
-    require_tenant_admin(actor(request))
     selected = _selected(request)
-    state = _seen_state(request, selected) if selected else ""
+    state = _seen_state(request, admin.actor, selected) if selected else ""
     error = ""
     status = 200
     if request.method == "POST" and selected:
         try:
-            changed = association.accounts_disassociate(actor=actor(request), account_ids=selected, seen_state=state)
+            changed = association.accounts_disassociate(actor=admin.actor, account_ids=selected, seen_state=state)
         except ValidationError as exc:
             error, status = " ".join(exc.messages), 422
         except ConflictError as exc:
@@ -165,19 +164,19 @@ def unlink(request: HttpRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @rate_limit("onboard")
-def onboard(request: HttpRequest, account_id: int) -> HttpResponse:
+@tenant_admin_page
+def onboard(request: HttpRequest, admin: Admin, account_id: int) -> HttpResponse:
     """The Onboard Member Account window; ADD onboards the account."""
-    require_tenant_admin(actor(request))
-    account = selectors.account_get(actor=actor(request), account_id=account_id, kind=Kind.MEMBER)
+    account = selectors.account_get(actor=admin.actor, account_id=account_id, kind=Kind.MEMBER)
     form = OnboardForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             if data["method"] == "automatic":
-                job = onboarding.onboard_start(actor=actor(request), account=account, role_name=data["role_name"])
+                job = onboarding.onboard_start(actor=admin.actor, account=account, role_name=data["role_name"])
                 ctx = {"job": job, "account": account, "title": f"Onboarding {account.account_id}"}
                 return render_htmx(request, "cloud/job.html", ctx, partial="dialog")
-            result = onboarding.onboard_manual(actor=actor(request), account=account, role_arn=data["role_arn"])
+            result = onboarding.onboard_manual(actor=admin.actor, account=account, role_arn=data["role_arn"])
         except ValidationError as exc:
             apply_errors(form, exc)
         except ApplicationError as exc:
@@ -188,7 +187,7 @@ def onboard(request: HttpRequest, account_id: int) -> HttpResponse:
             form.add_error("role_arn", f"{result.step} failed: {result.message}")
     status = 422 if request.method == "POST" else 200
     ctx = {
-        **_connect_context(account),
+        **connect_context(account),
         "form": form,
         "onboard_url": reverse("cloud:onboard", kwargs={"account_id": account.pk}),
         "read_only_actions": provider_for(account.provider).read_only_actions,
@@ -201,14 +200,14 @@ def onboard(request: HttpRequest, account_id: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @rate_limit("remove_role")
-def remove_role(request: HttpRequest, account_id: int) -> HttpResponse:
+@tenant_admin_page
+def remove_role(request: HttpRequest, admin: Admin, account_id: int) -> HttpResponse:
     """The Remove Role ARN confirmation; Ok unlinks the account."""
-    require_tenant_admin(actor(request))
-    account = selectors.account_get(actor=actor(request), account_id=account_id)
+    account = selectors.account_get(actor=admin.actor, account_id=account_id)
     error = ""
     if request.method == "POST":
         try:
-            note = onboarding.remove_role(actor=actor(request), account=account)
+            note = onboarding.remove_role(actor=admin.actor, account=account)
         except ApplicationError as exc:
             error = exc.message
         else:

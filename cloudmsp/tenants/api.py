@@ -10,9 +10,9 @@ from rest_framework.response import Response
 from cloudmsp.api.base import ScopedViewSet, list_parameters
 from cloudmsp.api.serializers import ErrorSerializer, ModelSerializer, VersionField
 from cloudmsp.core.concurrency import hold_version
-from cloudmsp.tenancy import selectors, services
 from cloudmsp.tenancy.models import Tenant
-from cloudmsp.users.models import Role
+from cloudmsp.tenancy.roles import Role
+from cloudmsp.tenants import selectors, services
 
 
 class TenantSerializer(ModelSerializer[Tenant]):
@@ -60,7 +60,7 @@ class TenantViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedView
         return selectors.tenant_list(actor=self.actor, **self.list_params())
 
     def fetch(self, pk: str) -> Tenant:
-        return selectors.tenant_get(actor=self.actor, tenant_id=pk)
+        return selectors.tenant_get_listed(actor=self.actor, tenant_id=pk)
 
     def create(self, request: Request) -> Response:
         ser = self.get_serializer(data=request.data)

@@ -16,28 +16,13 @@ from cloudmsp.cloud.forms import AccountAddForm, AccountEditForm, ConnectForm
 from cloudmsp.cloud.models import Category, CloudAccount, JobKind, Kind
 from cloudmsp.cloud.services import accounts as account_services
 from cloudmsp.cloud.services import sync as sync_services
+from cloudmsp.cloud.web.common import connect_context, notify
 from cloudmsp.core.errors import ApplicationError, ConflictError
-from cloudmsp.tenancy.access import require_tenant_admin
+from cloudmsp.tenancy.pages import Admin, tenant_admin_page
 from cloudmsp.web.helpers import PER_PAGE_CHOICES, apply_errors, htmx_redirect, list_params, paginate, render_htmx
 from cloudmsp.web.ratelimit import rate_limit
 
 CATEGORY_OF = {"msp": Category.MSP, "non-msp": Category.NON_MSP}
-
-
-def actor(request: HttpRequest) -> Any:
-    return request.user
-
-
-def notify(
-    request: HttpRequest, message: str, *, events: tuple[str, ...] = ("accounts-changed",), error: bool = False
-) -> HttpResponse:
-    """A short answer to an htmx action: the message in the flash area, the dialog closed and
-    the lists refreshed."""
-    response = render_htmx(request, "cloud/_flash.html", {"message": message, "error": error})
-    response["HX-Retarget"] = "#flash"
-    response["HX-Reswap"] = "innerHTML"
-    response["HX-Trigger"] = json.dumps({**{e: {} for e in events}, "close-modal": {}})
-    return response
 
 
 def _list_context(request: HttpRequest, *, qs: Any, target: str, label: str, section: str) -> dict[str, Any]:
@@ -55,12 +40,12 @@ def _list_context(request: HttpRequest, *, qs: Any, target: str, label: str, sec
 
 
 @require_GET
-def account_management(request: HttpRequest) -> HttpResponse:
+@tenant_admin_page
+def account_management(request: HttpRequest, admin: Admin) -> HttpResponse:
     """All the tenant's cloud accounts, with the left navigation panel."""
-    require_tenant_admin(actor(request))
     context = _list_context(
         request,
-        qs=lambda p: selectors.account_list(actor=actor(request), search=p.search, ordering=p.ordering),
+        qs=lambda p: selectors.account_list(actor=admin.actor, search=p.search, ordering=p.ordering),
         target="account-table",
         label="accounts",
         section="all",
@@ -69,11 +54,11 @@ def account_management(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def msp_list(request: HttpRequest) -> HttpResponse:
-    require_tenant_admin(actor(request))
+@tenant_admin_page
+def msp_list(request: HttpRequest, admin: Admin) -> HttpResponse:
     context = _list_context(
         request,
-        qs=lambda p: selectors.msp_account_list(actor=actor(request), search=p.search, ordering=p.ordering),
+        qs=lambda p: selectors.msp_account_list(actor=admin.actor, search=p.search, ordering=p.ordering),
         target="msp-table",
         label="MSP accounts",
         section="msp",
@@ -82,12 +67,12 @@ def msp_list(request: HttpRequest) -> HttpResponse:
 
 
 @require_GET
-def non_msp_list(request: HttpRequest) -> HttpResponse:
-    require_tenant_admin(actor(request))
+@tenant_admin_page
+def non_msp_list(request: HttpRequest, admin: Admin) -> HttpResponse:
     context = _list_context(
         request,
         qs=lambda p: selectors.account_list(
-            actor=actor(request), search=p.search, ordering=p.ordering, filters={"kind": Kind.STANDALONE}
+            actor=admin.actor, search=p.search, ordering=p.ordering, filters={"kind": Kind.STANDALONE}
         ),
         target="non-msp-table",
         label="Non-MSP accounts",
@@ -97,36 +82,22 @@ def non_msp_list(request: HttpRequest) -> HttpResponse:
     return render_htmx(request, "cloud/non_msp_list.html", context, partial="table")
 
 
-def _connect_context(account: CloudAccount) -> dict[str, Any]:
-    """The role set-up documents, formatted for the connect and onboard windows."""
-    setup = account_services.account_setup_documents(account=account)
-    return {
-        "account": account,
-        "portal_account": setup["portal_account_id"] or "<the portal's AWS account>",
-        "portal_error": setup["portal_error"],
-        "trust_policy": json.dumps(setup["trust_policy"], indent=2) if setup["trust_policy"] else "",
-        "access_policy": json.dumps(setup["access_policy"], indent=2),
-        "template": setup["cloudformation_template"] or "",
-        "connect_url": reverse("cloud:connect", kwargs={"account_id": account.pk}),
-    }
-
-
 @require_http_methods(["GET", "POST"])
-def account_add(request: HttpRequest, category: str) -> HttpResponse:
+@tenant_admin_page
+def account_add(request: HttpRequest, admin: Admin, category: str) -> HttpResponse:
     """Add an MSP or Non-MSP account: account id and name, then the connect step."""
-    require_tenant_admin(actor(request))
     if category not in CATEGORY_OF:
         raise ApplicationError("Unknown account category.")
     form = AccountAddForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
             account = account_services.account_create(
-                actor=actor(request), category=CATEGORY_OF[category], **form.cleaned_data
+                actor=admin.actor, category=CATEGORY_OF[category], **form.cleaned_data
             )
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            ctx = {**_connect_context(account), "form": ConnectForm(), "just_added": True}
+            ctx = {**connect_context(account), "form": ConnectForm(), "just_added": True}
             response = render_htmx(request, "cloud/connect.html", ctx, partial="dialog")
             response["HX-Trigger"] = json.dumps({"accounts-changed": {}})
             return response
@@ -137,20 +108,20 @@ def account_add(request: HttpRequest, category: str) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 @rate_limit("validate")
-def account_connect(request: HttpRequest, account_id: int) -> HttpResponse:
+@tenant_admin_page
+def account_connect(request: HttpRequest, admin: Admin, account_id: int) -> HttpResponse:
     """Show the external id, trust policy and template; validate the pasted Role ARN."""
-    account = selectors.account_get(actor=actor(request), account_id=account_id)
-    require_tenant_admin(actor(request))
+    account = selectors.account_get(actor=admin.actor, account_id=account_id)
     if account.kind == Kind.MEMBER:
         raise ApplicationError("Member accounts are onboarded from Manage Customer Accounts.")
     form = ConnectForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         result = account_services.account_connect(
-            actor=actor(request), account=account, role_arn=form.cleaned_data["role_arn"]
+            actor=admin.actor, account=account, role_arn=form.cleaned_data["role_arn"]
         )
         if result.ok:
             if account.kind == Kind.MANAGEMENT:
-                job = sync_services.sync_start(actor=actor(request), account=account)
+                job = sync_services.sync_start(actor=admin.actor, account=account)
                 ctx = {"job": job, "account": account, "title": f"Discovering the accounts of {account.account_id}"}
                 response = render_htmx(request, "cloud/job.html", ctx, partial="dialog")
                 response["HX-Trigger"] = json.dumps({"accounts-changed": {}})
@@ -159,15 +130,16 @@ def account_connect(request: HttpRequest, account_id: int) -> HttpResponse:
         form.add_error("role_arn", f"{result.step} failed: {result.message}")
     status = 422 if request.method == "POST" else 200
     return render_htmx(
-        request, "cloud/connect.html", {**_connect_context(account), "form": form}, partial="dialog", status=status
+        request, "cloud/connect.html", {**connect_context(account), "form": form}, partial="dialog", status=status
     )
 
 
 @require_POST
 @rate_limit("validate")
-def account_validate(request: HttpRequest, account_id: int) -> HttpResponse:
-    account = selectors.account_get(actor=actor(request), account_id=account_id)
-    result = account_services.account_validate(actor=actor(request), account=account)
+@tenant_admin_page
+def account_validate(request: HttpRequest, admin: Admin, account_id: int) -> HttpResponse:
+    account = selectors.account_get(actor=admin.actor, account_id=account_id)
+    result = account_services.account_validate(actor=admin.actor, account=account)
     if result.ok:
         return notify(request, f"The role of {account.account_id} works. {result.message}")
     return notify(request, f"The role of {account.account_id} failed: {result.step}: {result.message}", error=True)
@@ -175,20 +147,22 @@ def account_validate(request: HttpRequest, account_id: int) -> HttpResponse:
 
 @require_POST
 @rate_limit("sync")
-def account_sync(request: HttpRequest, account_id: int) -> HttpResponse:
-    account = selectors.account_get(actor=actor(request), account_id=account_id, kind=Kind.MANAGEMENT)
+@tenant_admin_page
+def account_sync(request: HttpRequest, admin: Admin, account_id: int) -> HttpResponse:
+    account = selectors.account_get(actor=admin.actor, account_id=account_id, kind=Kind.MANAGEMENT)
     try:
-        job = sync_services.sync_start(actor=actor(request), account=account)
+        job = sync_services.sync_start(actor=admin.actor, account=account)
     except ConflictError as exc:
-        job = selectors.job_get(actor=actor(request), job_id=exc.extra["job"])
+        job = selectors.job_get(actor=admin.actor, job_id=exc.extra["job"])
     ctx = {"job": job, "account": account, "title": f"Discovering the accounts of {account.account_id}"}
     return render_htmx(request, "cloud/job.html", ctx, partial="dialog")
 
 
 @require_GET
-def job_status(request: HttpRequest, job_id: int) -> HttpResponse:
+@tenant_admin_page
+def job_status(request: HttpRequest, admin: Admin, job_id: int) -> HttpResponse:
     """The progress bar of a job; htmx polls it until the job has finished."""
-    job = selectors.job_get(actor=actor(request), job_id=job_id)
+    job = selectors.job_get(actor=admin.actor, job_id=job_id)
     response = render_htmx(request, "cloud/job.html", {"job": job, "account": job.account}, partial="progress")
     if job.finished:
         response["HX-Trigger"] = json.dumps({"accounts-changed": {}})
@@ -196,13 +170,13 @@ def job_status(request: HttpRequest, job_id: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def account_edit(request: HttpRequest, account_id: int) -> HttpResponse:
-    account = selectors.account_get(actor=actor(request), account_id=account_id)
-    require_tenant_admin(actor(request))
+@tenant_admin_page
+def account_edit(request: HttpRequest, admin: Admin, account_id: int) -> HttpResponse:
+    account = selectors.account_get(actor=admin.actor, account_id=account_id)
     form = AccountEditForm(request.POST or None, initial={"name": account.name})
     if request.method == "POST" and form.is_valid():
         try:
-            account_services.account_update(actor=actor(request), account=account, name=form.cleaned_data["name"])
+            account_services.account_update(actor=admin.actor, account=account, name=form.cleaned_data["name"])
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
@@ -214,13 +188,13 @@ def account_edit(request: HttpRequest, account_id: int) -> HttpResponse:
 
 
 @require_http_methods(["GET", "POST"])
-def account_delete(request: HttpRequest, account_id: int) -> HttpResponse:
-    account = selectors.account_get(actor=actor(request), account_id=account_id)
-    require_tenant_admin(actor(request))
+@tenant_admin_page
+def account_delete(request: HttpRequest, admin: Admin, account_id: int) -> HttpResponse:
+    account = selectors.account_get(actor=admin.actor, account_id=account_id)
     error = ""
     if request.method == "POST":
         try:
-            members = account_services.account_delete(actor=actor(request), account=account)
+            members = account_services.account_delete(actor=admin.actor, account=account)
         except ApplicationError as exc:
             error = exc.message
         else:

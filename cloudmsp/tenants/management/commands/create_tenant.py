@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from cloudmsp.core.errors import ApplicationError
-from cloudmsp.tenancy.services import tenant_ensure_with_admin
+from cloudmsp.tenants.services import tenant_ensure_with_admin
 
 
 class Command(BaseCommand):

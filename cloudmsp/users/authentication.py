@@ -54,7 +54,7 @@ class TokenAuthentication(authentication.BaseAuthentication):
 class TokenAuthenticationScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
     """Describes `Authorization: Token <token>` in the OpenAPI schema."""
 
-    target_class = "cloudmsp.api.authentication.TokenAuthentication"
+    target_class = "cloudmsp.users.authentication.TokenAuthentication"
     name = "tokenAuth"
 
     def get_security_definition(self, auto_schema: Any) -> dict[str, str]:

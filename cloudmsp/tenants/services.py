@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -11,18 +11,20 @@ from django.db import transaction
 from cloudmsp.audit.services import audit_record, update_with_audit
 from cloudmsp.core.text import normalize
 from cloudmsp.core.validation import save_or_conflict, validate_model
-from cloudmsp.tenancy.access import require_sysadmin
+from cloudmsp.tenancy.access import Actor, require_sysadmin
 from cloudmsp.tenancy.models import Tenant
-
-if TYPE_CHECKING:
-    from cloudmsp.users.models import User
+from cloudmsp.tenancy.roles import Role
+from cloudmsp.users.models import User
+from cloudmsp.users.services import create_tenant_admin_unchecked
+from cloudmsp.users.sessions import end_tenant_sessions
+from cloudmsp.users.two_factor import revoke_tokens_of_unenrolled
 
 TENANT_FIELDS = ("name", "is_active", "require_admin_2fa")
 _DUPLICATE = "A tenant with this name already exists."
 _FIELD_FOR_CODE = {"duplicate_name": "name"}
 
 
-def tenant_create(*, actor: User | None, name: str) -> Tenant:
+def tenant_create(*, actor: Actor | None, name: str) -> Tenant:
     """Create a tenant. `actor` is None only for operations commands run on the server."""
     if actor is not None:
         require_sysadmin(actor)
@@ -43,15 +45,12 @@ def tenant_create(*, actor: User | None, name: str) -> Tenant:
     return tenant
 
 
-def tenant_update(*, actor: User, tenant: Tenant, data: dict[str, Any]) -> Tenant:
+def tenant_update(*, actor: Actor, tenant: Tenant, data: dict[str, Any]) -> Tenant:
     """Rename, disable or enable a tenant, or require two-factor authentication of its
     administrators. Disabling a tenant ends its users' sessions and revokes their API tokens (none
     comes back when it is enabled again), and they cannot sign in until then. Requiring two-factor
     authentication revokes the API tokens of the administrators who have not set it up, and sends
     them to set it up at their next request."""
-    from cloudmsp.users.sessions import end_tenant_sessions
-    from cloudmsp.users.two_factor import revoke_tokens_of_unenrolled
-
     require_sysadmin(actor)
     values: dict[str, Any] = {}
     if data.get("name") is not None:
@@ -83,7 +82,7 @@ def tenant_update(*, actor: User, tenant: Tenant, data: dict[str, Any]) -> Tenan
     return tenant
 
 
-def tenant_delete(*, actor: User, tenant: Tenant) -> None:
+def tenant_delete(*, actor: Actor, tenant: Tenant) -> None:
     """Delete a tenant with everything in it: users, customers, accounts, jobs, audit trail."""
     require_sysadmin(actor)
     with transaction.atomic():
@@ -111,15 +110,11 @@ class TenantWithAdmin:
 def tenant_ensure_with_admin(*, name: str, admin_email: str, password: str | None) -> TenantWithAdmin:
     """For operations commands: make sure a tenant and its administrator exist. Running it again
     changes nothing; an email already used outside this tenant's administrators is refused."""
-    from cloudmsp.users.models import Role
-    from cloudmsp.users.models import User as UserModel
-    from cloudmsp.users.services import create_tenant_admin_unchecked
-
     tenant = Tenant.objects.filter(name__iexact=normalize(name)).first()
     tenant_created = tenant is None
     if tenant is None:
         tenant = tenant_create(actor=None, name=name)
-    existing = UserModel.unscoped.filter(email__iexact=normalize(admin_email)).first()
+    existing = User.unscoped.filter(email__iexact=normalize(admin_email)).first()
     if existing is not None:
         if existing.role != Role.TENANT_ADMIN or existing.tenant_id != tenant.pk:
             raise ValidationError({"admin": ["This email already belongs to another user."]})

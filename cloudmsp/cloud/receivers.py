@@ -1,0 +1,14 @@
+"""The cloud app's answers to what the apps below it announce (connected in CloudConfig.ready)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cloudmsp.cloud.models import CloudAccount
+from cloudmsp.customers.models import Customer
+
+
+def release_accounts_of_deleted_customer(*, customer: Customer, **_: Any) -> None:
+    """A deleted customer's accounts stay in the portal, unassigned: one UPDATE, in the deleting
+    transaction."""
+    CloudAccount.objects.for_tenant(customer.tenant_id).filter(customer=customer).update(customer=None)

@@ -1,0 +1,39 @@
+"""What the cloud pages share: the answer to an htmx action and the role set-up documents."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
+
+from cloudmsp.cloud.models import CloudAccount
+from cloudmsp.cloud.services import accounts as account_services
+from cloudmsp.web.helpers import render_htmx
+
+
+def notify(
+    request: HttpRequest, message: str, *, events: tuple[str, ...] = ("accounts-changed",), error: bool = False
+) -> HttpResponse:
+    """A short answer to an htmx action: the message in the flash area, the dialog closed and
+    the lists refreshed."""
+    response = render_htmx(request, "cloud/_flash.html", {"message": message, "error": error})
+    response["HX-Retarget"] = "#flash"
+    response["HX-Reswap"] = "innerHTML"
+    response["HX-Trigger"] = json.dumps({**{e: {} for e in events}, "close-modal": {}})
+    return response
+
+
+def connect_context(account: CloudAccount) -> dict[str, Any]:
+    """The role set-up documents, formatted for the connect and onboard windows."""
+    setup = account_services.account_setup_documents(account=account)
+    return {
+        "account": account,
+        "portal_account": setup["portal_account_id"] or "<the portal's AWS account>",
+        "portal_error": setup["portal_error"],
+        "trust_policy": json.dumps(setup["trust_policy"], indent=2) if setup["trust_policy"] else "",
+        "access_policy": json.dumps(setup["access_policy"], indent=2),
+        "template": setup["cloudformation_template"] or "",
+        "connect_url": reverse("cloud:connect", kwargs={"account_id": account.pk}),
+    }

@@ -1,0 +1,3 @@
+from cloudmsp.tenants.views import pages
+
+urlpatterns = pages.urls()

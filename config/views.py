@@ -1,0 +1,20 @@
+"""The start page: which app's page each role begins at (wiring, like the URLs)."""
+
+from cloudmsp.cloud.web.home import customer_home
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.views.decorators.http import require_GET
+
+from cloudmsp.tenancy.access import actor_of
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    """Tenants for a system administrator, customers for a tenant administrator, and a customer
+    user's own accounts."""
+    actor = actor_of(request.user)
+    if actor.is_sysadmin:
+        return redirect("tenants:list")
+    if actor.is_tenant_admin:
+        return redirect("customers:list")
+    return customer_home(request)
