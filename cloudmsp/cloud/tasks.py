@@ -8,7 +8,10 @@ from typing import Any
 
 from django.tasks import task
 
-from cloudmsp.cloud.models import Job
+from cloudmsp.cloud.models import Job, JobKind
+from cloudmsp.cloud.services.jobs import job_task
+from cloudmsp.cloud.services.onboarding import onboard_job
+from cloudmsp.cloud.services.sync import organization_sync
 from cloudmsp.tenancy import rls
 
 
@@ -22,17 +25,15 @@ def _job_in_its_tenant(job_id: int) -> Iterator[Job]:
         yield job
 
 
+@job_task(JobKind.SYNC)
 @task
 def run_sync(job_id: int) -> dict[str, Any]:
-    from cloudmsp.cloud.services.sync import organization_sync
-
     with _job_in_its_tenant(job_id) as job:
         return organization_sync(job)
 
 
+@job_task(JobKind.ONBOARD)
 @task
 def run_onboard(job_id: int) -> dict[str, Any]:
-    from cloudmsp.cloud.services.onboarding import onboard_job
-
     with _job_in_its_tenant(job_id) as job:
         return onboard_job(job)

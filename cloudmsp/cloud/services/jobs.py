@@ -5,13 +5,16 @@ machine gone) and may be taken over."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import transaction
 from django.utils import timezone
 
 from cloudmsp.cloud.models import CloudAccount, Job, JobState
+
+T = TypeVar("T")
 
 # Far above the longest quiet stretch of a live job (a page of accounts with every retry and
 # timeout), so that only a job whose worker is gone looks stale.
@@ -83,6 +86,22 @@ def job_still_running(job: Job) -> bool:
     return Job.unscoped.filter(pk=job.pk, state=JobState.RUNNING).update(updated_at=timezone.now()) == 1
 
 
-def job_enqueue(job: Job, task: Any) -> None:
-    """Hand the job to the task worker once the transaction that created it commits."""
+# The task that runs each kind of job, registered by cloud.tasks (imported by CloudConfig.ready):
+# the services start jobs without importing the tasks, which import the services.
+_TASK_OF_KIND: dict[str, Any] = {}
+
+
+def job_task(kind: str) -> Callable[[T], T]:
+    """Register the decorated task as the one that runs jobs of `kind`."""
+
+    def register(task: T) -> T:
+        _TASK_OF_KIND[kind] = task
+        return task
+
+    return register
+
+
+def job_enqueue(job: Job) -> None:
+    """Hand the job to its kind's task once the transaction that created it commits."""
+    task = _TASK_OF_KIND[job.kind]
     transaction.on_commit(lambda: task.enqueue(job.pk))

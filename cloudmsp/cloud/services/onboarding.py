@@ -57,8 +57,6 @@ def _check_role_name(account: CloudAccount, role_name: str) -> str:
 def onboard_start(*, actor: Actor, account: CloudAccount, role_name: str = "") -> Job:
     """Automatic onboarding, as a job: the role is created in the member account through the
     organization access role and then validated (which can take up to a minute)."""
-    from cloudmsp.cloud.tasks import run_onboard
-
     tenant = require_tenant_admin(actor)
     _require_member(account)
     role_name = _check_role_name(account, role_name)
@@ -82,7 +80,7 @@ def onboard_start(*, actor: Actor, account: CloudAccount, role_name: str = "") -
             params={"role_name": role_name},
         )
         audit_record(actor=actor, action="cloud_account.onboard_start", obj=account, changes={"job": [None, job.pk]})
-        job_enqueue(job, run_onboard)
+        job_enqueue(job)
     return job
 
 

@@ -38,8 +38,6 @@ def sync_start(*, actor: Actor, account: CloudAccount) -> Job:
     running job whose worker died (no heartbeat for jobs.STALE_AFTER) is marked interrupted and
     a new one starts; since a sync writes nothing before its listing is complete, the new run
     starts from a clean state."""
-    from cloudmsp.cloud.tasks import run_sync
-
     tenant = require_tenant_admin(actor)
     if account.kind != Kind.MANAGEMENT:
         raise ApplicationError("Only an MSP (management) account has an organization to sync.")
@@ -53,7 +51,7 @@ def sync_start(*, actor: Actor, account: CloudAccount) -> Job:
             )
         job = Job.objects.create(tenant=tenant, kind=JobKind.SYNC, account=account, created_by_id=actor.pk)
         audit_record(actor=actor, action="cloud_account.sync", obj=account, changes={"job": [None, job.pk]})
-        job_enqueue(job, run_sync)
+        job_enqueue(job)
     return job
 
 
