@@ -1,10 +1,10 @@
 """The start page: which app's page each role begins at (wiring, like the URLs)."""
 
-from cloudmsp.cloud.web.home import customer_home
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 from django.views.decorators.http import require_GET
 
+from cloudmsp.cloud.web.home import customer_home
 from cloudmsp.tenancy.access import actor_of
 
 

@@ -31,7 +31,7 @@ class RolePermission(permissions.BasePermission):
             return True
         safe = request.method in permissions.SAFE_METHODS
         roles = getattr(view, "read_roles" if safe else "write_roles", ())
-        if user.role not in roles:  # type: ignore[union-attr]
+        if user.role not in roles:
             raise PermissionDenied("Your role does not allow this.")
         return True
 
@@ -71,7 +71,8 @@ class ScopedViewSet(RateLimitMixin, viewsets.GenericViewSet[Any]):
     def get_queryset(self) -> QuerySet[Any]:
         if getattr(self, "swagger_fake_view", False):
             # Schema generation: no request user; only the model matters.
-            return self.get_serializer_class().Meta.model._default_manager.none()  # type: ignore[attr-defined]
+            model: type[Model] = self.get_serializer_class().Meta.model  # type: ignore[attr-defined]
+            return model._default_manager.none()
         return self.list_queryset()
 
     def get_object(self) -> Model:

@@ -31,21 +31,26 @@ def _field_errors(detail: Any) -> dict[str, list[str]]:
                 for sub, msgs in _field_errors(value).items():
                     out[f"{name}.{sub}"] = msgs
             elif isinstance(value, list):
-                flat: list[str] = []
-                for item in value:
-                    if isinstance(item, dict):
-                        for sub, msgs in _field_errors(item).items():
-                            out[f"{name}.{sub}"] = msgs
-                    else:
-                        flat.append(_text(item))
-                if flat:
-                    out[name] = flat
+                _list_errors(name, value, out)
             else:
                 out[name] = [_text(value)]
         return out
     if isinstance(detail, list):
         return {"non_field_errors": [_text(d) for d in detail]}
     return {}
+
+
+def _list_errors(name: str, value: list[Any], out: dict[str, list[str]]) -> None:
+    """A field's list of errors: messages stay on the field, nested objects' go to `name.sub`."""
+    flat: list[str] = []
+    for item in value:
+        if isinstance(item, dict):
+            for sub, msgs in _field_errors(item).items():
+                out[f"{name}.{sub}"] = msgs
+        else:
+            flat.append(_text(item))
+    if flat:
+        out[name] = flat
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
@@ -87,7 +92,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
 
 
 @csrf_exempt  # like every API view: a POST here is a 404, not the HTML page of a CSRF refusal
-def unknown_endpoint(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:
+def unknown_endpoint(request: HttpRequest, *args: Any, **kwargs: Any) -> JsonResponse:  # noqa: ARG001 (a view)
     """Paths under the API that name no endpoint (or an id that is not a number) answer 404 in
     the same JSON as every other error, not with the HTML page."""
     return JsonResponse({"detail": "Not found.", "errors": {}}, status=404)

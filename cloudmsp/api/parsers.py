@@ -15,7 +15,7 @@ import json
 import math
 import re
 from itertools import accumulate
-from typing import Any
+from typing import Any, override
 
 from django.conf import settings
 from rest_framework import exceptions, parsers, status
@@ -51,6 +51,7 @@ def _finite(text: str) -> float:
 
 
 class JSONParser(parsers.JSONParser):
+    @override
     def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
         limit: int = settings.API_MAX_BODY_BYTES
         raw = stream.read(limit + 1) if stream is not None else b""

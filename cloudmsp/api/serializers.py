@@ -38,7 +38,7 @@ class StrictIntegerField(serializers.IntegerField):
     def to_internal_value(self, data: Any) -> int:
         if isinstance(data, str) and not data.isascii():
             self.fail("invalid")
-        return super().to_internal_value(data)  # type: ignore[no-any-return]
+        return super().to_internal_value(data)
 
 
 class ModelSerializer[M: models.Model](serializers.ModelSerializer[M]):

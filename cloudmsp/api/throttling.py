@@ -15,7 +15,7 @@ import hashlib
 import logging
 import math
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, override
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -89,6 +89,7 @@ class TenantRateThrottle(ScopedRate):
     user or a system administrator, whom the action refuses anyway) is counted on their own,
     so they cannot use up an MSP's budget."""
 
+    @override
     def get_cache_key(self, request: Any, view: Any) -> str | None:
         user = request.user
         if not (user and user.is_authenticated):
@@ -105,6 +106,7 @@ class TenantRateThrottle(ScopedRate):
 class LoginIPThrottle(ScopedRate):
     scope = "login_ip"
 
+    @override
     def get_cache_key(self, request: Any, view: Any) -> str | None:
         return self.cache_key_for(self.get_ident(request))
 
@@ -116,6 +118,7 @@ class LoginEmailThrottle(ScopedRate):
     scope = "login_email"
     field = "username"
 
+    @override
     def get_cache_key(self, request: Any, view: Any) -> str | None:
         data = request.data if isinstance(request, Request) else request.POST
         email = email_key(data.get(self.field) if hasattr(data, "get") else None)

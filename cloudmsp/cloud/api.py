@@ -26,7 +26,7 @@ from cloudmsp.cloud import selectors
 from cloudmsp.cloud.forms import OnboardForm
 from cloudmsp.cloud.models import AwsStatus, Category, CloudAccount, Job, Kind, OnboardingStatus
 from cloudmsp.cloud.providers import provider_for
-from cloudmsp.cloud.providers.aws.validation import RoleCheck
+from cloudmsp.cloud.providers.base import RoleCheck
 from cloudmsp.cloud.services import accounts as account_services
 from cloudmsp.cloud.services import association, onboarding
 from cloudmsp.cloud.services import sync as sync_services

@@ -70,7 +70,7 @@ def _user(request: HttpRequest | None) -> Any:
         return None
     user = request.__dict__.get("user")  # set by AuthenticationMiddleware (lazily) or by DRF
     if isinstance(user, SimpleLazyObject):
-        wrapped = user._wrapped  # type: ignore[attr-defined]
+        wrapped = user._wrapped
         user = None if wrapped is empty else wrapped
     if user is None or not getattr(user, "is_authenticated", False):
         return None

@@ -33,7 +33,7 @@ def _reversible(object_list: QuerySet[Any]) -> bool:
     return isinstance(last, str) and last in UNIQUE_TAILS and not object_list.query.distinct
 
 
-class TwoEndedPaginator(Paginator):
+class TwoEndedPaginator(Paginator[Any]):
     """Django's Paginator, reading pages of the second half from the end of the list. A page
     number given as text must be in ASCII digits (FULLWIDTH DIGIT TWO is not page 2)."""
 

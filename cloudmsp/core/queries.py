@@ -72,31 +72,9 @@ def insert_rows(model: Any, rows: list[dict[str, Any]], *, common: dict[str, Any
         return 0
     varying = list(rows[0])
     fields = [f for f in model._meta.concrete_fields if not f.generated and not getattr(f, "db_returning", False)]
-    unknown = set(varying).union(common) - {f.attname for f in fields}
-    if unknown:
-        raise FieldDoesNotExist(f"insert_rows: {model.__name__} has no writable column {', '.join(sorted(unknown))}.")
-    if not varying or any(list(row) != varying for row in rows):
-        raise ValueError("insert_rows: every row must give the same fields, at least one, in the same order.")
-    if both := set(varying).intersection(common):
-        raise ValueError(f"insert_rows: {', '.join(sorted(both))} given both per row and in common.")
-    now = timezone.now()
-    shared: dict[Field[Any, Any], Any] = {}
-    per_row: list[Field[Any, Any]] = []
-    for field in fields:
-        if field.attname in varying:
-            per_row.append(field)
-            continue
-        if field.attname in common:
-            value = common[field.attname]
-        elif getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
-            value = now
-        elif field.has_db_default():
-            continue  # the column is left out: the database fills it in
-        elif field.has_default() and callable(field.default):
-            raise ValueError(f"insert_rows: {field.attname} has a per-row default; give it in each row.")
-        else:
-            value = field.get_default()
-        shared[field] = field.get_db_prep_save(value, connection)
+    _check_rows(model, fields, rows, varying, common)
+    per_row = [f for f in fields if f.attname in varying]
+    shared = _shared_values([f for f in fields if f.attname not in varying], common)
     columns = [*shared, *per_row]
     q = connection.ops.quote_name
     insert = f"INSERT INTO {q(model._meta.db_table)} ({', '.join(q(str(f.column)) for f in columns)})"
@@ -117,6 +95,38 @@ def insert_rows(model: Any, rows: list[dict[str, Any]], *, common: dict[str, Any
                 sql, [head + [f.get_db_prep_save(row[f.attname], connection) for f in per_row] for row in rows]
             )
     return len(rows)
+
+
+def _check_rows(
+    model: Any, fields: list[Field[Any, Any]], rows: list[dict[str, Any]], varying: list[str], common: dict[str, Any]
+) -> None:
+    unknown = set(varying).union(common) - {f.attname for f in fields}
+    if unknown:
+        raise FieldDoesNotExist(f"insert_rows: {model.__name__} has no writable column {', '.join(sorted(unknown))}.")
+    if not varying or any(list(row) != varying for row in rows):
+        raise ValueError("insert_rows: every row must give the same fields, at least one, in the same order.")
+    if both := set(varying).intersection(common):
+        raise ValueError(f"insert_rows: {', '.join(sorted(both))} given both per row and in common.")
+
+
+def _shared_values(fields: list[Field[Any, Any]], common: dict[str, Any]) -> dict[Field[Any, Any], Any]:
+    """The database values of the columns every row shares: given in `common`, or the field's
+    default; columns with a database default are left out, for the database to fill in."""
+    now = timezone.now()
+    shared: dict[Field[Any, Any], Any] = {}
+    for field in fields:
+        if field.attname in common:
+            value = common[field.attname]
+        elif getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+            value = now
+        elif field.has_db_default():
+            continue
+        elif field.has_default() and callable(field.default):
+            raise ValueError(f"insert_rows: {field.attname} has a per-row default; give it in each row.")
+        else:
+            value = field.get_default()
+        shared[field] = field.get_db_prep_save(value, connection)
+    return shared
 
 
 def _bare(db_type: str | None) -> str:

@@ -46,4 +46,4 @@ class Customer(TenantOwnedModel):
         ]
 
     def __str__(self) -> str:
-        return self.company_name
+        return str(self.company_name)

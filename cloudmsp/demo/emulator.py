@@ -62,7 +62,7 @@ def start(host: str, port: int) -> Any:
     from moto.moto_server.threaded_moto_server import ThreadedMotoServer
     from moto.organizations import utils as org_utils
 
-    org_utils.make_random_account_id = _Ids()  # type: ignore[assignment]
+    org_utils.make_random_account_id = _Ids()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
     server.start()

@@ -39,7 +39,7 @@ class DemoLogin:
 def _ensure_user(email: str, password: str, **fields: object) -> None:
     if User.unscoped.filter(email=email).exists():
         return
-    user = User(email=email, activated_at=timezone.now(), **fields)  # type: ignore[arg-type]
+    user = User(email=email, activated_at=timezone.now(), **fields)
     # The demo passwords are fixed by the specification and shorter than the password rules
     # require of real users, so they are set directly rather than through the service.
     user.set_password(password)

@@ -10,9 +10,7 @@ from django.db import connections
 
 
 @register(Tags.database)
-def role_is_subject_to_row_level_security(
-    app_configs: Any = None, databases: Any = None, **kwargs: Any
-) -> list[CheckMessage]:
+def role_is_subject_to_row_level_security(databases: Any = None, **kwargs: Any) -> list[CheckMessage]:
     messages: list[CheckMessage] = []
     for alias in databases or ():
         connection = connections[alias]

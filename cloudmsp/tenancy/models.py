@@ -29,7 +29,7 @@ class TenantQuerySet[M: models.Model](models.QuerySet[M]):
         return qs
 
     def _clone(self) -> Self:
-        clone = super()._clone()  # type: ignore[misc]
+        clone: Self = super()._clone()  # type: ignore[misc]
         clone._tenant_scoped = self._tenant_scoped
         return clone
 

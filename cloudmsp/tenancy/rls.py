@@ -35,7 +35,7 @@ import re
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, override
 
 from django.db import connections
 from django.db.migrations.operations.base import Operation
@@ -91,7 +91,7 @@ class RequestScope:
     def resolve(self) -> Scope:
         user: Any = self.request.__dict__.get("user")
         while isinstance(user, LazyObject):
-            wrapped = user._wrapped  # type: ignore[attr-defined]
+            wrapped = user._wrapped
             if wrapped is empty:
                 # Authentication itself is running (the session's user, an API token): it
                 # looks the user up across tenants, before anyone's tenant is known.
@@ -231,7 +231,7 @@ def sync_connections() -> None:
             logger.debug("Could not reset the row-level security scope", exc_info=True)
 
 
-def on_connection_created(sender: Any, connection: BaseDatabaseWrapper, **kwargs: Any) -> None:
+def on_connection_created(*, connection: BaseDatabaseWrapper, **kwargs: Any) -> None:
     """connection_created receiver: a new PostgreSQL session has no settings yet."""
     if connection.vendor != "postgresql":
         return
@@ -289,11 +289,13 @@ class TenantRowLevelSecurity(Operation):
     def state_forwards(self, app_label: str, state: Any) -> None:
         pass
 
+    @override
     def database_forwards(self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any) -> None:
         if schema_editor.connection.vendor == "postgresql":
             for statement in self.forwards_sql():
                 schema_editor.execute(statement)
 
+    @override
     def database_backwards(self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any) -> None:
         if schema_editor.connection.vendor == "postgresql":
             for statement in self.backwards_sql():

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, override
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
@@ -26,18 +26,23 @@ class TenantPages(PanelCrud[Tenant]):
     form_class = TenantEditForm
     create_form_class = TenantCreateForm
 
+    @override
     def queryset(self, request: HttpRequest, scope: Scope, search: str, ordering: str) -> QuerySet[Any]:
         return selectors.tenant_list(actor=actor_of(request.user), search=search, ordering=ordering)
 
+    @override
     def get_object(self, request: HttpRequest, scope: Scope, pk: int) -> Tenant:
         return selectors.tenant_get_listed(actor=actor_of(request.user), tenant_id=pk)
 
+    @override
     def create(self, request: HttpRequest, scope: Scope, data: dict[str, Any]) -> tuple[Tenant, dict[str, Any]]:
         return services.tenant_create(actor=actor_of(request.user), name=data["name"]), {}
 
+    @override
     def update(self, request: HttpRequest, scope: Scope, obj: Tenant, data: dict[str, Any]) -> Tenant:
         return services.tenant_update(actor=actor_of(request.user), tenant=obj, data=data)
 
+    @override
     def delete(self, request: HttpRequest, scope: Scope, obj: Tenant) -> None:
         services.tenant_delete(actor=actor_of(request.user), tenant=obj)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from typing import Any
+from typing import Any, override
 
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -47,6 +47,7 @@ class TokenAuthentication(authentication.BaseAuthentication):
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         return token.user, token
 
+    @override
     def authenticate_header(self, request: Request) -> Any:
         return self.keyword
 
@@ -57,6 +58,7 @@ class TokenAuthenticationScheme(OpenApiAuthenticationExtension):  # type: ignore
     target_class = "cloudmsp.users.authentication.TokenAuthentication"
     name = "tokenAuth"
 
+    @override
     def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
         return {
             "type": "apiKey",

@@ -47,8 +47,8 @@ def client_ip(request: HttpRequest) -> str | None:
     if proxies > 0:
         hops = [h.strip() for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if h.strip()]
         if len(hops) >= proxies:
-            return hops[-proxies]
-    return request.META.get("REMOTE_ADDR") or None
+            return str(hops[-proxies])
+    return str(request.META.get("REMOTE_ADDR") or "") or None
 
 
 def cooloff() -> timedelta:
@@ -71,7 +71,7 @@ def reset(request: HttpRequest, email: str) -> None:
     """After a successful sign-in that does not go through `login()` (the token endpoint): clear
     the failures of this email and address, as `AXES_RESET_ON_SUCCESS` does for the pages."""
     AxesProxyHandler.update_request(request)
-    AxesProxyHandler.get_implementation().reset_user_attempts(request, {"username": email})  # type: ignore[attr-defined]
+    AxesProxyHandler.get_implementation().reset_user_attempts(request, {"username": email})
 
 
 def retry_after(request: HttpRequest, email: str) -> int:

@@ -4,7 +4,7 @@ administrators (system administrators)."""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, override
 
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -38,7 +38,7 @@ class UserPages(PanelCrud[User]):
     create_note = "They receive an email with an activation link to set their password; you will see the link too."
     role: ClassVar[str]
 
-    def filters(self, scope: Scope) -> dict[str, Any]:
+    def filters(self, scope: Scope) -> dict[str, Any]:  # noqa: ARG002 (a hook: subclasses read the scope)
         return {}
 
     def queryset(self, request: HttpRequest, scope: Scope, search: str, ordering: str) -> QuerySet[Any]:
@@ -67,12 +67,15 @@ class UserPages(PanelCrud[User]):
         )
         return user, {"activation_link": link}
 
+    @override
     def update(self, request: HttpRequest, scope: Scope, obj: User, data: dict[str, Any]) -> User:
         return services.user_update(actor=actor_of(request.user), user=obj, data=data)
 
+    @override
     def delete(self, request: HttpRequest, scope: Scope, obj: User) -> None:
         services.user_delete(actor=actor_of(request.user), user=obj)
 
+    @override
     def delete_impact(self, obj: User) -> list[str]:
         return ["The user can no longer sign in; their sessions and API tokens end."]
 
@@ -147,6 +150,7 @@ class TenantAdminPages(UserPages):
     role = Role.TENANT_ADMIN
     singular = "administrator"
 
+    @override
     def scope(self, request: HttpRequest, kwargs: dict[str, Any]) -> Scope:
         tenant = require_tenant_admin(actor_of(request.user))
         return {"heading": "Administrators", "create_label": "Create administrator", "tenant": tenant}

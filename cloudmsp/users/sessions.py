@@ -117,7 +117,7 @@ def touch(session: SessionBase, now: float) -> bool:
 
 
 @receiver(user_logged_in, dispatch_uid="cloudmsp.users.sessions.signed_in")
-def _signed_in(sender: Any, request: HttpRequest, user: User, **kwargs: Any) -> None:
+def _signed_in(*, request: HttpRequest, user: User, **kwargs: Any) -> None:
     session = getattr(request, "session", None)
     if session is None:
         return
@@ -126,11 +126,11 @@ def _signed_in(sender: Any, request: HttpRequest, user: User, **kwargs: Any) -> 
     session[SEEN_AT] = now
     if session.session_key is None:
         session.save()
-    session_register(user=user, session_key=session.session_key)  # type: ignore[arg-type]
+    session_register(user=user, session_key=session.session_key)
 
 
 @receiver(user_logged_out, dispatch_uid="cloudmsp.users.sessions.signed_out")
-def _signed_out(sender: Any, request: HttpRequest, user: User | None, **kwargs: Any) -> None:
+def _signed_out(*, request: HttpRequest, **kwargs: Any) -> None:
     session = getattr(request, "session", None)
     if session is not None and session.session_key:
         session_forget(session_key=session.session_key)

@@ -98,7 +98,7 @@ def signin_password(*, request: HttpRequest, email: str, password: str) -> SignI
         else:
             user = authenticate(request, username=email, password=password)
             if user is not None:
-                return SignIn(user=user)  # type: ignore[arg-type]
+                return SignIn(user=user)
             locked = bool(getattr(request, "axes_locked_out", False))
             what = "Wrong email or password, or an inactive account"
             _audit(request, email, account, locked=False, what=what + ("; now locked" if locked else ""))

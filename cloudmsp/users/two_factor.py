@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from base64 import b32encode
+from datetime import datetime
 from typing import Any
 
 import segno
@@ -43,7 +44,7 @@ def pending_device_for(user: User) -> TOTPDevice | None:
 
 
 def has_device(user: User) -> bool:
-    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    return bool(TOTPDevice.objects.filter(user=user, confirmed=True).exists())
 
 
 def required_for(user: User) -> bool:
@@ -62,7 +63,8 @@ def throttle_wait(device: TOTPDevice) -> int:
     allowed, data = device.verify_is_allowed()
     if allowed or not data or "locked_until" not in data:
         return 0
-    return max(1, math.ceil((data["locked_until"] - timezone.now()).total_seconds()))
+    locked_until: datetime = data["locked_until"]
+    return max(1, math.ceil((locked_until - timezone.now()).total_seconds()))
 
 
 def throttled_message(seconds: int) -> str:

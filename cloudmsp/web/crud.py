@@ -49,7 +49,7 @@ class PanelCrud[M: Model]:
     create_note: ClassVar[str] = ""
 
     # What each entity says --------------------------------------------------------------
-    def scope(self, request: HttpRequest, kwargs: dict[str, Any]) -> Scope:
+    def scope(self, request: HttpRequest, kwargs: dict[str, Any]) -> Scope:  # noqa: ARG002 (a hook)
         """Resolve parent objects from the URL (raising NotFound when out of reach)."""
         return {}
 
@@ -69,7 +69,7 @@ class PanelCrud[M: Model]:
     def delete(self, request: HttpRequest, scope: Scope, obj: M) -> None:
         raise NotImplementedError
 
-    def delete_impact(self, obj: M) -> list[str]:
+    def delete_impact(self, obj: M) -> list[str]:  # noqa: ARG002 (a hook)
         """Sentences saying what goes with the object, shown in the confirmation."""
         return []
 
@@ -102,7 +102,7 @@ class PanelCrud[M: Model]:
         ctx.update(extra)
         return ctx
 
-    def _detail_context(self, request: HttpRequest, scope: Scope, obj: M, **extra: Any) -> dict[str, Any]:
+    def _detail_context(self, request: HttpRequest, scope: Scope, obj: M, **extra: Any) -> dict[str, Any]:  # noqa: ARG002 (a hook)
         return {
             "object": obj,
             "edit_url": self.url("edit", scope, obj),

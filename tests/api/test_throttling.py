@@ -99,7 +99,7 @@ def test_the_limit_lifts_after_the_window(limits, admin_api, admin, monkeypatch)
 
     account = CloudAccountFactory(tenant=admin.tenant)
     now = [1_000_000.0]
-    monkeypatch.setattr(SimpleRateThrottle, "timer", lambda self: now[0])
+    monkeypatch.setattr(SimpleRateThrottle, "timer", lambda _self: now[0])
     for _ in range(LIMIT):
         _post(admin_api, "cloud-accounts/{id}/sync/", account, None)
     assert assert_throttled(_post(admin_api, "cloud-accounts/{id}/sync/", account, None)) == 60

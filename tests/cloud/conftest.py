@@ -56,7 +56,7 @@ def aws(moto_endpoint, settings):
     settings.AWS_CHECK_WRONG_EXTERNAL_ID = False  # the emulator does not enforce external ids
     settings.AWS_NEW_ROLE_WAIT_SECONDS = 0
     aws_client.credential_cache.clear()
-    aws_client.sleep = lambda seconds: None
+    aws_client.sleep = lambda _seconds: None
     yield moto_endpoint
     aws_client.credential_cache.clear()
 

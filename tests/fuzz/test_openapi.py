@@ -85,7 +85,7 @@ def world(admin, customer, settings, monkeypatch):
     settings.PORTAL_AWS_ACCOUNT_ID = "123456789012"
     settings.AWS_MAX_ATTEMPTS = 1
     settings.AWS_NEW_ROLE_WAIT_SECONDS = 0
-    monkeypatch.setattr(aws_client, "sleep", lambda seconds: None)
+    monkeypatch.setattr(aws_client, "sleep", lambda _seconds: None)
     unreachable = AwsUnreachable()
     monkeypatch.setattr(operations, "client", unreachable)
     # Requests go through the WSGI application itself, whose end-of-request signal would close

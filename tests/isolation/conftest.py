@@ -70,7 +70,7 @@ def _aws_offline(settings, monkeypatch):
     settings.AWS_ENDPOINT_URL = "http://127.0.0.1:9"
     settings.PORTAL_AWS_ACCOUNT_ID = "123456789012"
     settings.AWS_MAX_ATTEMPTS = 1
-    monkeypatch.setattr(aws_client, "sleep", lambda seconds: None)
+    monkeypatch.setattr(aws_client, "sleep", lambda _seconds: None)
 
 
 @pytest.fixture

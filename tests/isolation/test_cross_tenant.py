@@ -518,7 +518,7 @@ def test_tenant_smuggled_into_customer_update_is_ignored(world, alpha):
             lambda b: {"role": Role.CUSTOMER_USER, "customer": b.customer1.pk, "tenant": b.tenant.pk},
             id="customer-user-of-foreign-customer-and-tenant",
         ),
-        pytest.param(lambda b: {"role": Role.SYSADMIN}, id="sysadmin-role"),
+        pytest.param(lambda _b: {"role": Role.SYSADMIN}, id="sysadmin-role"),
     ],
 )
 def test_api_user_create_refuses_foreign_tenant_or_customer(world, alpha, smuggled):

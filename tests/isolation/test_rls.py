@@ -396,7 +396,7 @@ def test_streamed_content_is_produced_in_the_requests_scope(sides, rf):
 
     request = rf.get("/export.csv")
     request.user = a.admin
-    response = RowLevelSecurityMiddleware(lambda request: StreamingHttpResponse(rows()))(request)
+    response = RowLevelSecurityMiddleware(lambda _request: StreamingHttpResponse(rows()))(request)
     assert b"".join(response.streaming_content) == b"Alpha Customer\n"
 
 

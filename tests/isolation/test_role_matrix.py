@@ -83,7 +83,7 @@ def customer_form(w: World) -> dict[str, Any]:
 
 
 def user_form(email: str) -> Callable[[World], dict[str, Any]]:
-    return lambda w: {"email": email, "first_name": "New", "last_name": "Person", "phone": "", "is_active": "on"}
+    return lambda _w: {"email": email, "first_name": "New", "last_name": "Person", "phone": "", "is_active": "on"}
 
 
 CUSTOMER = {"customer_id": _id("alpha.customer1")}
@@ -126,13 +126,13 @@ MATRIX: dict[str, Row] = {
     "cloud:non_msp": Row({"GET": TA_PAGE}),
     "cloud:add": Row(
         {"GET": TA_PAGE, "POST": (403, 200, 403, LOGIN)},
-        {"category": lambda w: "non-msp"},
-        {"POST": lambda w: {"account_id": "444400000001", "name": "New standalone"}},
+        {"category": lambda _w: "non-msp"},
+        {"POST": lambda _w: {"account_id": "444400000001", "name": "New standalone"}},
     ),
     "cloud:connect": Row(
         {"GET": TA_PAGE, "POST": (403, 422, 403, LOGIN)},
         {"account_id": _id("alpha.account")},
-        {"POST": lambda w: {"role_arn": "not-an-arn"}},
+        {"POST": lambda _w: {"role_arn": "not-an-arn"}},
     ),
     # The world's accounts have no role yet: validating or syncing one is refused with a 400 that
     # says to connect it first (and never reaches AWS).
@@ -141,14 +141,14 @@ MATRIX: dict[str, Row] = {
     "cloud:edit": Row(
         {"GET": TA_PAGE, "POST": (403, 200, 403, LOGIN)},
         {"account_id": _id("alpha.account")},
-        {"POST": lambda w: {"name": "Renamed account"}},
+        {"POST": lambda _w: {"name": "Renamed account"}},
     ),
     "cloud:delete": Row({"GET": TA_PAGE, "POST": (403, 303, 403, LOGIN)}, {"account_id": _id("alpha.account")}),
     "cloud:members": Row({"GET": TA_PAGE}, {"account_id": _id("alpha.management")}),
     "cloud:onboard": Row(
         {"GET": TA_PAGE, "POST": (403, 422, 403, LOGIN)},
         {"account_id": _id("alpha.member")},
-        {"POST": lambda w: {"method": "manual", "role_name": "CloudMSPAccess", "role_arn": ""}},
+        {"POST": lambda _w: {"method": "manual", "role_name": "CloudMSPAccess", "role_arn": ""}},
     ),
     "cloud:remove_role": Row({"GET": TA_PAGE, "POST": (403, 409, 403, LOGIN)}, {"account_id": _id("alpha.member")}),
     "cloud:link": Row(
@@ -160,10 +160,10 @@ MATRIX: dict[str, Row] = {
     "cloud:job": Row({"GET": TA_PAGE}, {"job_id": _id("alpha.job")}),
     # Tenants and their administrators, the system administrator's.
     "tenants:list": Row({"GET": SA_PAGE}),
-    "tenants:create": Row({"GET": SA_PAGE, "POST": SA_POST}, bodies={"POST": lambda w: {"name": "Delta MSP"}}),
+    "tenants:create": Row({"GET": SA_PAGE, "POST": SA_POST}, bodies={"POST": lambda _w: {"name": "Delta MSP"}}),
     "tenants:detail": Row({"GET": SA_PAGE}, SYS_TENANT),
     "tenants:edit": Row(
-        {"GET": SA_PAGE, "POST": SA_POST}, SYS_TENANT, {"POST": lambda w: {"name": "Charlie Two", "is_active": "on"}}
+        {"GET": SA_PAGE, "POST": SA_POST}, SYS_TENANT, {"POST": lambda _w: {"name": "Charlie Two", "is_active": "on"}}
     ),
     "tenants:delete": Row({"GET": SA_PAGE, "POST": SA_POST}, SYS_TENANT),
     "tenants:admin_list": Row({"GET": SA_PAGE}, SYS_TENANT),
@@ -190,7 +190,7 @@ MATRIX: dict[str, Row] = {
     "users:activate": Row(
         {"GET": (200, 200, 200, 200), "POST": (302, 302, 302, 302)},
         _activation("alpha.pending_admin"),
-        {"POST": lambda w: {"password": NEW_PASSWORD, "password_again": NEW_PASSWORD}},
+        {"POST": lambda _w: {"password": NEW_PASSWORD, "password_again": NEW_PASSWORD}},
         other=PUBLIC_405,
     ),
     "users:forgot_password": Row(
@@ -200,12 +200,12 @@ MATRIX: dict[str, Row] = {
     ),
     "users:profile": Row(
         {"GET": (200, 200, 200, LOGIN), "POST": (302, 302, 302, LOGIN)},
-        bodies={"POST": lambda w: {"first_name": "Renamed", "last_name": "Self", "phone": "+44 20 7946 0000"}},
+        bodies={"POST": lambda _w: {"first_name": "Renamed", "last_name": "Self", "phone": "+44 20 7946 0000"}},
     ),
     "users:password_change": Row(
         {"POST": (302, 302, 302, LOGIN)},
         bodies={
-            "POST": lambda w: {
+            "POST": lambda _w: {
                 "pw-old_password": PASSWORD,
                 "pw-password": NEW_PASSWORD,
                 "pw-password_again": NEW_PASSWORD,
@@ -216,17 +216,17 @@ MATRIX: dict[str, Row] = {
     # authentication on the profile. A token is its user's alone: anyone else's answers 404.
     "users:login_verify": Row(
         {"GET": (302, 302, 302, 302), "POST": (302, 302, 302, 302)},
-        bodies={"POST": lambda w: {"code": "123456"}},
+        bodies={"POST": lambda _w: {"code": "123456"}},
         other=PUBLIC_405,
     ),
-    "users:token_create": Row({"POST": (200, 200, 200, LOGIN)}, bodies={"POST": lambda w: {"name": "matrix"}}),
+    "users:token_create": Row({"POST": (200, 200, 200, LOGIN)}, bodies={"POST": lambda _w: {"name": "matrix"}}),
     "users:token_revoke": Row(
         {"GET": (404, 200, 404, LOGIN), "POST": (404, 303, 404, LOGIN)}, {"token_id": _id("alpha.token")}
     ),
     "users:two_factor": Row({"GET": (200, 200, 200, LOGIN), "POST": (303, 303, 303, LOGIN)}),
     # No set-up started and no device: the code is refused next to the field.
-    "users:two_factor_confirm": Row({"POST": (422, 422, 422, LOGIN)}, bodies={"POST": lambda w: {"code": "123456"}}),
-    "users:two_factor_remove": Row({"POST": (422, 422, 422, LOGIN)}, bodies={"POST": lambda w: {"code": "123456"}}),
+    "users:two_factor_confirm": Row({"POST": (422, 422, 422, LOGIN)}, bodies={"POST": lambda _w: {"code": "123456"}}),
+    "users:two_factor_remove": Row({"POST": (422, 422, 422, LOGIN)}, bodies={"POST": lambda _w: {"code": "123456"}}),
     # API.
     "api-token": Row(
         {"POST": (200, 200, 200, 200)},
@@ -238,7 +238,7 @@ MATRIX: dict[str, Row] = {
     "api-docs": Row({"GET": (200, 200, 200, 200)}, other=PUBLIC_405, api=True),
     "tenant-list": Row(
         {"GET": (200, 403, 403, 401), "POST": (201, 403, 403, 401)},
-        bodies={"POST": lambda w: {"name": "Delta MSP"}},
+        bodies={"POST": lambda _w: {"name": "Delta MSP"}},
         api=True,
     ),
     "tenant-detail": Row(
@@ -249,7 +249,7 @@ MATRIX: dict[str, Row] = {
             "DELETE": (204, 403, 403, 401),
         },
         {"pk": _id("charlie.tenant")},
-        {"PUT": lambda w: {"name": "Charlie Two", "is_active": True}, "PATCH": lambda w: {"is_active": False}},
+        {"PUT": lambda _w: {"name": "Charlie Two", "is_active": True}, "PATCH": lambda _w: {"is_active": False}},
         api=True,
     ),
     "user-list": Row(
@@ -266,8 +266,8 @@ MATRIX: dict[str, Row] = {
         },
         {"pk": _id("alpha.pending_admin")},
         {
-            "PUT": lambda w: {"email": "renamed@alpha.test", "first_name": "Re", "last_name": "Named"},
-            "PATCH": lambda w: {"first_name": "Patched"},
+            "PUT": lambda _w: {"email": "renamed@alpha.test", "first_name": "Re", "last_name": "Named"},
+            "PATCH": lambda _w: {"first_name": "Patched"},
         },
         api=True,
     ),
@@ -286,7 +286,7 @@ MATRIX: dict[str, Row] = {
             "DELETE": (403, 204, 403, 401),
         },
         {"pk": _id("alpha.customer1")},
-        {"PUT": customer_form, "PATCH": lambda w: {"city": "Lyon"}},
+        {"PUT": customer_form, "PATCH": lambda _w: {"city": "Lyon"}},
         api=True,
     ),
     # Cloud accounts: customer users read their customer's accounts; the rest is the tenant
@@ -294,20 +294,20 @@ MATRIX: dict[str, Row] = {
     # (connect first / not an ARN) without reaching AWS.
     "cloud-account-list": Row(
         {"GET": (403, 200, 200, 401), "POST": (403, 201, 403, 401)},
-        bodies={"POST": lambda w: {"category": "non_msp", "account_id": "444400000001", "name": "New standalone"}},
+        bodies={"POST": lambda _w: {"category": "non_msp", "account_id": "444400000001", "name": "New standalone"}},
         api=True,
     ),
     "cloud-account-detail": Row(
         {"GET": (403, 200, 200, 401), "PATCH": (403, 200, 403, 401), "DELETE": (403, 204, 403, 401)},
         {"pk": _id("alpha.account")},
-        {"PATCH": lambda w: {"name": "Renamed account"}},
+        {"PATCH": lambda _w: {"name": "Renamed account"}},
         api=True,
     ),
     "cloud-account-setup": Row({"GET": (403, 200, 403, 401)}, {"pk": _id("alpha.account")}, api=True),
     "cloud-account-connect": Row(
         {"POST": (403, 400, 403, 401)},
         {"pk": _id("alpha.account")},
-        {"POST": lambda w: {"role_arn": "not-an-arn"}},
+        {"POST": lambda _w: {"role_arn": "not-an-arn"}},
         api=True,
     ),
     "cloud-account-validate": Row({"POST": (403, 400, 403, 401)}, {"pk": _id("alpha.account")}, api=True),
@@ -315,7 +315,7 @@ MATRIX: dict[str, Row] = {
     "cloud-account-onboard": Row(
         {"POST": (403, 400, 403, 401)},
         {"pk": _id("alpha.member")},
-        {"POST": lambda w: {"method": "manual", "role_arn": ""}},
+        {"POST": lambda _w: {"method": "manual", "role_arn": ""}},
         api=True,
     ),
     "cloud-account-remove-role": Row({"POST": (403, 400, 403, 401)}, {"pk": _id("alpha.member")}, api=True),
@@ -331,7 +331,7 @@ MATRIX: dict[str, Row] = {
     "audit-event-list": Row({"GET": (403, 200, 403, 401)}, api=True),
     "token-list": Row(
         {"GET": (200, 200, 200, 401), "POST": (201, 201, 201, 401)},
-        bodies={"POST": lambda w: {"name": "matrix"}},
+        bodies={"POST": lambda _w: {"name": "matrix"}},
         api=True,
     ),
     "token-detail": Row(

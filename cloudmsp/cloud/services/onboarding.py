@@ -118,48 +118,62 @@ def onboard_job(job: Job) -> dict[str, Any]:
         if not result.ok:
             raise ProviderError(result.step, result.message)
     except ProviderError as exc:
-        cleanup = ""
-        if created_arn is not None:
-            try:
-                provider.delete_member_role(
-                    management=_management_role(account), account_id=account.account_id, role_name=role_name
-                )
-                cleanup = " The role the portal had created was removed again."
-            except ProviderError as cleanup_exc:
-                cleanup = f" The role {created_arn} could not be removed again ({cleanup_exc}); delete it in AWS."
-        message = f"{exc}{cleanup}"
-        with transaction.atomic():
-            if not job_still_running(job):
-                return {}  # taken as interrupted meanwhile; a newer job owns the account
-            CloudAccount.objects.for_tenant(job.tenant_id).filter(pk=account.pk).update(
-                last_validated_at=timezone.now(), last_validation_message=message, updated_at=timezone.now()
-            )
-            audit_record(
-                actor=job.created_by, action="cloud_account.onboard", obj=account, outcome="failed", message=message
-            )
-        job_finish(job, error=message)
+        message = f"{exc}{_undo_created_role(account, created_arn, role_name)}"
+        if _record_onboarding(job, account, failure=message):
+            job_finish(job, error=message)
         return {}
+    if not _record_onboarding(job, account, role_arn=created_arn, message=result.message):
+        return {}
+    job_progress(job, done=STEPS)
+    job_finish(job, result={"role_arn": created_arn})
+    return {"role_arn": created_arn}
+
+
+def _undo_created_role(account: CloudAccount, created_arn: str | None, role_name: str) -> str:
+    """Delete the role this attempt created (if it got so far); a sentence saying how it went."""
+    if created_arn is None:
+        return ""
+    try:
+        provider_for(account.provider).delete_member_role(
+            management=_management_role(account), account_id=account.account_id, role_name=role_name
+        )
+    except ProviderError as exc:
+        return f" The role {created_arn} could not be removed again ({exc}); delete it in AWS."
+    return " The role the portal had created was removed again."
+
+
+def _record_onboarding(
+    job: Job, account: CloudAccount, *, role_arn: str = "", message: str = "", failure: str = ""
+) -> bool:
+    """Store the outcome with its audit event; False (nothing written) when the job was taken as
+    interrupted meanwhile, so a newer job owns the account."""
     with transaction.atomic():
         if not job_still_running(job):
-            return {}  # taken as interrupted meanwhile; a newer job owns the account
-        account.role_arn = created_arn
+            return False
+        if failure:
+            CloudAccount.objects.for_tenant(job.tenant_id).filter(pk=account.pk).update(
+                last_validated_at=timezone.now(), last_validation_message=failure, updated_at=timezone.now()
+            )
+            audit_record(
+                actor=job.created_by, action="cloud_account.onboard", obj=account, outcome="failed", message=failure
+            )
+            return True
+        account.role_arn = role_arn
         account.role_created_by_portal = True
         account.onboarding_status = OnboardingStatus.ONBOARDED
         account.last_validated_at = timezone.now()
-        account.last_validation_message = result.message
+        account.last_validation_message = message
         account.save(update_fields=ROLE_FIELDS)
         audit_record(
             actor=job.created_by,
             action="cloud_account.onboard",
             obj=account,
             changes={
-                "role_arn": [None, created_arn],
+                "role_arn": [None, role_arn],
                 "onboarding_status": [OnboardingStatus.NOT_ONBOARDED, OnboardingStatus.ONBOARDED],
             },
         )
-    job_progress(job, done=STEPS)
-    job_finish(job, result={"role_arn": created_arn})
-    return {"role_arn": created_arn}
+    return True
 
 
 def onboard_manual(*, actor: Actor, account: CloudAccount, role_arn: str) -> RoleCheck:

@@ -110,48 +110,8 @@ def _apply(job: Job, management: CloudAccount, listed: dict[str, DiscoveredAccou
     with transaction.atomic():
         if not job_still_running(job):
             return None
-        existing = {
-            a.account_id: a
-            for ids in chunks(list(listed), IN_CHUNK)
-            for a in CloudAccount.objects.for_tenant(tenant_id)
-            .filter(account_id__in=ids)
-            .only("id", "account_id", "parent_id", "kind", *SYNCED_FIELDS)
-        }
-        members = {
-            a.account_id: a
-            for a in CloudAccount.objects.for_tenant(tenant_id)
-            .filter(parent=management)
-            .only("id", "account_id", *SYNCED_FIELDS)
-        }
-        existing.update(members)
-        new, changed, elsewhere = [], [], []
-        for account_id, acct in listed.items():
-            row = existing.get(account_id)
-            if row is None:
-                new.append(
-                    {
-                        "account_id": account_id,
-                        "name": acct.name[:200],
-                        "email": acct.email[:254],
-                        "aws_status": acct.status if acct.status in AwsStatus.values else AwsStatus.ACTIVE,
-                        "ou_path": acct.ou_path[:1000],
-                        "external_id": new_external_id(),
-                    }
-                )
-                continue
-            if row.parent_id != management.pk:
-                elsewhere.append(account_id)
-                continue
-            values = {
-                "name": acct.name[:200],
-                "email": acct.email[:254],
-                "aws_status": acct.status if acct.status in AwsStatus.values else AwsStatus.ACTIVE,
-                "ou_path": acct.ou_path[:1000],
-            }
-            if any(getattr(row, k) != v for k, v in values.items()):
-                for k, v in values.items():
-                    setattr(row, k, v)
-                changed.append(row)
+        existing, members = _known(management, listed)
+        new, changed, elsewhere = _diff(management, listed, existing)
         vanished = [
             a.pk for account_id, a in members.items() if account_id not in listed and a.aws_status != AwsStatus.REMOVED
         ]
@@ -187,3 +147,57 @@ def _apply(job: Job, management: CloudAccount, listed: dict[str, DiscoveredAccou
             ),
         )
     return result
+
+
+def _known(
+    management: CloudAccount, listed: dict[str, DiscoveredAccount]
+) -> tuple[dict[str, CloudAccount], dict[str, CloudAccount]]:
+    """The tenant's accounts among the listed ones (wherever they are), and the management
+    account's members, by account id."""
+    tenant_id = management.tenant_id
+    existing = {
+        a.account_id: a
+        for ids in chunks(list(listed), IN_CHUNK)
+        for a in CloudAccount.objects.for_tenant(tenant_id)
+        .filter(account_id__in=ids)
+        .only("id", "account_id", "parent_id", "kind", *SYNCED_FIELDS)
+    }
+    members = {
+        a.account_id: a
+        for a in CloudAccount.objects.for_tenant(tenant_id)
+        .filter(parent=management)
+        .only("id", "account_id", *SYNCED_FIELDS)
+    }
+    existing.update(members)
+    return existing, members
+
+
+def _synced_values(acct: DiscoveredAccount) -> dict[str, Any]:
+    return {
+        "name": acct.name[:200],
+        "email": acct.email[:254],
+        "aws_status": acct.status if acct.status in AwsStatus.values else AwsStatus.ACTIVE,
+        "ou_path": acct.ou_path[:1000],
+    }
+
+
+def _diff(
+    management: CloudAccount, listed: dict[str, DiscoveredAccount], existing: dict[str, CloudAccount]
+) -> tuple[list[dict[str, Any]], list[CloudAccount], list[str]]:
+    """What the listing changes: rows to insert, members whose synced fields changed (updated in
+    place), and ids already in the portal under another parent (left alone)."""
+    new: list[dict[str, Any]] = []
+    changed: list[CloudAccount] = []
+    elsewhere: list[str] = []
+    for account_id, acct in listed.items():
+        values = _synced_values(acct)
+        row = existing.get(account_id)
+        if row is None:
+            new.append({"account_id": account_id, **values, "external_id": new_external_id()})
+        elif row.parent_id != management.pk:
+            elsewhere.append(account_id)
+        elif any(getattr(row, k) != v for k, v in values.items()):
+            for k, v in values.items():
+                setattr(row, k, v)
+            changed.append(row)
+    return new, changed, elsewhere

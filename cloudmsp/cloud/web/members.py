@@ -70,7 +70,7 @@ def _seen_state(request: HttpRequest, actor: Actor, selected: list[str]) -> str:
     return data.get("seen_state", "")[:64] or selectors.account_selection_state(actor=actor, account_ids=selected)
 
 
-def _link_form(request: HttpRequest, actor: Actor, data: Any = None, initial: Any = None) -> LinkForm:
+def _link_form(actor: Actor, data: Any = None, initial: Any = None) -> LinkForm:
     form = LinkForm(data, initial=initial)
     field: Any = form.fields["customer"]
     field.choices = [
@@ -88,7 +88,7 @@ def link(request: HttpRequest, admin: Admin) -> HttpResponse:
     selected = _selected(request)
     if not selected:
         return render_htmx(request, "cloud/link.html", {"nothing_selected": True}, partial="dialog")
-    form = _link_form(request, admin.actor, request.POST if request.method == "POST" else None, request.GET)
+    form = _link_form(admin.actor, request.POST if request.method == "POST" else None, request.GET)
     state = _seen_state(request, admin.actor, selected)
     status = 422 if request.method == "POST" else 200
     if request.method == "POST" and form.is_valid():
@@ -125,7 +125,7 @@ def link_create_customer(request: HttpRequest, admin: Admin) -> HttpResponse:
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            link_form = _link_form(request, admin.actor, initial={"customer": customer.pk})
+            link_form = _link_form(admin.actor, initial={"customer": customer.pk})
             ctx = {
                 "form": link_form,
                 "selected": selected,

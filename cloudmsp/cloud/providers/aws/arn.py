@@ -38,6 +38,12 @@ def parse_role_arn(value: str, *, account_id: str | None = None) -> RoleArn:
     if len(parts) != 6 or parts[0] != "arn":
         raise ArnError("A Role ARN has the form arn:aws:iam::<account id>:role/<name>.")
     _, partition, service, region, acct, resource = parts
+    _check_prefix(partition, service, region, acct, account_id)
+    path, name = _role_path_and_name(resource)
+    return RoleArn(partition=partition, account_id=acct, path=path, name=name)
+
+
+def _check_prefix(partition: str, service: str, region: str, acct: str, account_id: str | None) -> None:
     if partition not in PARTITIONS:
         raise ArnError(f"Unknown AWS partition {partition!r}: use aws, aws-cn or aws-us-gov.")
     if service != "iam":
@@ -48,6 +54,9 @@ def parse_role_arn(value: str, *, account_id: str | None = None) -> RoleArn:
         raise ArnError("The account id in the ARN must be exactly 12 digits.")
     if account_id is not None and acct != account_id:
         raise ArnError(f"The ARN is in account {acct}, but this is account {account_id}.")
+
+
+def _role_path_and_name(resource: str) -> tuple[str, str]:
     if not resource.startswith("role/"):
         raise ArnError("The ARN must name a role (…:role/<name>), not a user or another resource.")
     rest = resource[len("role") :]
@@ -57,7 +66,7 @@ def parse_role_arn(value: str, *, account_id: str | None = None) -> RoleArn:
         raise ArnError("The role path in the ARN is not valid.")
     if not _ROLE_NAME.match(name):
         raise ArnError("The role name may have up to 64 letters, digits and +=,.@_- characters.")
-    return RoleArn(partition=partition, account_id=acct, path=path, name=name)
+    return path, name
 
 
 def role_arn(account_id: str, name: str, *, partition: str = "aws", path: str = "/") -> str:

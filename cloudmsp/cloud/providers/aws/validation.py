@@ -7,7 +7,7 @@ from collections.abc import Callable
 from django.conf import settings
 
 from cloudmsp.cloud.providers.aws import operations as aws
-from cloudmsp.cloud.providers.aws.arn import ArnError, parse_role_arn
+from cloudmsp.cloud.providers.aws.arn import ArnError, RoleArn, parse_role_arn
 from cloudmsp.cloud.providers.aws.client import Credentials, credential_cache
 from cloudmsp.cloud.providers.aws.errors import AwsError
 from cloudmsp.cloud.providers.aws.policies import trust_requires_external_id
@@ -45,43 +45,54 @@ def check_role(
         credential_cache.forget(str(arn))
     try:
         creds = _assume_until_ready(str(arn), external_id, wait_seconds, sleep)
-        actual = aws.caller_account(creds)
-        if actual != account_id:
-            return RoleCheck(
-                False,
-                f"The role answered from account {actual}, not {account_id}.",
-                step="Check the role's account (GetCallerIdentity)",
-            )
-        notes = []
-        trust = aws.role_trust_policy(creds, arn.name)
-        if trust is None:
-            notes.append("The role may not read its own trust policy, so it was not inspected.")
-        elif not trust_requires_external_id(trust, external_id=external_id):
-            return RoleCheck(
-                False,
-                "The role's trust policy does not require this external id (sts:ExternalId). "
-                "Use the trust policy shown here, so no one else can use the role.",
-                step="Check the trust policy",
-            )
-        if settings.AWS_CHECK_WRONG_EXTERNAL_ID and not aws.assume_with_wrong_external_id_refused(str(arn)):
-            return RoleCheck(
-                False,
-                "The role accepted a wrong external id. Add the sts:ExternalId condition to its trust policy.",
-                step="Check the external id is enforced",
-            )
-        if management:
-            master = aws.organization_master(creds)
-            if master != account_id:
-                return RoleCheck(
-                    False,
-                    f"This account is a member of an organization whose management account is {master}; "
-                    "connect the management account as the MSP account.",
-                    step="Check the organization",
-                )
+        failed = _check_assumed(creds, arn, account_id=account_id, external_id=external_id, management=management)
     except AwsError as exc:
         return RoleCheck(False, exc.message, step=exc.step)
-    message = "The role works." + ("".join(f" {n}" for n in notes))
-    return RoleCheck(True, message)
+    return (
+        failed
+        if isinstance(failed, RoleCheck)
+        else RoleCheck(True, "The role works." + "".join(f" {n}" for n in failed))
+    )
+
+
+def _check_assumed(
+    creds: Credentials, arn: RoleArn, *, account_id: str, external_id: str, management: bool
+) -> RoleCheck | list[str]:
+    """Checks 3 to 5 with the role's credentials: the failed check, or notes on a pass."""
+    actual = aws.caller_account(creds)
+    if actual != account_id:
+        return RoleCheck(
+            False,
+            f"The role answered from account {actual}, not {account_id}.",
+            step="Check the role's account (GetCallerIdentity)",
+        )
+    notes = []
+    trust = aws.role_trust_policy(creds, arn.name)
+    if trust is None:
+        notes.append("The role may not read its own trust policy, so it was not inspected.")
+    elif not trust_requires_external_id(trust, external_id=external_id):
+        return RoleCheck(
+            False,
+            "The role's trust policy does not require this external id (sts:ExternalId). "
+            "Use the trust policy shown here, so no one else can use the role.",
+            step="Check the trust policy",
+        )
+    if settings.AWS_CHECK_WRONG_EXTERNAL_ID and not aws.assume_with_wrong_external_id_refused(str(arn)):
+        return RoleCheck(
+            False,
+            "The role accepted a wrong external id. Add the sts:ExternalId condition to its trust policy.",
+            step="Check the external id is enforced",
+        )
+    if management:
+        master = aws.organization_master(creds)
+        if master != account_id:
+            return RoleCheck(
+                False,
+                f"This account is a member of an organization whose management account is {master}; "
+                "connect the management account as the MSP account.",
+                step="Check the organization",
+            )
+    return notes
 
 
 def _assume_until_ready(

@@ -40,20 +40,7 @@ class Command(BaseCommand):
                 f"Port {port} on 127.0.0.1 is in use (another demo still running?). "
                 f"Stop it or run: PORT={port + 1} make demo"
             )
-        emulator_port = int(getattr(settings, "EMULATOR_PORT", 4566))
-        endpoint = f"http://127.0.0.1:{emulator_port}"
-        if endpoint != settings.AWS_ENDPOINT_URL:
-            raise CommandError(f"The demo expects AWS_ENDPOINT_URL={endpoint} (it is {settings.AWS_ENDPOINT_URL!r}).")
-        server = None
-        if emulator.port_in_use("127.0.0.1", emulator_port):
-            if not emulator.is_emulator(endpoint):
-                raise CommandError(
-                    f"Port {emulator_port} is in use by something that is not the AWS emulator. "
-                    f"Stop it or run: EMULATOR_PORT={emulator_port + 1} make demo"
-                )
-            self.stdout.write(f"Reusing the AWS emulator already running at {endpoint}.")
-        else:
-            server = emulator.start("127.0.0.1", emulator_port)
+        endpoint, server = self._emulator()
         call_command("migrate", interactive=False, verbosity=0)
         logins = seed_demo()
         aws_summary = seed_demo_aws(endpoint)
@@ -63,15 +50,31 @@ class Command(BaseCommand):
             subprocess.Popen([*manage, "db_worker", "--no-reload", "--interval", "0.5"], env=env),
             subprocess.Popen([*manage, "runserver", f"127.0.0.1:{port}", "--noreload"], env=env),
         ]
-        stopping = False
+        self._welcome(port, aws_summary, logins)
+        stopping = _run_until_stopped(children, server)
+        failed = [c for c in children if c.returncode not in (0, -signal.SIGTERM, None)]
+        if failed and not stopping:
+            raise CommandError("A demo process stopped unexpectedly; see its output above.")
+        self.stdout.write("Demo stopped.")
+
+    def _emulator(self) -> tuple[str, Any]:
+        """The emulator's endpoint, and the server started here (None when one was running)."""
+        emulator_port = int(getattr(settings, "EMULATOR_PORT", 4566))
+        endpoint = f"http://127.0.0.1:{emulator_port}"
+        if endpoint != settings.AWS_ENDPOINT_URL:
+            raise CommandError(f"The demo expects AWS_ENDPOINT_URL={endpoint} (it is {settings.AWS_ENDPOINT_URL!r}).")
+        if not emulator.port_in_use("127.0.0.1", emulator_port):
+            return endpoint, emulator.start("127.0.0.1", emulator_port)
+        if not emulator.is_emulator(endpoint):
+            raise CommandError(
+                f"Port {emulator_port} is in use by something that is not the AWS emulator. "
+                f"Stop it or run: EMULATOR_PORT={emulator_port + 1} make demo"
+            )
+        self.stdout.write(f"Reusing the AWS emulator already running at {endpoint}.")
+        return endpoint, None
+
+    def _welcome(self, port: int, aws_summary: str, logins: Any) -> None:
         mail_dir = getattr(settings, "DEMO_MAIL_DIR", "the configured mailer")
-
-        def stop(signum: int, frame: FrameType | None) -> None:
-            nonlocal stopping
-            stopping = True
-
-        signal.signal(signal.SIGINT, stop)
-        signal.signal(signal.SIGTERM, stop)
         self.stdout.write(
             "\n".join(
                 [
@@ -86,22 +89,32 @@ class Command(BaseCommand):
                 ]
             )
         )
-        try:
-            while not stopping and all(c.poll() is None for c in children):
-                time.sleep(0.3)
-        finally:
-            for child in children:
-                if child.poll() is None:
-                    child.terminate()
-            deadline = time.monotonic() + 10
-            for child in children:
-                try:
-                    child.wait(timeout=max(0.1, deadline - time.monotonic()))
-                except subprocess.TimeoutExpired:
-                    child.kill()
-            if server is not None:
-                server.stop()
-        failed = [c for c in children if c.returncode not in (0, -signal.SIGTERM, None)]
-        if failed and not stopping:
-            raise CommandError("A demo process stopped unexpectedly; see its output above.")
-        self.stdout.write("Demo stopped.")
+
+
+def _run_until_stopped(children: list[subprocess.Popen[bytes]], server: Any) -> bool:
+    """Wait for Ctrl-C, SIGTERM or a child's exit, then stop everything started. True when
+    stopped by a signal."""
+    stopping = False
+
+    def stop(_signum: int, _frame: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        while not stopping and all(c.poll() is None for c in children):
+            time.sleep(0.3)
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.terminate()
+        deadline = time.monotonic() + 10
+        for child in children:
+            try:
+                child.wait(timeout=max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                child.kill()
+        if server is not None:
+            server.stop()
+    return stopping
