@@ -23,15 +23,13 @@ from cloudmsp.api.base import ScopedViewSet, list_parameters
 from cloudmsp.api.serializers import ErrorSerializer, StrictCharField, StrictIntegerField
 from cloudmsp.api.throttling import THROTTLED
 from cloudmsp.cloud import selectors
-from cloudmsp.cloud.forms import OnboardForm
 from cloudmsp.cloud.models import AwsStatus, Category, CloudAccount, Job, Kind, OnboardingStatus
 from cloudmsp.cloud.providers import provider_for
 from cloudmsp.cloud.providers.base import RoleCheck
 from cloudmsp.cloud.services import accounts as account_services
 from cloudmsp.cloud.services import association, onboarding
 from cloudmsp.cloud.services import sync as sync_services
-from cloudmsp.core.errors import NotFound
-from cloudmsp.customers.selectors import customer_get
+from cloudmsp.customers.selectors import customer_for_field
 from cloudmsp.tenancy.access import MAX_ID, parse_id, require_tenant_admin
 from cloudmsp.tenancy.roles import Role
 
@@ -143,7 +141,7 @@ class ValidationResultSerializer(serializers.Serializer[Any]):
 
 
 class OnboardSerializer(serializers.Serializer[Any]):
-    method = serializers.ChoiceField(choices=OnboardForm.METHODS)
+    method = serializers.ChoiceField(choices=onboarding.ONBOARD_METHODS)
     role_name = StrictCharField(
         max_length=64,
         required=False,
@@ -154,11 +152,6 @@ class OnboardSerializer(serializers.Serializer[Any]):
     role_arn = StrictCharField(
         max_length=2048, required=False, allow_blank=True, default="", help_text="Manual method: the role's ARN."
     )
-
-    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        if attrs["method"] == "manual" and not attrs.get("role_arn"):
-            raise serializers.ValidationError({"role_arn": ["Paste the Role ARN of the role you created."]})
-        return attrs
 
 
 class RemoveRoleSerializer(serializers.Serializer[Any]):
@@ -421,11 +414,7 @@ class CloudAccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scop
     @action(detail=False, methods=["post"])
     def associate(self, request: Request) -> Response:
         data = self._body(AssociateSerializer)
-        try:
-            customer = customer_get(actor=self.actor, customer_id=data["customer"])
-        except NotFound:
-            # A foreign customer reads exactly like a missing one.
-            raise serializers.ValidationError({"customer": ["Customer not found."]}) from None
+        customer = customer_for_field(actor=self.actor, customer_id=data["customer"])
         changed = association.accounts_associate(actor=self.actor, customer=customer, account_ids=data["accounts"])
         return Response({"changed": changed})
 

@@ -1,7 +1,7 @@
 from django import forms
 
-from cloudmsp.cloud.models import account_id_validator
 from cloudmsp.cloud.providers import provider_for
+from cloudmsp.cloud.services.onboarding import ONBOARD_METHODS
 from cloudmsp.core.text import validate_plain_text
 
 
@@ -9,7 +9,6 @@ class AccountAddForm(forms.Form):
     account_id = forms.CharField(
         label="Account ID",
         max_length=12,
-        validators=[account_id_validator],
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off", "placeholder": "123456789012"}),
     )
     name = forms.CharField(label="Name", max_length=200, validators=[validate_plain_text])
@@ -30,19 +29,9 @@ class ConnectForm(forms.Form):
 
 
 class OnboardForm(forms.Form):
-    METHODS = (
-        ("automatic", "Automatic: the portal creates the role"),
-        ("manual", "Manual: I create the role and paste its ARN"),
-    )
     role_name = forms.CharField(label="Role name", max_length=64, initial=provider_for().default_role_name)
-    method = forms.ChoiceField(label="Method", choices=METHODS, initial="automatic", widget=forms.RadioSelect)
+    method = forms.ChoiceField(label="Method", choices=ONBOARD_METHODS, initial="automatic", widget=forms.RadioSelect)
     role_arn = forms.CharField(label="Role ARN (manual method)", max_length=2048, required=False)
-
-    def clean(self) -> dict[str, object]:
-        data = super().clean() or {}
-        if data.get("method") == "manual" and not data.get("role_arn"):
-            self.add_error("role_arn", "Paste the Role ARN of the role you created.")
-        return data
 
 
 class LinkForm(forms.Form):

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 
+from cloudmsp.core.errors import NotFound
 from cloudmsp.core.queries import count_related
 from cloudmsp.customers.models import Customer
 from cloudmsp.tenancy.access import Actor, not_found, parse_id, require_tenant_admin
@@ -61,6 +63,15 @@ def customer_get(*, actor: Actor, customer_id: object) -> Customer:
     if customer is None:
         raise not_found("Customer", customer_id)
     return customer
+
+
+def customer_for_field(*, actor: Actor, customer_id: object, field: str = "customer") -> Customer:
+    """customer_get for an id the client sent in a field: out of reach (or missing) is refused on
+    that field (ValidationError, a 400), and a foreign customer reads exactly like a missing one."""
+    try:
+        return customer_get(actor=actor, customer_id=customer_id)
+    except NotFound as exc:
+        raise ValidationError({field: [exc.message]}) from None
 
 
 def customer_choices(*, actor: Actor) -> QuerySet[Customer]:

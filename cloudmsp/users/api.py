@@ -29,10 +29,8 @@ from cloudmsp.api.serializers import (
 )
 from cloudmsp.api.throttling import THROTTLED, LoginIPThrottle, RateLimitMixin, TokenLoginEmailThrottle
 from cloudmsp.core.concurrency import hold_version
-from cloudmsp.core.errors import NotFound
 from cloudmsp.customers.selectors import customer_get
 from cloudmsp.tenancy.roles import Role
-from cloudmsp.tenancy.selectors import tenant_get
 from cloudmsp.users import lockout, selectors, services, signin, two_factor
 from cloudmsp.users.models import ApiToken, User
 
@@ -126,42 +124,12 @@ class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSe
     def fetch(self, pk: str) -> User:
         return selectors.user_get(actor=self.actor, user_id=pk)
 
-    def _resolve(self, data: dict[str, Any]) -> dict[str, Any]:
-        """Turn body ids into objects the caller may reach; anything else is refused."""
-        errors: dict[str, list[str]] = {}
-        tenant = customer = None
-        if self.actor.is_sysadmin:
-            if data.get("tenant") is None:
-                errors["tenant"] = ["Choose the tenant."]
-            else:
-                try:
-                    tenant = tenant_get(actor=self.actor, tenant_id=data["tenant"])
-                except NotFound:
-                    errors["tenant"] = ["Tenant not found."]
-        elif data.get("tenant") not in (None, self.actor.tenant_id):
-            errors["tenant"] = ["You can only create users in your own tenant."]
-        if data.get("role") == Role.CUSTOMER_USER and not self.actor.is_sysadmin:
-            if data.get("customer") is None:
-                errors["customer"] = ["Choose the customer."]
-            else:
-                try:
-                    customer = customer_get(actor=self.actor, customer_id=data["customer"])
-                except NotFound:
-                    errors["customer"] = ["Customer not found."]
-        elif data.get("customer") is not None:
-            # Refused rather than ignored, so a mistaken (or foreign) id never passes silently.
-            errors["customer"] = ["Only customer users belong to a customer."]
-        if errors:
-            raise serializers.ValidationError(errors)
-        return {"tenant": tenant, "customer": customer}
-
     @extend_schema(request=UserCreateSerializer, responses={201: UserSerializer})
     @method_decorator(never_cache)  # the answer carries the activation link
     def create(self, request: Request) -> Response:
         ser = UserCreateSerializer(data=request.data)
         ser.is_valid(raise_exception=True)
         data = dict(ser.validated_data)
-        refs = self._resolve(data)
         user, link = services.user_create(
             actor=self.actor,
             email=data["email"],
@@ -169,7 +137,8 @@ class UserViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSe
             first_name=data.get("first_name", ""),
             last_name=data.get("last_name", ""),
             phone=data.get("phone", ""),
-            **refs,
+            tenant_id=data.get("tenant"),
+            customer_id=data.get("customer"),
         )
         body = dict(UserSerializer(user).data)
         body["activation_link"] = link

@@ -61,8 +61,8 @@ class UserPages(PanelCrud[User]):
         user, link = services.user_create(
             actor=actor_of(request.user),
             role=self.role,
-            tenant=scope.get("tenant"),
-            customer=scope.get("customer"),
+            tenant_id=scope["tenant"].pk if "tenant" in scope else None,
+            customer_id=scope["customer"].pk if "customer" in scope else None,
             **data,
         )
         return user, {"activation_link": link}

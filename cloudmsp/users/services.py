@@ -15,13 +15,15 @@ from django.utils.encoding import force_str
 from django.utils.http import urlsafe_base64_decode
 
 from cloudmsp.audit.services import audit_record, snapshot, update_with_audit
-from cloudmsp.core.errors import ApplicationError, PermissionDenied
+from cloudmsp.core.errors import ApplicationError, NotFound, PermissionDenied
 from cloudmsp.core.text import email_key, normalize
 from cloudmsp.core.validation import save_or_conflict, validate_model
 from cloudmsp.customers.models import Customer
+from cloudmsp.customers.selectors import customer_get
 from cloudmsp.tenancy.access import Actor, parse_id, require_tenant_admin
 from cloudmsp.tenancy.models import Tenant
 from cloudmsp.tenancy.roles import Role
+from cloudmsp.tenancy.selectors import tenant_get
 from cloudmsp.users import sessions, two_factor
 from cloudmsp.users.models import ApiToken, User
 from cloudmsp.users.tokens import activation_token, activation_url
@@ -65,29 +67,16 @@ def user_create(
     first_name: str = "",
     last_name: str = "",
     phone: str = "",
-    tenant: Tenant | None = None,
-    customer: Customer | None = None,
+    tenant_id: object = None,
+    customer_id: object = None,
     password: str | None = None,
 ) -> tuple[User, str | None]:
     """Create a user and, unless a password is given, invite it with an activation link, which
-    is returned (and emailed). System administrators create tenant administrators of `tenant`;
-    tenant administrators create tenant administrators and customer users in their own tenant.
-    The caller must have fetched `tenant` and `customer` through the access helpers."""
-    if actor.is_sysadmin:
-        if role != Role.TENANT_ADMIN:
-            raise ValidationError({"role": ["A system administrator creates tenant administrators."]})
-        if tenant is None:
-            raise ValidationError({"tenant": ["Choose the tenant."]})
-        customer = None
-    else:
-        tenant = require_tenant_admin(actor)
-        if role not in (Role.TENANT_ADMIN, Role.CUSTOMER_USER):
-            raise ValidationError({"role": ["Choose tenant administrator or customer user."]})
-        if role == Role.CUSTOMER_USER:
-            if customer is None or customer.tenant_id != tenant.pk:
-                raise ValidationError({"customer": ["Choose the customer."]})
-        else:
-            customer = None
+    is returned (and emailed). System administrators create tenant administrators of the tenant
+    `tenant_id`; tenant administrators create tenant administrators and customer users (of the
+    customer `customer_id`) in their own tenant. Ids out of the actor's reach, missing or out of
+    place are refused on their field (ValidationError), as is a role the actor may not give."""
+    tenant, customer = _placement(actor=actor, role=role, tenant_id=tenant_id, customer_id=customer_id)
     return _create_user(
         actor=actor,
         role=role,
@@ -96,6 +85,49 @@ def user_create(
         data={"email": email, "first_name": first_name, "last_name": last_name, "phone": phone},
         password=password,
     )
+
+
+def _placement(*, actor: Actor, role: str, tenant_id: object, customer_id: object) -> tuple[Tenant, Customer | None]:
+    """The tenant and customer a new user goes in, fetched through the access helpers."""
+    errors: dict[str, list[str]] = {}
+    tenant = _tenant_placement(actor, tenant_id, errors)
+    customer: Customer | None = None
+    if role == Role.CUSTOMER_USER and not actor.is_sysadmin:
+        if customer_id is None:
+            errors["customer"] = ["Choose the customer."]
+        else:
+            try:
+                customer = customer_get(actor=actor, customer_id=customer_id)
+            except NotFound as exc:
+                errors["customer"] = [exc.message]
+    elif customer_id is not None:
+        # Refused rather than ignored, so a mistaken (or foreign) id never passes silently.
+        errors["customer"] = ["Only customer users belong to a customer."]
+    if errors:
+        raise ValidationError(errors)
+    if actor.is_sysadmin and role != Role.TENANT_ADMIN:
+        raise ValidationError({"role": ["A system administrator creates tenant administrators."]})
+    if not actor.is_sysadmin and role not in (Role.TENANT_ADMIN, Role.CUSTOMER_USER):
+        raise ValidationError({"role": ["Choose tenant administrator or customer user."]})
+    assert tenant is not None
+    return tenant, customer
+
+
+def _tenant_placement(actor: Actor, tenant_id: object, errors: dict[str, list[str]]) -> Tenant | None:
+    """A system administrator names the tenant; a tenant administrator's is its own."""
+    if not actor.is_sysadmin:
+        tenant = require_tenant_admin(actor)
+        if tenant_id not in (None, tenant.pk):
+            errors["tenant"] = ["You can only create users in your own tenant."]
+        return tenant
+    if tenant_id is None:
+        errors["tenant"] = ["Choose the tenant."]
+        return None
+    try:
+        return tenant_get(actor=actor, tenant_id=tenant_id)
+    except NotFound as exc:
+        errors["tenant"] = [exc.message]
+        return None
 
 
 def create_tenant_admin_unchecked(*, tenant: Tenant, email: str, password: str | None) -> tuple[User, str | None]:

@@ -22,10 +22,12 @@ from rest_framework.test import APIClient
 
 from cloudmsp.api.parsers import MAX_DEPTH, nesting_depth
 from cloudmsp.audit.models import AuditEvent
-from cloudmsp.cloud.forms import AccountAddForm
 from cloudmsp.cloud.models import CloudAccount
+from cloudmsp.cloud.providers import provider_for
 from cloudmsp.cloud.providers.aws.arn import ArnError, parse_role_arn
+from cloudmsp.cloud.services.accounts import account_create
 from cloudmsp.core.errors import PermissionDenied
+from cloudmsp.tenancy.roles import Role
 from cloudmsp.tenants.services import tenant_update
 from cloudmsp.users import services
 from cloudmsp.users.authentication import token_issue
@@ -387,16 +389,17 @@ class TestLinksUsePortalBaseUrl:
 
 
 class TestAsciiDigitsOnly:
-    def test_the_model_refuses_a_look_alike_account_id(self, tenant):
-        account = CloudAccountFactory.build(tenant=tenant, account_id=FULLWIDTH_ID)
+    def test_the_provider_refuses_a_look_alike_account_id(self):
         with pytest.raises(ValidationError) as raised:
-            account.full_clean()
+            provider_for("aws").validate_account_id(FULLWIDTH_ID)
         assert "account_id" in raised.value.message_dict
 
-    def test_the_form_refuses_it(self):
-        form = AccountAddForm({"account_id": FULLWIDTH_ID, "name": "look-alike"})
-        assert not form.is_valid()
-        assert "account_id" in form.errors
+    def test_the_service_refuses_it_and_stores_nothing(self, tenant):
+        admin = UserFactory(tenant=tenant, role=Role.TENANT_ADMIN)
+        with pytest.raises(ValidationError) as raised:
+            account_create(actor=admin, category="non_msp", account_id=FULLWIDTH_ID, name="look-alike")
+        assert "12 digits" in raised.value.message_dict["account_id"][0]
+        assert not CloudAccount.objects.for_tenant(tenant).exists()
 
     def test_the_page_refuses_it(self, admin_client, tenant):
         response = admin_client.post(

@@ -87,6 +87,10 @@ class Provider(Protocol):
     default_org_access_role: str
     read_only_actions: Sequence[str]
 
+    def validate_account_id(self, value: str) -> None:
+        """Raise ValidationError (on `account_id`) unless `value` is an account id of this cloud."""
+        ...
+
     def check_role(
         self,
         *,

@@ -41,7 +41,7 @@ def account_create(*, actor: Actor, category: str, account_id: str, name: str) -
         name=normalize(name or ""),
         external_id=new_external_id(),
     )
-    validate_model(account, field_for_code=_FIELD_FOR_CODE)
+    _validate_new(account)
     with transaction.atomic():
         save_or_conflict(account.save, field="account_id", message=_DUPLICATE)
         audit_record(
@@ -57,6 +57,26 @@ def account_create(*, actor: Actor, category: str, account_id: str, name: str) -
     return account
 
 
+def _validate_new(account: CloudAccount) -> None:
+    """The model's rules and the provider's (what an account id looks like), all errors at once."""
+    errors: dict[str, list[str]] = {}
+
+    def by_provider() -> None:
+        provider_for(account.provider).validate_account_id(account.account_id)
+
+    def by_model() -> None:
+        validate_model(account, field_for_code=_FIELD_FOR_CODE)
+
+    for check in (by_provider, by_model):
+        try:
+            check()
+        except ValidationError as exc:
+            for field, messages in exc.message_dict.items():
+                errors.setdefault(field, []).extend(m for m in messages if m not in errors.get(field, []))
+    if errors:
+        raise ValidationError(errors)
+
+
 def account_update(*, actor: Actor, account: CloudAccount, name: str) -> CloudAccount:
     require_tenant_admin(actor)
     update_with_audit(
@@ -69,6 +89,11 @@ def account_update(*, actor: Actor, account: CloudAccount, name: str) -> CloudAc
     return account
 
 
+def account_delete_impact(*, account: CloudAccount) -> int:
+    """How many member accounts go with the account when it is deleted."""
+    return CloudAccount.objects.for_tenant(account.tenant_id).filter(parent=account).count()
+
+
 def account_delete(*, actor: Actor, account: CloudAccount) -> int:
     """Remove an MSP or Non-MSP account from the portal (with the member accounts discovered
     under it). Nothing is deleted in AWS. Returns how many member accounts went with it."""
@@ -76,7 +101,7 @@ def account_delete(*, actor: Actor, account: CloudAccount) -> int:
     if account.kind == Kind.MEMBER:
         raise ApplicationError("Member accounts come from their organization; delete its MSP account instead.")
     with transaction.atomic():
-        members = CloudAccount.objects.for_tenant(account.tenant_id).filter(parent=account).count()
+        members = account_delete_impact(account=account)
         audit_record(
             actor=actor,
             action="cloud_account.delete",
@@ -119,12 +144,18 @@ def _store_check(
     )
 
 
+def account_require_connectable(account: CloudAccount) -> None:
+    """ApplicationError unless the account is connected by pasting a Role ARN (an MSP or Non-MSP
+    account; members are onboarded)."""
+    if account.kind == Kind.MEMBER:
+        raise ApplicationError("Member accounts are onboarded from Manage Customer Accounts.")
+
+
 def account_connect(*, actor: Actor, account: CloudAccount, role_arn: str) -> RoleCheck:
     """Validate the pasted Role ARN (SPEC 4.1) and store it when every check passes. A failed
     check stores nothing but the time and message of the attempt."""
     require_tenant_admin(actor)
-    if account.kind == Kind.MEMBER:
-        raise ApplicationError("Member accounts are onboarded from Manage Customer Accounts.")
+    account_require_connectable(account)
     result = provider_for(account.provider).check_role(
         account_id=account.account_id,
         role_arn=role_arn,

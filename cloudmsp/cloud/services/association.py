@@ -27,10 +27,16 @@ from cloudmsp.core.concurrency import lock_conflicts
 from cloudmsp.core.errors import ConflictError
 from cloudmsp.core.queries import id_set
 from cloudmsp.customers.models import Customer
-from cloudmsp.tenancy.access import Actor, parse_id, require_tenant_admin
+from cloudmsp.tenancy.access import Actor, not_found, parse_id, require_tenant_admin
 
 MAX_BULK = 100_000
 CONFLICT = "Someone else is changing these accounts; reload and try again."
+
+
+def require_bulk_size(count: int) -> None:
+    """ValidationError (on `accounts`) when more than MAX_BULK accounts are asked for at once."""
+    if count > MAX_BULK:
+        raise ValidationError({"accounts": [f"At most {MAX_BULK} accounts at once."]})
 
 
 def _account_ids(raw: Iterable[object]) -> list[int]:
@@ -44,8 +50,7 @@ def _account_ids(raw: Iterable[object]) -> list[int]:
             bad.append(value)
         else:
             ids.append(pk)
-        if len(ids) + len(bad) > MAX_BULK:
-            raise ValidationError({"accounts": [f"At most {MAX_BULK} accounts at once."]})
+        require_bulk_size(len(ids) + len(bad))
     if bad:
         raise ValidationError({"accounts": [f"{len(bad)} of the ids are not valid account ids."]})
     if not ids:
@@ -106,7 +111,7 @@ def accounts_associate(*, actor: Actor, customer: Customer, account_ids: Iterabl
     shown) or since this request arrived (ConflictError). Returns how many changed."""
     tenant = require_tenant_admin(actor)
     if customer.tenant_id != tenant.pk:
-        raise ValidationError({"customer": ["Customer not found."]})
+        raise ValidationError({"customer": [not_found("Customer", customer.pk).message]})
     ids = _account_ids(account_ids)
     return _change(
         actor=actor,

@@ -8,6 +8,7 @@ import re
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -27,6 +28,10 @@ from cloudmsp.core.errors import ApplicationError, ConflictError
 from cloudmsp.tenancy.access import Actor, require_tenant_admin
 
 ROLE_NAME = re.compile(r"^[\w+=,.@-]{1,64}\Z", re.ASCII)
+ONBOARD_METHODS = (
+    ("automatic", "Automatic: the portal creates the role"),
+    ("manual", "Manual: I create the role and paste its ARN"),
+)
 STEPS = 4  # assume management role, assume org access role, create role, validate
 # The columns an onboarding attempt writes.
 ROLE_FIELDS = [
@@ -48,8 +53,6 @@ def _require_member(account: CloudAccount) -> CloudAccount:
 def _check_role_name(account: CloudAccount, role_name: str) -> str:
     role_name = (role_name or provider_for(account.provider).default_role_name).strip()
     if not ROLE_NAME.match(role_name):
-        from django.core.exceptions import ValidationError
-
         raise ValidationError({"role_name": ["Up to 64 letters, digits and +=,.@_- characters."]})
     return role_name
 
@@ -180,6 +183,8 @@ def onboard_manual(*, actor: Actor, account: CloudAccount, role_arn: str) -> Rol
     """Register a role the administrator created from the template: validate, then store."""
     require_tenant_admin(actor)
     _require_member(account)
+    if not (role_arn or "").strip():
+        raise ValidationError({"role_arn": ["Paste the Role ARN of the role you created."]})
     if account.is_onboarded:
         raise ConflictError("This account is already onboarded; remove its Role ARN first.")
     result = provider_for(account.provider).check_role(

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from cloudmsp.cloud import selectors
 from cloudmsp.cloud.forms import AccountAddForm, AccountEditForm, ConnectForm
-from cloudmsp.cloud.models import Category, CloudAccount, JobKind, Kind
+from cloudmsp.cloud.models import Category, JobKind, Kind
 from cloudmsp.cloud.services import accounts as account_services
 from cloudmsp.cloud.services import sync as sync_services
 from cloudmsp.cloud.web.common import connect_context, notify
@@ -112,8 +112,7 @@ def account_add(request: HttpRequest, admin: Admin, category: str) -> HttpRespon
 def account_connect(request: HttpRequest, admin: Admin, account_id: int) -> HttpResponse:
     """Show the external id, trust policy and template; validate the pasted Role ARN."""
     account = selectors.account_get(actor=admin.actor, account_id=account_id)
-    if account.kind == Kind.MEMBER:
-        raise ApplicationError("Member accounts are onboarded from Manage Customer Accounts.")
+    account_services.account_require_connectable(account)
     form = ConnectForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         result = account_services.account_connect(
@@ -204,6 +203,6 @@ def account_delete(request: HttpRequest, admin: Admin, account_id: int) -> HttpR
                 )
             extra = f" with its {members} member account(s)" if members else ""
             return notify(request, f"Account {account.account_id}{extra} removed from the portal.")
-    members = CloudAccount.objects.for_tenant(account.tenant_id).filter(parent=account).count()
+    members = account_services.account_delete_impact(account=account)
     ctx = {"account": account, "members": members, "error": error, "sync_kind": JobKind.SYNC}
     return render_htmx(request, "cloud/delete_account.html", ctx, partial="dialog", status=409 if error else 200)

@@ -18,16 +18,14 @@ from cloudmsp.cloud.models import JobKind, Kind
 from cloudmsp.cloud.providers import provider_for
 from cloudmsp.cloud.services import association, onboarding
 from cloudmsp.cloud.web.common import connect_context, notify
-from cloudmsp.core.errors import ApplicationError, ConflictError, NotFound
+from cloudmsp.core.errors import ApplicationError, ConflictError
 from cloudmsp.customers.forms import CustomerQuickForm
-from cloudmsp.customers.selectors import customer_choices, customer_get
+from cloudmsp.customers.selectors import customer_choices, customer_for_field
 from cloudmsp.customers.services import customer_create
 from cloudmsp.tenancy.access import Actor
 from cloudmsp.tenancy.pages import Admin, tenant_admin_page
 from cloudmsp.web.helpers import PER_PAGE_CHOICES, apply_errors, list_params, paginate, render_htmx
 from cloudmsp.web.ratelimit import rate_limit
-
-MAX_SELECTED = 100_000
 
 
 @require_GET
@@ -58,8 +56,10 @@ def members(request: HttpRequest, admin: Admin, account_id: int) -> HttpResponse
 def _selected(request: HttpRequest) -> list[str]:
     data = request.POST if request.method == "POST" else request.GET
     raw = data.getlist("accounts")
-    if len(raw) > MAX_SELECTED:
-        raise ApplicationError(f"Select at most {MAX_SELECTED} accounts at once.")
+    try:
+        association.require_bulk_size(len(raw))
+    except ValidationError as exc:
+        raise ApplicationError(exc.messages[0]) from None
     return raw
 
 
@@ -93,12 +93,10 @@ def link(request: HttpRequest, admin: Admin) -> HttpResponse:
     status = 422 if request.method == "POST" else 200
     if request.method == "POST" and form.is_valid():
         try:
-            customer = customer_get(actor=admin.actor, customer_id=form.cleaned_data["customer"])
+            customer = customer_for_field(actor=admin.actor, customer_id=form.cleaned_data["customer"])
             changed = association.accounts_associate(
                 actor=admin.actor, customer=customer, account_ids=selected, seen_state=state
             )
-        except NotFound:
-            form.add_error("customer", "Customer not found.")
         except ValidationError as exc:
             apply_errors(form, exc)
         except ConflictError as exc:

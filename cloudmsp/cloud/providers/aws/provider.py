@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
+
+from django.core.exceptions import ValidationError
 
 from cloudmsp.cloud.providers.aws import operations, policies
 from cloudmsp.cloud.providers.aws.arn import role_arn as make_role_arn
@@ -21,12 +24,19 @@ from cloudmsp.cloud.providers.base import (
 )
 
 EXPIRED_CODES = {"ExpiredToken", "ExpiredTokenException"}
+ACCOUNT_ID = re.compile(r"[0-9]{12}")
 
 
 class AwsProvider:
     default_role_name = policies.DEFAULT_ROLE_NAME
     default_org_access_role = policies.DEFAULT_ORG_ACCESS_ROLE
     read_only_actions: Sequence[str] = policies.READ_ONLY_ACTIONS
+
+    def validate_account_id(self, value: str) -> None:
+        # [0-9], not \d: in Python \d is any script's digit, and a look-alike id in FULLWIDTH
+        # DIGITs would pass.
+        if not ACCOUNT_ID.fullmatch(value or ""):
+            raise ValidationError({"account_id": ["An AWS account id is exactly 12 digits."]})
 
     def check_role(
         self,
