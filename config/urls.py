@@ -10,7 +10,8 @@ from cloudmsp.api.routing import api_urlpatterns
 from cloudmsp.audit import urls as audit_urls
 from cloudmsp.audit.api import AuditEventViewSet
 from cloudmsp.cloud import urls as cloud_urls
-from cloudmsp.cloud.api import CloudAccountViewSet, JobViewSet
+from cloudmsp.cloud.api.accounts import CloudAccountViewSet
+from cloudmsp.cloud.api.jobs import JobViewSet
 from cloudmsp.customers import urls as customers_urls
 from cloudmsp.customers.api import CustomerViewSet
 from cloudmsp.tenants import urls as tenants_urls

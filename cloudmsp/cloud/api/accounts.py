@@ -1,5 +1,5 @@
-"""`/api/v1/cloud-accounts/` and `/api/v1/jobs/`: the API face of Account Management. Every rule
-lives in the cloud selectors and services; these views parse input, call them and render."""
+"""`/api/v1/cloud-accounts/`: the API face of Account Management. Every rule lives in the cloud
+selectors and services; these views parse input, call them and render."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from drf_spectacular.utils import (
     OpenApiParameter,
     OpenApiResponse,
     extend_schema,
-    extend_schema_field,
     extend_schema_view,
 )
 from rest_framework import mixins, serializers, status
@@ -20,208 +19,33 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from cloudmsp.api.base import ScopedViewSet, list_parameters
-from cloudmsp.api.serializers import ErrorSerializer, StrictCharField, StrictIntegerField
+from cloudmsp.api.serializers import ErrorSerializer
 from cloudmsp.api.throttling import THROTTLED
 from cloudmsp.cloud import selectors
+from cloudmsp.cloud.api.serializers import (
+    AccountFilterSerializer,
+    AssociateSerializer,
+    ChangedSerializer,
+    CloudAccountCreatedSerializer,
+    CloudAccountCreateSerializer,
+    CloudAccountSerializer,
+    CloudAccountUpdateSerializer,
+    ConnectSerializer,
+    DisassociateSerializer,
+    JobSerializer,
+    OnboardSerializer,
+    RemoveRoleSerializer,
+    SetupSerializer,
+    ValidationResultSerializer,
+)
 from cloudmsp.cloud.models import AwsStatus, Category, CloudAccount, Job, Kind, OnboardingStatus
-from cloudmsp.cloud.providers import provider_for
 from cloudmsp.cloud.providers.base import RoleCheck
 from cloudmsp.cloud.services import accounts as account_services
 from cloudmsp.cloud.services import association, onboarding
 from cloudmsp.cloud.services import sync as sync_services
 from cloudmsp.customers.selectors import customer_for_field
-from cloudmsp.tenancy.access import MAX_ID, parse_id, require_tenant_admin
+from cloudmsp.tenancy.access import require_tenant_admin
 from cloudmsp.tenancy.roles import Role
-
-# Serializers -------------------------------------------------------------------------------------
-
-
-class CloudAccountSerializer(serializers.ModelSerializer[CloudAccount]):
-    parent = serializers.IntegerField(  # type: ignore[assignment]  # a field, not the parent serializer
-        source="parent_id", read_only=True, allow_null=True, help_text="Member accounts: their MSP account."
-    )
-    customer = serializers.IntegerField(source="customer_id", read_only=True, allow_null=True)
-    customer_name = serializers.CharField(source="customer.company_name", read_only=True, allow_null=True)
-    role_name = serializers.CharField(read_only=True)
-
-    class Meta:
-        model = CloudAccount
-        fields = [
-            "id",
-            "provider",
-            "category",
-            "kind",
-            "parent",
-            "account_id",
-            "name",
-            "email",
-            "aws_status",
-            "ou_path",
-            "customer",
-            "customer_name",
-            "role_arn",
-            "role_name",
-            "external_id",
-            "role_created_by_portal",
-            "onboarding_status",
-            "last_validated_at",
-            "last_validation_message",
-            "last_synced_at",
-            "created_at",
-            "updated_at",
-        ]
-        read_only_fields = fields
-
-    # What a customer user does not need to see of the accounts assigned to its customer: how
-    # the MSP reaches them.
-    HIDDEN_FROM_CUSTOMER_USERS = (
-        "role_arn",
-        "role_name",
-        "external_id",
-        "role_created_by_portal",
-        "last_validation_message",
-    )
-
-    def to_representation(self, instance: CloudAccount) -> dict[str, Any]:
-        data = dict(super().to_representation(instance))
-        request = self.context.get("request")
-        if request is not None and getattr(request.user, "is_customer_user", False):
-            for key in self.HIDDEN_FROM_CUSTOMER_USERS:
-                data.pop(key, None)
-        return data
-
-
-class SetupSerializer(serializers.Serializer[Any]):
-    """What an administrator needs to create the account's role (SPEC 4.1)."""
-
-    portal_account_id = serializers.CharField(
-        allow_null=True, help_text="The AWS account the role must trust; null when AWS could not be reached."
-    )
-    portal_error = serializers.CharField(allow_blank=True, help_text="Why the portal's AWS account is unknown.")
-    external_id = serializers.CharField()
-    role_name = serializers.CharField(help_text="The role name the template uses.")
-    trust_policy = serializers.DictField(allow_null=True)
-    access_policy = serializers.DictField(help_text="The least-privilege inline policy of the role.")
-    cloudformation_template = serializers.CharField(allow_null=True, help_text="A CloudFormation template (JSON).")
-
-
-class CloudAccountCreatedSerializer(CloudAccountSerializer):
-    setup = serializers.SerializerMethodField()
-
-    class Meta(CloudAccountSerializer.Meta):
-        fields = [*CloudAccountSerializer.Meta.fields, "setup"]
-        read_only_fields = fields
-
-    @extend_schema_field(SetupSerializer)
-    def get_setup(self, account: CloudAccount) -> dict[str, Any]:
-        return account_services.account_setup_documents(account=account)
-
-
-class CloudAccountCreateSerializer(serializers.Serializer[Any]):
-    category = serializers.ChoiceField(
-        choices=Category.choices, help_text="`msp` adds a management (payer) account, `non_msp` a stand-alone one."
-    )
-    account_id = StrictCharField(max_length=12, help_text="The 12-digit AWS account id.")
-    name = StrictCharField(max_length=200)
-
-
-class CloudAccountUpdateSerializer(serializers.Serializer[Any]):
-    name = StrictCharField(max_length=200, required=False, help_text="The only field that can be changed.")
-
-
-class ConnectSerializer(serializers.Serializer[Any]):
-    role_arn = StrictCharField(max_length=2048)
-
-
-class ValidationResultSerializer(serializers.Serializer[Any]):
-    ok = serializers.BooleanField()
-    step = serializers.CharField(allow_blank=True, help_text="The check that failed; blank when all passed.")
-    message = serializers.CharField()
-    account = CloudAccountSerializer()
-
-
-class OnboardSerializer(serializers.Serializer[Any]):
-    method = serializers.ChoiceField(choices=onboarding.ONBOARD_METHODS)
-    role_name = StrictCharField(
-        max_length=64,
-        required=False,
-        allow_blank=True,
-        default="",
-        help_text=f"Automatic method: the role to create (default {provider_for().default_role_name}).",
-    )
-    role_arn = StrictCharField(
-        max_length=2048, required=False, allow_blank=True, default="", help_text="Manual method: the role's ARN."
-    )
-
-
-class RemoveRoleSerializer(serializers.Serializer[Any]):
-    note = serializers.CharField(help_text="What happened to the role in AWS.")
-    account = CloudAccountSerializer()
-
-
-@extend_schema_field({"type": "array", "items": {"type": "integer", "minimum": 1}, "minItems": 1})
-class AccountIdsField(serializers.ListField):
-    """A list of account ids, passed on as sent: which ids are valid is the association
-    service's rule, so it alone decides (and answers for the whole list)."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(child=serializers.JSONField(allow_null=True), **kwargs)
-
-
-class DisassociateSerializer(serializers.Serializer[Any]):
-    accounts = AccountIdsField(help_text="Cloud account ids (the portal's `id`, not the AWS account id).")
-
-
-class AssociateSerializer(DisassociateSerializer):
-    customer = StrictIntegerField(min_value=1, max_value=MAX_ID)
-
-
-class ChangedSerializer(serializers.Serializer[Any]):
-    changed = serializers.IntegerField(help_text="How many accounts changed (the others already were so).")
-
-
-class JobSerializer(serializers.ModelSerializer[Job]):
-    account = serializers.IntegerField(source="account_id", read_only=True, allow_null=True)
-    percent = serializers.IntegerField(read_only=True, allow_null=True, help_text="Null while the total is unknown.")
-    finished = serializers.BooleanField(read_only=True)
-
-    class Meta:
-        model = Job
-        fields = [
-            "id",
-            "kind",
-            "account",
-            "state",
-            "done",
-            "total",
-            "percent",
-            "finished",
-            "result",
-            "error",
-            "created_at",
-            "started_at",
-            "finished_at",
-        ]
-        read_only_fields = fields
-
-
-class AccountFilterSerializer(serializers.Serializer[Any]):
-    """The list's filters, checked so a mistyped value is a 400 rather than an empty page."""
-
-    category = serializers.ChoiceField(choices=Category.choices, required=False)
-    kind = serializers.ChoiceField(choices=Kind.choices, required=False)
-    parent = StrictIntegerField(min_value=1, max_value=MAX_ID, required=False)  # type: ignore[assignment]
-    customer = serializers.CharField(required=False)
-    onboarding_status = serializers.ChoiceField(choices=OnboardingStatus.choices, required=False)
-    aws_status = serializers.ChoiceField(choices=AwsStatus.choices, required=False)
-
-    def validate_customer(self, value: str) -> str:
-        if value != "none" and parse_id(value) is None:
-            raise serializers.ValidationError("Use a customer id, or `none` for accounts without a customer.")
-        return value
-
-
-# Views -------------------------------------------------------------------------------------------
 
 ERRORS = {
     400: OpenApiResponse(ErrorSerializer, description="Bad input, or the account cannot do this."),
@@ -429,15 +253,3 @@ class CloudAccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scop
         data = self._body(DisassociateSerializer)
         changed = association.accounts_disassociate(actor=self.actor, account_ids=data["accounts"])
         return Response({"changed": changed})
-
-
-class JobViewSet(mixins.RetrieveModelMixin, ScopedViewSet):
-    """Background jobs (organization syncs, automatic onboarding) of the caller's tenant: poll one
-    until `finished`."""
-
-    serializer_class = JobSerializer
-    read_roles = (Role.TENANT_ADMIN,)
-    write_roles = ()
-
-    def fetch(self, pk: str) -> Job:
-        return selectors.job_get(actor=self.actor, job_id=pk)

@@ -1,0 +1,1 @@
+"""The API face of Account Management: cloud accounts and jobs."""
