@@ -78,9 +78,6 @@ class ScopedViewSet(RateLimitMixin, viewsets.GenericViewSet[Any]):
     def get_object(self) -> Model:
         return self.fetch(self.kwargs[self.lookup_url_kwarg or self.lookup_field])
 
-    def filter_queryset(self, queryset: QuerySet[Any]) -> QuerySet[Any]:
-        return queryset
-
 
 def list_parameters(orderings: dict[str, Any], *extra: OpenApiParameter) -> list[OpenApiParameter]:
     return [
