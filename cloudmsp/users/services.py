@@ -185,12 +185,6 @@ def _check_password(password: str, user: User) -> None:
         raise ValidationError({"password": exc.messages}) from None
 
 
-def end_sessions(user: User) -> None:
-    """End every session and API token of a user (on disable, delete, password reset). The
-    sessions are found through the index of sign-ins (`UserSession`), not by decoding them all."""
-    sessions.end_sessions(user)
-
-
 def user_update(*, actor: Actor, user: User, data: dict[str, Any]) -> User:
     """Change email, names, phone or the active flag of a user the actor manages."""
     if user.pk == actor.pk and data.get("is_active") is False:
@@ -198,7 +192,7 @@ def user_update(*, actor: Actor, user: User, data: dict[str, Any]) -> User:
 
     def disabled(changes: dict[str, list[Any]]) -> None:
         if "is_active" in changes and not user.is_active:
-            end_sessions(user)
+            sessions.end_sessions(user)
 
     update_with_audit(
         actor=actor,
@@ -224,7 +218,7 @@ def user_delete(*, actor: Actor, user: User) -> None:
             obj=user,
             changes={"email": [user.email, None], "role": [user.role, None]},
         )
-        end_sessions(user)
+        sessions.end_sessions(user)
         user.delete()
 
 
@@ -270,7 +264,7 @@ def user_set_password_from_link(*, uidb64: str, token: str, password: str) -> Us
         if first:
             user.activated_at = timezone.now()
         user.save(update_fields=["password", "activated_at", "updated_at"])
-        end_sessions(user)
+        sessions.end_sessions(user)
         audit_record(actor=user, action="user.activate" if first else "user.reset_password", obj=user)
     # Whoever holds the link owns the email: failed sign-ins no longer lock it.
     AxesProxyHandler.reset_attempts(username=email_key(user.email))
