@@ -31,12 +31,15 @@ class RolePermission(permissions.BasePermission):
             return True
         safe = request.method in permissions.SAFE_METHODS
         roles = getattr(view, "read_roles" if safe else "write_roles", ())
-        if user.role not in roles:
+        if getattr(user, "role", None) not in roles:
             raise PermissionDenied("Your role does not allow this.")
         return True
 
 
-class ScopedViewSet(RateLimitMixin, viewsets.GenericViewSet[Any]):
+class BaseViewSet(RateLimitMixin, viewsets.GenericViewSet[Any]):
+    """The API's scaffolding: roles (RolePermission), rate limits and list parameters. Domain views
+    subclass tenancy.api.ScopedViewSet, which adds the typed actor."""
+
     permission_classes = [permissions.IsAuthenticated, RolePermission]
     lookup_value_regex = "[0-9]+"
     read_roles: ClassVar[tuple[str, ...]] = ()
@@ -46,10 +49,6 @@ class ScopedViewSet(RateLimitMixin, viewsets.GenericViewSet[Any]):
     rate_limits: ClassVar[dict[str, str]] = {}
     orderings: ClassVar[dict[str, Any]] = {}
     default_ordering: ClassVar[str] = ""
-
-    @property
-    def actor(self) -> Any:
-        return self.request.user
 
     def get_throttles(self) -> list[BaseThrottle]:
         scope = self.rate_limits.get(self.action or "")

@@ -9,11 +9,12 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers
 
-from cloudmsp.api.base import ScopedViewSet, list_parameters
+from cloudmsp.api.base import list_parameters
 from cloudmsp.audit.models import AuditEvent, Outcome
 from cloudmsp.audit.selectors import AUDIT_ORDERINGS, audit_event_list
 from cloudmsp.core.errors import NotFound
 from cloudmsp.tenancy.access import parse_id
+from cloudmsp.tenancy.api import ScopedViewSet
 from cloudmsp.tenancy.roles import Role
 
 

@@ -7,11 +7,12 @@ from rest_framework import mixins, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from cloudmsp.api.base import ScopedViewSet, list_parameters
+from cloudmsp.api.base import list_parameters
 from cloudmsp.api.serializers import ErrorSerializer, ModelSerializer, VersionField
 from cloudmsp.core.concurrency import hold_version
 from cloudmsp.customers import selectors, services
 from cloudmsp.customers.models import Customer
+from cloudmsp.tenancy.api import ScopedViewSet
 from cloudmsp.tenancy.roles import Role
 
 

@@ -7,9 +7,10 @@ from rest_framework import mixins, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from cloudmsp.api.base import ScopedViewSet, list_parameters
+from cloudmsp.api.base import list_parameters
 from cloudmsp.api.serializers import ErrorSerializer, ModelSerializer, VersionField
 from cloudmsp.core.concurrency import hold_version
+from cloudmsp.tenancy.api import ScopedViewSet
 from cloudmsp.tenancy.models import Tenant
 from cloudmsp.tenancy.roles import Role
 from cloudmsp.tenants import selectors, services

@@ -3,16 +3,13 @@ two-factor). Pages that act on others take the Actor from tenancy.pages."""
 
 from __future__ import annotations
 
-from django.http import HttpRequest
-
 from cloudmsp.core.errors import PermissionDenied
 from cloudmsp.users.models import User
 
 
-def user_of(request: HttpRequest) -> User:
+def user_of(user: object) -> User:
     """`request.user` as a User; PermissionDenied for an anonymous visitor (the login
     middleware sends those to sign in before such a page runs)."""
-    user = request.user
     if not isinstance(user, User) or not user.is_authenticated:
         raise PermissionDenied("Sign in first.")
     return user

@@ -19,7 +19,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cloudmsp.api.base import ScopedViewSet, list_parameters
+from cloudmsp.api.base import list_parameters
 from cloudmsp.api.serializers import (
     ErrorSerializer,
     ModelSerializer,
@@ -30,8 +30,10 @@ from cloudmsp.api.serializers import (
 from cloudmsp.api.throttling import THROTTLED, LoginIPThrottle, RateLimitMixin, TokenLoginEmailThrottle
 from cloudmsp.core.concurrency import hold_version
 from cloudmsp.customers.selectors import customer_get
+from cloudmsp.tenancy.api import ScopedViewSet
 from cloudmsp.tenancy.roles import Role
 from cloudmsp.users import lockout, selectors, services, signin, two_factor
+from cloudmsp.users.access import user_of
 from cloudmsp.users.models import ApiToken, User
 
 
@@ -272,21 +274,21 @@ class ApiTokenViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedVi
     default_ordering = "-created"
 
     def list_queryset(self) -> Any:
-        return selectors.api_token_list(actor=self.actor, **self.list_params())
+        return selectors.api_token_list(actor=user_of(self.request.user), **self.list_params())
 
     def fetch(self, pk: str) -> ApiToken:
-        return selectors.api_token_get(actor=self.actor, token_id=pk)
+        return selectors.api_token_get(actor=user_of(self.request.user), token_id=pk)
 
     @extend_schema(request=ApiTokenSerializer, responses={201: ApiTokenCreatedSerializer})
     @method_decorator(never_cache)  # the answer carries the token
     def create(self, request: Request) -> Response:
         ser = ApiTokenSerializer(data=request.data)
         ser.is_valid(raise_exception=True)
-        token, secret = services.api_token_create(actor=self.actor, name=ser.validated_data["name"])
+        token, secret = services.api_token_create(actor=user_of(self.request.user), name=ser.validated_data["name"])
         body = dict(ApiTokenSerializer(token).data)
         body["token"] = secret
         return Response(body, status=status.HTTP_201_CREATED)
 
     def destroy(self, request: Request, pk: str) -> Response:
-        services.api_token_revoke(actor=self.actor, token=self.fetch(pk))
+        services.api_token_revoke(actor=user_of(self.request.user), token=self.fetch(pk))
         return Response(status=status.HTTP_204_NO_CONTENT)

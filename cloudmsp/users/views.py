@@ -152,7 +152,7 @@ def _profile_initial(user: User) -> dict[str, str]:
 
 def _profile_page(request: HttpRequest, *, status: int = 200, partial: str | None = None, **forms: Any) -> HttpResponse:
     """The profile page (or, for htmx, one of its sections) with the given forms filled in."""
-    user = user_of(request)
+    user = user_of(request.user)
     ctx = {
         "form": ProfileForm(initial=_profile_initial(user)),
         "pw_form": PasswordChangeForm(prefix="pw"),
@@ -169,7 +169,7 @@ def _profile_page(request: HttpRequest, *, status: int = 200, partial: str | Non
 @never_cache
 @require_http_methods(["GET", "POST"])
 def profile(request: HttpRequest) -> HttpResponse:
-    user = user_of(request)
+    user = user_of(request.user)
     form = ProfileForm(request.POST or None, initial=_profile_initial(user))
     status = 200
     if request.method == "POST":
@@ -188,7 +188,7 @@ def profile(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_http_methods(["POST"])
 def password_change(request: HttpRequest) -> HttpResponse:
-    user = user_of(request)
+    user = user_of(request.user)
     pw_form = PasswordChangeForm(request.POST, prefix="pw")
     if pw_form.is_valid():
         try:
@@ -216,7 +216,7 @@ def password_change(request: HttpRequest) -> HttpResponse:
 @require_POST
 def token_create(request: HttpRequest) -> HttpResponse:
     """Create an API token; its secret is in this answer only."""
-    user = user_of(request)
+    user = user_of(request.user)
     form = ApiTokenForm(request.POST)
     if form.is_valid():
         try:
@@ -232,7 +232,7 @@ def token_create(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
     """GET: the confirmation; POST: revoke. Only one's own tokens exist here (others are 404)."""
-    user = user_of(request)
+    user = user_of(request.user)
     token = selectors.api_token_get(actor=user, token_id=token_id)
     if request.method == "POST":
         services.api_token_revoke(actor=user, token=token)
@@ -253,7 +253,7 @@ def _next(request: HttpRequest) -> str:
 
 
 def _two_factor_page(request: HttpRequest, *, code_form: CodeForm | None = None, status: int = 200) -> HttpResponse:
-    user = user_of(request)
+    user = user_of(request.user)
     ctx = {
         "two_factor": two_factor.state(user),
         "code_form": code_form or CodeForm(),
@@ -268,7 +268,7 @@ def two_factor_setup(request: HttpRequest) -> HttpResponse:
     """GET: the state of two-factor authentication; POST: start setting it up (a new secret)."""
     if request.method == "POST":
         try:
-            two_factor.two_factor_begin(actor=user_of(request))
+            two_factor.two_factor_begin(actor=user_of(request.user))
         except ApplicationError as exc:
             messages.error(request, exc.message)
         return htmx_redirect(request, _next(request))
@@ -279,7 +279,7 @@ def _with_code(request: HttpRequest, action: Any, done: str) -> HttpResponse:
     form = CodeForm(request.POST)
     if form.is_valid():
         try:
-            action(actor=user_of(request), code=form.cleaned_data["code"])
+            action(actor=user_of(request.user), code=form.cleaned_data["code"])
         except (ValidationError, ApplicationError) as exc:
             apply_errors(form, exc)
         else:

@@ -18,7 +18,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from cloudmsp.api.base import ScopedViewSet, list_parameters
+from cloudmsp.api.base import list_parameters
 from cloudmsp.api.serializers import ErrorSerializer
 from cloudmsp.api.throttling import THROTTLED
 from cloudmsp.cloud import selectors
@@ -45,6 +45,7 @@ from cloudmsp.cloud.services import association, onboarding
 from cloudmsp.cloud.services import sync as sync_services
 from cloudmsp.customers.selectors import customer_for_field
 from cloudmsp.tenancy.access import require_tenant_admin
+from cloudmsp.tenancy.api import ScopedViewSet
 from cloudmsp.tenancy.roles import Role
 
 ERRORS = {

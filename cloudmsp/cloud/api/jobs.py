@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from rest_framework import mixins
 
-from cloudmsp.api.base import ScopedViewSet
 from cloudmsp.cloud import selectors
 from cloudmsp.cloud.api.serializers import JobSerializer
 from cloudmsp.cloud.models import Job
+from cloudmsp.tenancy.api import ScopedViewSet
 from cloudmsp.tenancy.roles import Role
 
 

@@ -32,7 +32,9 @@ def validate_many(
     *, actor: Actor, accounts: Sequence[CloudAccount], fresh: bool = False, concurrency: int | None = None
 ) -> BulkValidation:
     """Check the roles of `accounts` (those with a Role ARN), at most `concurrency` at a time.
-    Database writes happen afterwards, in this thread, in one transaction."""
+    Database writes happen afterwards, in this thread, in one transaction. This is the body of
+    bulk validation and of scheduled re-validation (SPEC 9 and 10), which are not built yet: today
+    only the benchmark (SPEC 7's 1,000-role figure) and the tests call it."""
     tenant = require_tenant_admin(actor)
     targets = [a for a in accounts if a.role_arn and a.tenant_id == tenant.pk]
     workers = max(1, min(concurrency or settings.AWS_CONCURRENCY, 64))
