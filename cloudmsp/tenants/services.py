@@ -109,15 +109,17 @@ class TenantWithAdmin:
 
 def tenant_ensure_with_admin(*, name: str, admin_email: str, password: str | None) -> TenantWithAdmin:
     """For operations commands: make sure a tenant and its administrator exist. Running it again
-    changes nothing; an email already used outside this tenant's administrators is refused."""
-    tenant = Tenant.objects.filter(name__iexact=normalize(name)).first()
-    tenant_created = tenant is None
-    if tenant is None:
-        tenant = tenant_create(actor=None, name=name)
-    existing = User.unscoped.filter(email__iexact=normalize(admin_email)).first()
-    if existing is not None:
-        if existing.role != Role.TENANT_ADMIN or existing.tenant_id != tenant.pk:
-            raise ValidationError({"admin": ["This email already belongs to another user."]})
-        return TenantWithAdmin(tenant, existing, tenant_created, False, None)
-    user, link = create_tenant_admin_unchecked(tenant=tenant, email=admin_email, password=password)
+    changes nothing; an email already used outside this tenant's administrators is refused, and
+    then nothing is created (one transaction)."""
+    with transaction.atomic():
+        tenant = Tenant.objects.filter(name__iexact=normalize(name)).first()
+        tenant_created = tenant is None
+        if tenant is None:
+            tenant = tenant_create(actor=None, name=name)
+        existing = User.unscoped.filter(email__iexact=normalize(admin_email)).first()
+        if existing is not None:
+            if existing.role != Role.TENANT_ADMIN or existing.tenant_id != tenant.pk:
+                raise ValidationError({"admin": ["This email already belongs to another user."]})
+            return TenantWithAdmin(tenant, existing, tenant_created, False, None)
+        user, link = create_tenant_admin_unchecked(tenant=tenant, email=admin_email, password=password)
     return TenantWithAdmin(tenant, user, tenant_created, True, link)

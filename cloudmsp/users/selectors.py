@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, OrderBy, Q, QuerySet
 
 from cloudmsp.customers.models import Customer
 from cloudmsp.tenancy.access import Actor, not_found, parse_id
@@ -64,12 +64,13 @@ def user_get(*, actor: Actor, user_id: object) -> User:
     return user
 
 
-API_TOKEN_ORDERINGS = {
+API_TOKEN_ORDERINGS: dict[str, tuple[str | OrderBy, ...]] = {
     "-created": ("-created_at", "-id"),
     "created": ("created_at", "id"),
     "name": ("name", "id"),
     "-name": ("-name", "-id"),
-    "-last_used": ("-last_used_at", "-id"),
+    # Never-used tokens last on both databases (PostgreSQL puts NULLs first when descending).
+    "-last_used": (F("last_used_at").desc(nulls_last=True), "-id"),
 }
 
 
