@@ -1,7 +1,8 @@
-"""Faults during an organization sync, against the AWS emulator: the organization changes
-between two ListAccounts pages, the emulator dies between two pages, credentials expire, the
-worker dies. Each ends with a clear error or a correct listing, never with part of a listing
-applied; a sync whose worker died can be restarted and the restart is clean."""
+"""cloudmsp/cloud/services/sync.py: what sync_start refuses and what it starts, then faults
+during an organization sync, against the AWS emulator: the organization changes between two
+ListAccounts pages, the emulator dies between two pages, credentials expire, the worker dies.
+Each ends with a clear error or a correct listing, never with part of a listing applied; a sync
+whose worker died can be restarted and the restart is clean."""
 
 from __future__ import annotations
 
@@ -10,18 +11,124 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+from django_tasks_db.models import DBTaskResult
 
 from cloudmsp.audit.models import AuditEvent
-from cloudmsp.cloud.models import AwsStatus, CloudAccount, Job, JobState
+from cloudmsp.cloud.models import AwsStatus, Category, CloudAccount, Job, JobKind, JobState, Kind, OnboardingStatus
 from cloudmsp.cloud.providers.aws import client as aws_client
 from cloudmsp.cloud.providers.aws import operations
 from cloudmsp.cloud.services import jobs, sync
-from cloudmsp.core.errors import ConflictError
+from cloudmsp.core.errors import ApplicationError, ConflictError, PermissionDenied
 from tests.cloud.conftest import age_job
+from tests.factories import CloudAccountFactory
 
 pytestmark = pytest.mark.django_db
 
 PAGE = operations.PAGE_SIZE
+
+
+# sync_start -----------------------------------------------------------------------------------
+
+
+def _connected_management(tenant, **kwargs) -> CloudAccount:
+    return CloudAccountFactory(
+        tenant=tenant,
+        category=Category.MSP,
+        kind=Kind.MANAGEMENT,
+        role_arn="arn:aws:iam::111122223333:role/CloudMSPPortal",
+        onboarding_status=OnboardingStatus.ONBOARDED,
+        **kwargs,
+    )
+
+
+def _nothing_started(tenant) -> None:
+    assert not Job.objects.for_tenant(tenant).exists()
+    assert not AuditEvent.objects.for_tenant(tenant).filter(action="cloud_account.sync").exists()
+
+
+def test_start_queues_a_sync_job_and_its_task(admin, django_capture_on_commit_callbacks):
+    management = _connected_management(admin.tenant)
+    with django_capture_on_commit_callbacks(execute=True):
+        job = sync.sync_start(actor=admin, account=management)
+    stored = Job.objects.for_tenant(admin.tenant).get()
+    assert stored.pk == job.pk
+    assert (stored.kind, stored.state, stored.account_id, stored.created_by_id) == (
+        JobKind.SYNC,
+        JobState.QUEUED,
+        management.pk,
+        admin.pk,
+    )
+    event = AuditEvent.objects.for_tenant(admin.tenant).get(action="cloud_account.sync")
+    assert (event.object_id, event.changes) == (str(management.pk), {"job": [None, job.pk]})
+    task = DBTaskResult.objects.get()
+    assert (task.task_path, task.args_kwargs["args"]) == ("cloudmsp.cloud.tasks.run_sync", [job.pk])
+
+
+@pytest.mark.parametrize("kind", [Kind.STANDALONE, Kind.MEMBER])
+def test_start_refuses_an_account_that_is_not_a_management_account(admin, kind):
+    connected = {"role_arn": "arn:aws:iam::100000000000:role/X", "onboarding_status": OnboardingStatus.ONBOARDED}
+    if kind == Kind.MEMBER:
+        parent = _connected_management(admin.tenant)
+        account = CloudAccountFactory(
+            tenant=admin.tenant, category=Category.MSP, kind=Kind.MEMBER, parent=parent, **connected
+        )
+    else:
+        account = CloudAccountFactory(tenant=admin.tenant, **connected)
+    with pytest.raises(ApplicationError, match=r"Only an MSP \(management\) account has an organization"):
+        sync.sync_start(actor=admin, account=account)
+    _nothing_started(admin.tenant)
+
+
+@pytest.mark.parametrize("status", [OnboardingStatus.NOT_ONBOARDED, OnboardingStatus.FAILED])
+def test_start_refuses_a_management_account_not_onboarded(admin, status):
+    management = _connected_management(admin.tenant)
+    management.onboarding_status = status
+    management.save()
+    with pytest.raises(ApplicationError, match="Connect the account's role first") as exc:
+        sync.sync_start(actor=admin, account=management)
+    assert not isinstance(exc.value, ConflictError)
+    _nothing_started(admin.tenant)
+
+
+@pytest.mark.parametrize("first_state", [JobState.QUEUED, JobState.RUNNING])
+def test_second_start_while_one_runs_is_a_conflict_naming_that_job(admin, first_state):
+    management = _connected_management(admin.tenant)
+    first = sync.sync_start(actor=admin, account=management)
+    if first_state == JobState.RUNNING:
+        jobs.job_start(first)
+    with pytest.raises(ConflictError) as exc:
+        sync.sync_start(actor=admin, account=management)
+    assert exc.value.status == 409
+    assert exc.value.extra == {"job": first.pk}
+    assert exc.value.message == f"A sync of this account is already running (job {first.pk})."
+    assert list(Job.objects.for_tenant(admin.tenant).values_list("pk", flat=True)) == [first.pk]
+    assert AuditEvent.objects.for_tenant(admin.tenant).filter(action="cloud_account.sync").count() == 1
+
+
+def test_start_after_the_previous_sync_finished_starts_a_new_job(admin):
+    management = _connected_management(admin.tenant)
+    first = sync.sync_start(actor=admin, account=management)
+    jobs.job_start(first)
+    jobs.job_finish(first, error="Assume the role failed: denied")
+    second = sync.sync_start(actor=admin, account=management)
+    assert second.pk != first.pk
+    assert Job.objects.for_tenant(admin.tenant).get(pk=second.pk).state == JobState.QUEUED
+
+
+def test_a_sync_of_another_account_does_not_block(admin):
+    first = sync.sync_start(actor=admin, account=_connected_management(admin.tenant))
+    second = sync.sync_start(actor=admin, account=_connected_management(admin.tenant))
+    assert first.pk != second.pk
+
+
+def test_start_is_for_tenant_admins_only(customer_user):
+    management = _connected_management(customer_user.tenant)
+    with pytest.raises(PermissionDenied):
+        sync.sync_start(actor=customer_user, account=management)
+    _nothing_started(customer_user.tenant)
+
+
+# Faults during a sync ---------------------------------------------------------------------------
 
 
 class ListAccountsHook:
