@@ -80,5 +80,11 @@ def require_tenant_admin(actor: Actor) -> Tenant:
     return tenant
 
 
+def in_tenant(obj: object, tenant: Tenant) -> bool:
+    """Whether a tenant-owned object (anything with a tenant_id) belongs to `tenant`: how a
+    service checks an object handed to it, rather than comparing ids by hand."""
+    return getattr(obj, "tenant_id", None) == tenant.pk
+
+
 def not_found(kind: str, raw_id: object) -> NotFound:
     return NotFound(f"{kind} not found.", extra={"target": f"{kind} #{str(raw_id)[:40]}"})

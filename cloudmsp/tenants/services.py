@@ -11,7 +11,7 @@ from django.db import transaction
 from cloudmsp.audit.services import audit_record, update_with_audit
 from cloudmsp.core.text import normalize
 from cloudmsp.core.validation import save_or_conflict, validate_model
-from cloudmsp.tenancy.access import Actor, require_sysadmin
+from cloudmsp.tenancy.access import Actor, in_tenant, require_sysadmin
 from cloudmsp.tenancy.models import Tenant
 from cloudmsp.tenancy.roles import Role
 from cloudmsp.users.models import User
@@ -118,7 +118,7 @@ def tenant_ensure_with_admin(*, name: str, admin_email: str, password: str | Non
             tenant = tenant_create(actor=None, name=name)
         existing = User.unscoped.filter(email__iexact=normalize(admin_email)).first()
         if existing is not None:
-            if existing.role != Role.TENANT_ADMIN or existing.tenant_id != tenant.pk:
+            if existing.role != Role.TENANT_ADMIN or not in_tenant(existing, tenant):
                 raise ValidationError({"admin": ["This email already belongs to another user."]})
             return TenantWithAdmin(tenant, existing, tenant_created, False, None)
         user, link = create_tenant_admin_unchecked(tenant=tenant, email=admin_email, password=password)

@@ -27,7 +27,7 @@ from cloudmsp.core.concurrency import lock_conflicts
 from cloudmsp.core.errors import ConflictError
 from cloudmsp.core.queries import id_set
 from cloudmsp.customers.models import Customer
-from cloudmsp.tenancy.access import Actor, not_found, parse_id, require_tenant_admin
+from cloudmsp.tenancy.access import Actor, in_tenant, not_found, parse_id, require_tenant_admin
 
 MAX_BULK = 100_000
 CONFLICT = "Someone else is changing these accounts; reload and try again."
@@ -110,7 +110,7 @@ def accounts_associate(*, actor: Actor, customer: Customer, account_ids: Iterabl
     changing them or has changed them since `seen_state` (a `selection_state` the client was
     shown) or since this request arrived (ConflictError). Returns how many changed."""
     tenant = require_tenant_admin(actor)
-    if customer.tenant_id != tenant.pk:
+    if not in_tenant(customer, tenant):
         raise ValidationError({"customer": [not_found("Customer", customer.pk).message]})
     ids = _account_ids(account_ids)
     return _change(

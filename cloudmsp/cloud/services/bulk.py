@@ -16,7 +16,7 @@ from cloudmsp.audit.services import AuditEntry, audit_record_many
 from cloudmsp.cloud.models import CloudAccount, Kind, OnboardingStatus
 from cloudmsp.cloud.providers import provider_for
 from cloudmsp.cloud.providers.base import RoleToCheck
-from cloudmsp.tenancy.access import Actor, require_tenant_admin
+from cloudmsp.tenancy.access import Actor, in_tenant, require_tenant_admin
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ def validate_many(
     bulk validation and of scheduled re-validation (SPEC 9 and 10), which are not built yet: today
     only the benchmark (SPEC 7's 1,000-role figure) and the tests call it."""
     tenant = require_tenant_admin(actor)
-    targets = [a for a in accounts if a.role_arn and a.tenant_id == tenant.pk]
+    targets = [a for a in accounts if a.role_arn and in_tenant(a, tenant)]
     workers = max(1, min(concurrency or settings.AWS_CONCURRENCY, 64))
     # One provider for now (every account is an AWS account); a second would group by it.
     checks = provider_for().check_roles(
