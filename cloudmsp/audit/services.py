@@ -84,10 +84,8 @@ class AuditEntry:
 def audit_record_many(*, actor: Actor | None, action: str, tenant_id: int | None, entries: Iterable[AuditEntry]) -> int:
     """`audit_record` for many objects at once: one INSERT per 500 events. Call it inside the
     transaction of the changes it records. Returns how many events were written."""
-    now = timezone.now()
     events = [
         AuditEvent(
-            created_at=now,
             tenant_id=tenant_id,
             actor_id=actor.pk if actor is not None and actor.pk else None,
             actor_email=actor.email if actor is not None else "",
@@ -135,23 +133,19 @@ def audit_record_each(
     inside the transaction of the change, before the change (it reads the rows as they are).
     Returns how many events were written."""
     now = timezone.now()
-    select = (
-        rows.order_by()
-        .annotate(
-            a_created_at=Value(now, output_field=models.DateTimeField()),
-            a_tenant_id=F("tenant_id"),
-            a_actor_id=Value(actor.pk, output_field=models.BigIntegerField()),
-            a_actor_email=Value(actor.email, output_field=models.CharField()),
-            a_action=Value(action, output_field=models.CharField()),
-            a_object_type=Value(rows.model._meta.model_name, output_field=models.CharField()),
-            a_object_id=Cast("pk", output_field=models.CharField()),
-            a_object_repr=F(object_repr),
-            a_changes=changes,
-            a_outcome=Value(Outcome.SUCCESS.value, output_field=models.CharField()),
-            a_message=Value(message, output_field=models.CharField()),
-        )
-        .values(*(f"a_{c}" for c in _SELECT_COLUMNS))
-    )
+    select = rows.annotate(
+        a_created_at=Value(now, output_field=models.DateTimeField()),
+        a_tenant_id=F("tenant_id"),
+        a_actor_id=Value(actor.pk, output_field=models.BigIntegerField()),
+        a_actor_email=Value(actor.email, output_field=models.CharField()),
+        a_action=Value(action, output_field=models.CharField()),
+        a_object_type=Value(rows.model._meta.model_name, output_field=models.CharField()),
+        a_object_id=Cast("pk", output_field=models.CharField()),
+        a_object_repr=F(object_repr),
+        a_changes=changes,
+        a_outcome=Value(Outcome.SUCCESS.value, output_field=models.CharField()),
+        a_message=Value(message, output_field=models.CharField()),
+    ).values(*(f"a_{c}" for c in _SELECT_COLUMNS))
     select_sql, params = select.query.sql_with_params()
     table = connection.ops.quote_name(AuditEvent._meta.db_table)
     columns = ", ".join(connection.ops.quote_name(c) for c in _SELECT_COLUMNS)

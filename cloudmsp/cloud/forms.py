@@ -11,7 +11,8 @@ class AccountAddForm(forms.Form):
         max_length=12,
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off", "placeholder": "123456789012"}),
     )
-    name = forms.CharField(label="Name", max_length=200, validators=[validate_plain_text])
+    # The rules (plain text; the account id's) are the service's, which reports them all at once.
+    name = forms.CharField(label="Name", max_length=200)
 
 
 class AccountEditForm(forms.Form):

@@ -13,7 +13,7 @@ from cloudmsp.cloud.models import Category, CloudAccount, Kind, OnboardingStatus
 from cloudmsp.cloud.services import accounts
 from cloudmsp.core.errors import ApplicationError, PermissionDenied
 from tests.cloud.conftest import boto, create_portal_role
-from tests.factories import CloudAccountFactory, TenantFactory, UserFactory
+from tests.factories import CloudAccountFactory, CustomerFactory, CustomerUserFactory, TenantFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -239,7 +239,7 @@ def test_setup_documents_name_the_portal_and_the_external_id(admin, settings, ki
     settings.PORTAL_AWS_ACCOUNT_ID = "123456789012"
     category = Category.MSP if management else Category.NON_MSP
     account = CloudAccountFactory(tenant=admin.tenant, category=category, kind=kind, external_id="cmsp-abc")
-    docs = accounts.account_setup_documents(account=account)
+    docs = accounts.account_setup_documents(actor=admin, account=account)
     assert set(docs) == SETUP_KEYS
     assert (docs["portal_account_id"], docs["portal_error"], docs["external_id"]) == ("123456789012", "", "cmsp-abc")
     assert docs["role_name"] == "CloudMSPAccess"
@@ -249,6 +249,13 @@ def test_setup_documents_name_the_portal_and_the_external_id(admin, settings, ki
     assert "cmsp-abc" in docs["cloudformation_template"]
     sids = [s["Sid"] for s in docs["access_policy"]["Statement"]]
     assert ("CloudMSPOrganizationRead" in sids) is management
+
+
+def test_setup_documents_are_a_tenant_administrators(admin):
+    customer_user = CustomerUserFactory(customer=CustomerFactory(tenant=admin.tenant))
+    account = CloudAccountFactory(tenant=admin.tenant, external_id="cmsp-secret")
+    with pytest.raises(PermissionDenied):
+        accounts.account_setup_documents(actor=customer_user, account=account)
 
 
 def test_setup_documents_when_the_portal_identity_cannot_be_read(admin, settings, monkeypatch):
@@ -261,7 +268,7 @@ def test_setup_documents_when_the_portal_identity_cannot_be_read(admin, settings
     settings.AWS_MAX_ATTEMPTS = 1
     monkeypatch.setattr(aws_client, "sleep", lambda _seconds: None)
     account = _management(admin.tenant, external_id="cmsp-abc")
-    docs = accounts.account_setup_documents(account=account)
+    docs = accounts.account_setup_documents(actor=admin, account=account)
     assert set(docs) == SETUP_KEYS
     assert docs["portal_error"] == (
         "Read the portal's AWS identity failed: The AWS endpoint could not be reached; check the network."

@@ -365,7 +365,6 @@ def test_system_administrators_read_across_tenants(sides, client_for):
 @postgres_only
 def test_a_task_runs_with_its_jobs_tenant_not_the_bypass(sides, monkeypatch):
     from cloudmsp.cloud import tasks
-    from cloudmsp.cloud.services import sync
 
     _, b = sides
     seen: dict[str, Any] = {}
@@ -377,7 +376,7 @@ def test_a_task_runs_with_its_jobs_tenant_not_the_bypass(sides, monkeypatch):
         seen["customers"] = set(Customer.unscoped.values_list("company_name", flat=True))
         return {}
 
-    monkeypatch.setattr(sync, "organization_sync", organization_sync)
+    monkeypatch.setattr(tasks, "organization_sync", organization_sync)
     tasks.run_sync.call(b.job.pk)
     assert seen == {"settings": (str(b.tenant.pk), ""), "customers": {"Bravo Customer"}}
 

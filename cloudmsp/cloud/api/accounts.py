@@ -44,7 +44,6 @@ from cloudmsp.cloud.services import accounts as account_services
 from cloudmsp.cloud.services import association, onboarding
 from cloudmsp.cloud.services import sync as sync_services
 from cloudmsp.customers.selectors import customer_for_field
-from cloudmsp.tenancy.access import require_tenant_admin
 from cloudmsp.tenancy.api import ScopedViewSet
 from cloudmsp.tenancy.roles import Role
 
@@ -126,7 +125,9 @@ class CloudAccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scop
     def create(self, request: Request) -> Response:
         data = self._body(CloudAccountCreateSerializer)
         account = account_services.account_create(actor=self.actor, **data)
-        return Response(CloudAccountCreatedSerializer(account).data, status=status.HTTP_201_CREATED)
+        setup = account_services.account_setup_documents(actor=self.actor, account=account)
+        body = CloudAccountCreatedSerializer(account, context={"setup": setup}).data
+        return Response(body, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=CloudAccountUpdateSerializer, responses={200: CloudAccountSerializer, **ERRORS})
     def partial_update(self, request: Request, pk: str) -> Response:
@@ -153,8 +154,7 @@ class CloudAccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scop
     @action(detail=True, methods=["get"], url_path="setup", url_name="setup")
     def account_setup(self, request: Request, pk: str) -> Response:
         # Not named `setup`: that is Django's View.setup(), which every request calls.
-        require_tenant_admin(self.actor)
-        return Response(account_services.account_setup_documents(account=self.fetch(pk)))
+        return Response(account_services.account_setup_documents(actor=self.actor, account=self.fetch(pk)))
 
     @extend_schema(
         request=ConnectSerializer,

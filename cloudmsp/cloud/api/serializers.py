@@ -13,7 +13,6 @@ from rest_framework import serializers
 from cloudmsp.api.serializers import StrictCharField, StrictIntegerField
 from cloudmsp.cloud.models import AwsStatus, Category, CloudAccount, Job, Kind, OnboardingStatus
 from cloudmsp.cloud.providers import provider_for
-from cloudmsp.cloud.services import accounts as account_services
 from cloudmsp.cloud.services import onboarding
 from cloudmsp.tenancy.access import MAX_ID, parse_id
 
@@ -96,7 +95,9 @@ class CloudAccountCreatedSerializer(CloudAccountSerializer):
 
     @extend_schema_field(SetupSerializer)
     def get_setup(self, account: CloudAccount) -> dict[str, Any]:
-        return account_services.account_setup_documents(account=account)
+        # Read by the view (services.accounts.account_setup_documents), handed over in the context.
+        setup: dict[str, Any] = self.context["setup"]
+        return setup
 
 
 class CloudAccountCreateSerializer(serializers.Serializer[Any]):

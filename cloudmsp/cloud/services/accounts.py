@@ -112,9 +112,11 @@ def account_delete(*, actor: Actor, account: CloudAccount) -> int:
     return members
 
 
-def account_setup_documents(*, account: CloudAccount) -> dict[str, Any]:
-    """The documents of the connect and onboard windows, as data. Those naming the portal's own
-    cloud identity are null when it cannot be read (the cloud unreachable), with `portal_error`."""
+def account_setup_documents(*, actor: Actor, account: CloudAccount) -> dict[str, Any]:
+    """The documents of the connect and onboard windows, as data (a tenant administrator's: they
+    carry the external id). Those naming the portal's own cloud identity are null when it cannot
+    be read (the cloud unreachable), with `portal_error`."""
+    require_tenant_admin(actor)
     return provider_for(account.provider).setup_documents(
         external_id=account.external_id, management=account.kind == Kind.MANAGEMENT
     )

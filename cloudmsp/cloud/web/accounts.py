@@ -97,7 +97,7 @@ def account_add(request: HttpRequest, admin: Admin, category: str) -> HttpRespon
         except ValidationError as exc:
             apply_errors(form, exc)
         else:
-            ctx = {**connect_context(account), "form": ConnectForm(), "just_added": True}
+            ctx = {**connect_context(admin.actor, account), "form": ConnectForm(), "just_added": True}
             response = render_htmx(request, "cloud/connect.html", ctx, partial="dialog")
             response["HX-Trigger"] = json.dumps({"accounts-changed": {}})
             return response
@@ -129,7 +129,11 @@ def account_connect(request: HttpRequest, admin: Admin, account_id: int) -> Http
         form.add_error("role_arn", f"{result.step} failed: {result.message}")
     status = 422 if request.method == "POST" else 200
     return render_htmx(
-        request, "cloud/connect.html", {**connect_context(account), "form": form}, partial="dialog", status=status
+        request,
+        "cloud/connect.html",
+        {**connect_context(admin.actor, account), "form": form},
+        partial="dialog",
+        status=status,
     )
 
 

@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from cloudmsp.cloud.models import CloudAccount
 from cloudmsp.cloud.services import accounts as account_services
+from cloudmsp.tenancy.access import Actor
 from cloudmsp.web.helpers import render_htmx
 
 
@@ -25,9 +26,9 @@ def notify(
     return response
 
 
-def connect_context(account: CloudAccount) -> dict[str, Any]:
+def connect_context(actor: Actor, account: CloudAccount) -> dict[str, Any]:
     """The role set-up documents, formatted for the connect and onboard windows."""
-    setup = account_services.account_setup_documents(account=account)
+    setup = account_services.account_setup_documents(actor=actor, account=account)
     return {
         "account": account,
         "portal_account": setup["portal_account_id"] or "<the portal's AWS account>",

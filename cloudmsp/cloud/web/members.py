@@ -185,7 +185,7 @@ def onboard(request: HttpRequest, admin: Admin, account_id: int) -> HttpResponse
             form.add_error("role_arn", f"{result.step} failed: {result.message}")
     status = 422 if request.method == "POST" else 200
     ctx = {
-        **connect_context(account),
+        **connect_context(admin.actor, account),
         "form": form,
         "onboard_url": reverse("cloud:onboard", kwargs={"account_id": account.pk}),
         "read_only_actions": provider_for(account.provider).read_only_actions,
