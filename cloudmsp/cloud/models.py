@@ -27,11 +27,20 @@ class Kind(models.TextChoices):
 
 
 class AwsStatus(models.TextChoices):
+    """An account's lifecycle state in its organization (AWS Organizations' `State`), and
+    REMOVED for an account gone from it."""
+
+    PENDING_ACTIVATION = "PENDING_ACTIVATION", "Pending activation"
     ACTIVE = "ACTIVE", "Active"
     SUSPENDED = "SUSPENDED", "Suspended"
     PENDING_CLOSURE = "PENDING_CLOSURE", "Pending closure"
     CLOSED = "CLOSED", "Closed"
     REMOVED = "REMOVED", "Removed"
+
+
+class JoinedMethod(models.TextChoices):
+    CREATED = "CREATED", "Created"
+    INVITED = "INVITED", "Invited"
 
 
 class OnboardingStatus(models.TextChoices):
@@ -50,7 +59,10 @@ class CloudAccount(TenantOwnedModel):
     account_id = models.CharField(max_length=12)
     name = models.CharField(max_length=200, blank=True, validators=[validate_plain_text])
     email = models.CharField(max_length=254, blank=True)
-    aws_status = models.CharField(max_length=16, choices=AwsStatus.choices, default=AwsStatus.ACTIVE)
+    aws_status = models.CharField(max_length=20, choices=AwsStatus.choices, default=AwsStatus.ACTIVE)
+    # How and when the account joined its organization (member accounts, from the sync).
+    joined_method = models.CharField(max_length=8, choices=JoinedMethod.choices, blank=True)
+    joined_at = models.DateTimeField(null=True, blank=True)
     ou_path = models.CharField(max_length=1000, blank=True)
     # What the account lists search in, kept by the database: one column to scan instead of four
     # (a 100,000-account search on PostgreSQL reads it in a third of the time), upper-cased once

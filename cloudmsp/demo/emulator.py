@@ -57,11 +57,33 @@ class _Ids:
         return f"{self.rng.randrange(10**11, 10**12):012d}"
 
 
+def behave_like_aws_today() -> None:
+    """Small patches that make moto answer as AWS does today where the portal depends on it:
+    Organizations' account `Status` was retired on 2026-09-09, so it leaves the answers
+    (ListAccounts, DescribeAccount, ...), which then carry `State` only. Idempotent; it applies to
+    every moto server of this process (the demo's, the tests')."""
+    from moto.organizations import models as org_models
+
+    account = org_models.FakeAccount
+    if getattr(account, "_cloudmsp_patched", False):
+        return
+    original = account.describe
+
+    def describe(self: Any) -> dict[str, Any]:
+        answer = original(self)
+        answer.pop("Status", None)
+        return answer
+
+    account.describe = describe  # type: ignore[method-assign]
+    account._cloudmsp_patched = True  # type: ignore[attr-defined]
+
+
 def start(host: str, port: int) -> Any:
     """Start moto in a background thread of this process; returns the server (call .stop())."""
     from moto.moto_server.threaded_moto_server import ThreadedMotoServer
     from moto.organizations import utils as org_utils
 
+    behave_like_aws_today()
     org_utils.make_random_account_id = _Ids()
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)

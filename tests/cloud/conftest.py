@@ -18,6 +18,7 @@ from cloudmsp.cloud.providers.aws import client as aws_client
 from cloudmsp.cloud.providers.aws.policies import access_policy, trust_policy
 from cloudmsp.cloud.services import jobs
 from cloudmsp.cloud.services.accounts import account_connect, account_create
+from cloudmsp.demo import emulator
 
 PORTAL_ACCOUNT = "123456789012"  # moto's default account: the portal's own identity
 MANAGEMENT_ACCOUNT = "111122223333"
@@ -40,6 +41,7 @@ def moto_endpoint():
         "AWS_DEFAULT_REGION": "us-east-1",
     }.items():
         os.environ[key] = value
+    emulator.behave_like_aws_today()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()

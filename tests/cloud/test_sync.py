@@ -468,3 +468,44 @@ def test_progress_is_a_heartbeat(org, admin, management):
     job.refresh_from_db()
     assert not jobs.job_is_stale(job)
     assert not jobs.job_interrupt(job)  # a job that reported meanwhile is left alone
+
+
+# State, not Status (SPEC 8) ------------------------------------------------------------------
+
+
+def test_the_emulator_answers_without_the_retired_status(org):
+    """The tests' emulator answers as AWS does since 2026-09-09: `State`, no `Status`."""
+    api = org.org_client()
+    accounts = api.list_accounts()["Accounts"]
+    assert accounts
+    assert all("Status" not in a and a["State"] == "ACTIVE" for a in accounts)
+    assert "Status" not in api.describe_account(AccountId=org.members[0])["Account"]
+
+
+@pytest.mark.parametrize(
+    ("answer", "state"),
+    [
+        ({"State": "PENDING_CLOSURE"}, "PENDING_CLOSURE"),
+        ({"State": "SUSPENDED", "Status": "ACTIVE"}, "SUSPENDED"),  # State wins when both come
+        ({"Status": "SUSPENDED"}, "SUSPENDED"),  # an older endpoint: Status only
+        ({}, "ACTIVE"),
+    ],
+)
+def test_the_state_is_read_and_status_only_when_state_is_absent(answer, state):
+    assert operations.account_state(answer) == state
+
+
+def test_sync_stores_each_accounts_state_and_how_it_joined(org, admin, management):
+    closed = org.members[0]
+    org.org_client().close_account(AccountId=closed)
+    job = sync.sync_start(actor=admin, account=management)
+    assert sync.organization_sync(job)["added"] == len(org.members)
+    members = {a.account_id: a for a in CloudAccount.objects.for_tenant(admin.tenant).filter(parent=management)}
+    # Read from State: with Status gone from the answers, the old code called this account Active.
+    assert members[closed].aws_status == AwsStatus.SUSPENDED
+    assert {a.aws_status for k, a in members.items() if k != closed} == {AwsStatus.ACTIVE}
+    assert {a.joined_method for a in members.values()} == {"CREATED"}
+    assert all(a.joined_at is not None for a in members.values())
+    # Read back, the joining time compares equal: a second sync changes nothing.
+    again = sync.sync_start(actor=admin, account=management)
+    assert sync.organization_sync(again)["updated"] == 0

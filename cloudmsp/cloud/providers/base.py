@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
 
@@ -64,11 +65,16 @@ class ManagementRole:
 
 @dataclass(frozen=True)
 class DiscoveredAccount:
+    """An account of an organization. `state` is its lifecycle state (AWS: PENDING_ACTIVATION,
+    ACTIVE, SUSPENDED, PENDING_CLOSURE, CLOSED); `joined_method` CREATED or INVITED."""
+
     account_id: str
     name: str
     email: str
-    status: str
+    state: str
     ou_path: str
+    joined_method: str = ""
+    joined_at: datetime | None = None
 
 
 @dataclass(frozen=True)

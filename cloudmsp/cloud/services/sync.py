@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from cloudmsp.audit.services import audit_record
-from cloudmsp.cloud.models import AwsStatus, Category, CloudAccount, Job, JobKind, Kind
+from cloudmsp.cloud.models import AwsStatus, Category, CloudAccount, Job, JobKind, JoinedMethod, Kind
 from cloudmsp.cloud.providers import provider_for
 from cloudmsp.cloud.providers.base import DiscoveredAccount, ProviderError
 from cloudmsp.cloud.services.accounts import new_external_id
@@ -26,7 +26,7 @@ from cloudmsp.core.errors import ApplicationError, ConflictError
 from cloudmsp.core.queries import IN_CHUNK, chunks, insert_rows, refresh_planner_statistics
 from cloudmsp.tenancy.access import Actor, require_tenant_admin
 
-SYNCED_FIELDS = ("name", "email", "aws_status", "ou_path")
+SYNCED_FIELDS = ("name", "email", "aws_status", "ou_path", "joined_method", "joined_at")
 BATCH = 500
 # The job's heartbeat (see jobs.STALE_AFTER) is written at least this often while listing.
 HEARTBEAT_SECONDS = 30
@@ -176,8 +176,10 @@ def _synced_values(acct: DiscoveredAccount) -> dict[str, Any]:
     return {
         "name": acct.name[:200],
         "email": acct.email[:254],
-        "aws_status": acct.status if acct.status in AwsStatus.values else AwsStatus.ACTIVE,
+        "aws_status": acct.state if acct.state in AwsStatus.values else AwsStatus.ACTIVE,
         "ou_path": acct.ou_path[:1000],
+        "joined_method": acct.joined_method if acct.joined_method in JoinedMethod.values else "",
+        "joined_at": acct.joined_at,
     }
 
 

@@ -147,12 +147,26 @@ def organization_accounts(creds: Credentials, stats: ListingStats | None = None)
             account_id=acct["Id"],
             name=acct.get("Name", ""),
             email=acct.get("Email", ""),
-            status=acct.get("Status", "ACTIVE"),
+            state=account_state(acct),
             ou_path=paths.get(parent_of_account.get(acct["Id"], ""), ""),
+            joined_method=str(acct.get("JoinedMethod") or ""),
+            joined_at=_aware(acct.get("JoinedTimestamp")),
         )
         stats.list_accounts_calls = calls[0]
     stats.list_accounts_calls = calls[0]
     stats.other_calls = other[0]
+
+
+def account_state(acct: dict[str, Any]) -> str:
+    """The account's lifecycle `State`. AWS retired `Status` on 2026-09-09 (it is absent from
+    today's answers); it is read only when `State` is absent, from an older endpoint."""
+    return str(acct.get("State") or acct.get("Status") or "ACTIVE")
+
+
+def _aware(value: Any) -> datetime | None:
+    if not isinstance(value, datetime):
+        return None
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def create_role(
