@@ -142,7 +142,3 @@ class Provider(Protocol):
         template); those naming the portal's own identity are None when it cannot be read,
         with `portal_error` saying why."""
         ...
-
-    def role_name(self, role_arn: str) -> str:
-        """The role's name, from its reference."""
-        ...

@@ -184,14 +184,13 @@ def onboard(request: HttpRequest, admin: Admin, account_id: int) -> HttpResponse
                 return notify(request, f"Account {account.account_id} is onboarded.")
             form.add_error("role_arn", f"{result.step} failed: {result.message}")
     status = 422 if request.method == "POST" else 200
+    provider = provider_for(account.provider)
     ctx = {
         **connect_context(admin.actor, account),
         "form": form,
         "onboard_url": reverse("cloud:onboard", kwargs={"account_id": account.pk}),
-        "read_only_actions": provider_for(account.provider).read_only_actions,
-        "org_access_role": account.parent.org_access_role
-        if account.parent
-        else provider_for(account.provider).default_org_access_role,
+        "read_only_actions": provider.read_only_actions,
+        "org_access_role": account.parent.org_access_role if account.parent else provider.default_org_access_role,
     }
     return render_htmx(request, "cloud/onboard.html", ctx, partial="dialog", status=status)
 

@@ -139,9 +139,6 @@ class AwsProvider:
         )
         return setup
 
-    def role_name(self, role_arn: str) -> str:
-        return role_arn.rsplit("/", 1)[-1] if role_arn else ""
-
 
 def _assume_management(role_arn: str, external_id: str) -> Credentials:
     return operations.assume_role(role_arn, external_id, step="Assume the management account's role")
