@@ -26,7 +26,7 @@ class Kind(models.TextChoices):
     STANDALONE = "standalone", "Standalone"
 
 
-class AwsStatus(models.TextChoices):
+class AwsState(models.TextChoices):
     """An account's lifecycle state in its organization (AWS Organizations' `State`), and
     REMOVED for an account gone from it."""
 
@@ -59,7 +59,7 @@ class CloudAccount(TenantOwnedModel):
     account_id = models.CharField(max_length=12)
     name = models.CharField(max_length=200, blank=True, validators=[validate_plain_text])
     email = models.CharField(max_length=254, blank=True)
-    aws_status = models.CharField(max_length=20, choices=AwsStatus.choices, default=AwsStatus.ACTIVE)
+    aws_state = models.CharField(max_length=20, choices=AwsState.choices, default=AwsState.ACTIVE)
     # How and when the account joined its organization (member accounts, from the sync).
     joined_method = models.CharField(max_length=8, choices=JoinedMethod.choices, blank=True)
     joined_at = models.DateTimeField(null=True, blank=True)
@@ -128,7 +128,7 @@ class CloudAccount(TenantOwnedModel):
             models.Index(fields=["tenant", "parent", "account_id"]),
             models.Index(fields=["tenant", "customer", "account_id"]),
             models.Index(fields=["tenant", "onboarding_status", "account_id"]),
-            models.Index(fields=["tenant", "aws_status", "account_id"]),
+            models.Index(fields=["tenant", "aws_state", "account_id"]),
             models.Index(fields=["tenant", "parent", "onboarding_status"]),
             models.Index(fields=["tenant", "name", "id"]),
             models.Index(fields=["tenant", "ou_path", "account_id"]),

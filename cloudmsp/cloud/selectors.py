@@ -22,14 +22,14 @@ ACCOUNT_ORDERINGS: dict[str, tuple[str, ...]] = {
     "-customer": ("-customer__company_name", "-account_id", "-id"),
     "onboarding_status": ("onboarding_status", "account_id", "id"),
     "-onboarding_status": ("-onboarding_status", "-account_id", "-id"),
-    "aws_status": ("aws_status", "account_id", "id"),
-    "-aws_status": ("-aws_status", "-account_id", "-id"),
+    "aws_state": ("aws_state", "account_id", "id"),
+    "-aws_state": ("-aws_state", "-account_id", "-id"),
     "ou_path": ("ou_path", "account_id", "id"),
     "-ou_path": ("-ou_path", "-account_id", "-id"),
     "created_at": ("created_at", "id"),
     "-created_at": ("-created_at", "-id"),
 }
-FILTERS = ("category", "kind", "parent", "customer", "onboarding_status", "aws_status")
+FILTERS = ("category", "kind", "parent", "customer", "onboarding_status", "aws_state")
 
 
 def accounts_visible_to(actor: Actor) -> QuerySet[CloudAccount]:
@@ -50,7 +50,7 @@ def account_list(
     filters: dict[str, Any] | None = None,
 ) -> QuerySet[CloudAccount]:
     """Accounts the actor can see, with search (account id, name, email, OU, customer) and the
-    filters of the API (`category`, `kind`, `parent`, `customer`, `onboarding_status`, `aws_status`)."""
+    filters of the API (`category`, `kind`, `parent`, `customer`, `onboarding_status`, `aws_state`)."""
     qs = accounts_visible_to(actor).select_related("customer", "parent")
     for key, value in (filters or {}).items():
         if key not in FILTERS or value in (None, ""):

@@ -4,6 +4,7 @@ mapping service errors onto forms."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -42,6 +43,25 @@ def list_params(request: HttpRequest, *, default_ordering: str, allowed: dict[st
     if per_page not in PER_PAGE_CHOICES:
         per_page = 25
     return ListParams(search=search, ordering=ordering, page=page, per_page=per_page)
+
+
+@dataclass(frozen=True)
+class ListFilter:
+    """A list's filter select: its query parameter, label, choices and the value asked for."""
+
+    name: str
+    label: str
+    choices: Sequence[tuple[str, str]]
+    value: str
+    any_label: str = "Any"
+
+
+def list_filter(
+    request: HttpRequest, name: str, label: str, choices: Sequence[tuple[str, str]], *, any_label: str = "Any"
+) -> ListFilter:
+    """A filter from the query string; a value that is not one of the choices is ignored."""
+    value = request.GET.get(name, "")
+    return ListFilter(name, label, choices, value if value in dict(choices) else "", any_label)
 
 
 def paginate(qs: QuerySet[Any], params: ListParams) -> Page[Any]:

@@ -9,7 +9,7 @@ import json
 import pytest
 
 from cloudmsp.audit.models import AuditEvent
-from cloudmsp.cloud.models import AwsStatus, Category, CloudAccount, Job, JobState, Kind, OnboardingStatus
+from cloudmsp.cloud.models import AwsState, Category, CloudAccount, Job, JobState, Kind, OnboardingStatus
 from cloudmsp.cloud.tasks import run_onboard, run_sync
 from tests.api.helpers import assert_error, ids, url
 from tests.cloud import conftest as emulator
@@ -31,7 +31,10 @@ ACCOUNT_KEYS = {
     "account_id",
     "name",
     "email",
+    "aws_state",
     "aws_status",
+    "joined_method",
+    "joined_at",
     "ou_path",
     "customer",
     "customer_name",
@@ -89,7 +92,7 @@ def accounts(tenant, customer):
         kind=Kind.MEMBER,
         parent=mgmt,
         account_id="100000000003",
-        aws_status=AwsStatus.SUSPENDED,
+        aws_state=AwsState.SUSPENDED,
         onboarding_status=OnboardingStatus.ONBOARDED,
         role_arn="arn:aws:iam::100000000003:role/CloudMSPAccess",
     )
@@ -143,7 +146,9 @@ def test_filters(admin_api, accounts, customer):
     assert listed(customer=customer.pk) == [a["m1"].pk]
     assert listed(customer="none") == [a["mgmt"].pk, a["m2"].pk]
     assert listed(onboarding_status="onboarded") == [a["m2"].pk]
-    assert listed(aws_status="SUSPENDED") == [a["m2"].pk]
+    assert listed(aws_state="SUSPENDED") == [a["m2"].pk]
+    assert listed(aws_status="SUSPENDED") == [a["m2"].pk]  # the deprecated name still filters
+    assert listed(aws_state="ACTIVE", aws_status="SUSPENDED") == [a["mgmt"].pk, a["m1"].pk, a["alone"].pk]
     assert listed(kind="member", customer="none") == [a["m2"].pk]
     assert listed(kind="", customer="") == [x.pk for x in a.values()]  # empty means no filter
 
@@ -166,7 +171,7 @@ def test_filtering_by_a_foreign_customer_or_parent_reveals_nothing(admin_api, ac
         ({"customer": "abc"}, "customer"),
         ({"customer": "0"}, "customer"),
         ({"onboarding_status": "done"}, "onboarding_status"),
-        ({"aws_status": "active"}, "aws_status"),
+        ({"aws_state": "active"}, "aws_state"),
         ({"kind": "\u202e" * 300}, "kind"),
     ],
 )
@@ -220,7 +225,7 @@ def test_retrieve(admin_api, accounts):
     assert response.status_code == 200
     body = response.json()
     assert set(body) == ACCOUNT_KEYS
-    assert (body["account_id"], body["role_name"], body["aws_status"]) == (
+    assert (body["account_id"], body["role_name"], body["aws_state"]) == (
         "100000000003",
         "CloudMSPAccess",
         "SUSPENDED",
@@ -856,3 +861,26 @@ def test_customer_users_do_not_see_how_the_msp_reaches_their_accounts(api_for, c
     assert "external_id" not in row
     assert "role_arn" not in row
     assert row["account_id"]
+
+
+@moto
+@pytest.mark.parametrize("state", ["SUSPENDED", "PENDING_CLOSURE", "CLOSED", "REMOVED", "PENDING_ACTIVATION"])
+def test_an_account_that_is_not_active_in_aws_is_not_onboarded(admin_api, admin, org, management, state):
+    member = _synced_members(admin, management)[0]
+    CloudAccount.objects.for_tenant(admin.tenant).filter(pk=member.pk).update(aws_state=state)
+
+    automatic = post(admin_api, f"cloud-accounts/{member.pk}/onboard/", {"method": "automatic"})
+    manual = post(
+        admin_api,
+        f"cloud-accounts/{member.pk}/onboard/",
+        {"method": "manual", "role_arn": f"arn:aws:iam::{member.account_id}:role/CloudMSPAccess"},
+    )
+
+    for response in (automatic, manual):
+        assert response.status_code == 400, response.content
+        assert "cannot be onboarded" in response.json()["detail"]
+    assert not Job.objects.for_tenant(admin.tenant).filter(account=member).exists()
+    member.refresh_from_db()
+    assert (member.onboarding_status, member.role_arn) == ("not_onboarded", "")
+    body = admin_api.get(url(f"cloud-accounts/{member.pk}/")).json()
+    assert (body["aws_state"], body["aws_status"]) == (state, state)

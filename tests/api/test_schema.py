@@ -67,7 +67,7 @@ def test_list_parameters_are_documented(schema):
         "/api/v1/cloud-accounts/",
     ):
         assert {"page", "page_size", "search", "ordering"} <= params(path), path
-    assert {"category", "kind", "parent", "customer", "onboarding_status", "aws_status"} <= params(
+    assert {"category", "kind", "parent", "customer", "onboarding_status", "aws_state"} <= params(
         "/api/v1/cloud-accounts/"
     )
     assert {"customer", "role"} <= params("/api/v1/users/")

@@ -259,7 +259,7 @@ def floors(report: Report, data: Dataset, client: Client, *, repeat: int) -> Non
                     [data.tenant.pk, data.largest_management.pk],
                 ),
                 (
-                    f"SELECT a.id, a.account_id, a.name, a.email, a.ou_path, a.onboarding_status, a.aws_status, "
+                    f"SELECT a.id, a.account_id, a.name, a.email, a.ou_path, a.onboarding_status, a.aws_state, "
                     f"a.role_arn, c.company_name FROM {accounts} a LEFT JOIN {customers} c ON c.id = a.customer_id "
                     f"WHERE a.tenant_id = %s AND a.parent_id = %s ORDER BY a.account_id, a.id LIMIT 50",
                     [data.tenant.pk, data.largest_management.pk],

@@ -8,7 +8,7 @@ import pytest
 from django.core.management import call_command
 
 from cloudmsp.audit.models import AuditEvent
-from cloudmsp.cloud.models import AwsStatus, CloudAccount, Job, JobState, Kind, OnboardingStatus
+from cloudmsp.cloud.models import AwsState, CloudAccount, Job, JobState, Kind, OnboardingStatus
 from cloudmsp.cloud.providers import provider_for
 from cloudmsp.cloud.services import accounts, onboarding, sync
 from cloudmsp.cloud.tasks import run_onboard, run_sync
@@ -111,8 +111,8 @@ def test_resync_adds_new_marks_closed_and_vanished_and_keeps_assignments(org, ad
     assert (job.result["added"], job.result["removed"]) == (1, 1)
     refreshed = {a.account_id: a for a in CloudAccount.objects.for_tenant(admin.tenant).filter(parent=management)}
     assert set(refreshed) == set(members) | {new_id}
-    assert refreshed[closed_id].aws_status in (AwsStatus.SUSPENDED, AwsStatus.CLOSED)  # moto reports SUSPENDED
-    assert refreshed[removed_id].aws_status == AwsStatus.REMOVED
+    assert refreshed[closed_id].aws_state in (AwsState.SUSPENDED, AwsState.CLOSED)  # moto reports SUSPENDED
+    assert refreshed[removed_id].aws_state == AwsState.REMOVED
     assert refreshed[closed_id].customer_id == customer.pk
     assert refreshed[removed_id].customer_id == customer.pk
     # A third sync with nothing new changes nothing.

@@ -2,7 +2,7 @@
 
 import pytest
 
-from cloudmsp.cloud.models import AwsStatus, CloudAccount, Kind, OnboardingStatus
+from cloudmsp.cloud.models import AwsState, CloudAccount, Kind, OnboardingStatus
 from cloudmsp.demo import emulator
 from cloudmsp.demo.seed import DEMO_ASSIGNMENTS, seed_demo, seed_demo_aws
 
@@ -28,7 +28,7 @@ def test_seed_connects_the_organization_and_is_idempotent(aws):
     # Again: nothing new, nothing lost.
     seed_demo_aws(aws)
     assert CloudAccount.unscoped.filter(parent=payer).count() == emulator.MEMBER_COUNT
-    assert not members.filter(aws_status=AwsStatus.REMOVED).exists()
+    assert not members.filter(aws_state=AwsState.REMOVED).exists()
 
 
 def test_restarted_emulator_gets_its_roles_back(aws):

@@ -231,3 +231,28 @@ def test_remove_role_is_for_tenant_admins_only(customer_user):
     with pytest.raises(PermissionDenied):
         onboarding.remove_role(actor=customer_user, account=account)
     assert CloudAccount.objects.for_tenant(customer_user.tenant).get(pk=account.pk).role_arn == arn
+
+
+@pytest.mark.parametrize("state", ["PENDING_ACTIVATION", "SUSPENDED", "PENDING_CLOSURE", "CLOSED", "REMOVED"])
+def test_an_account_not_active_in_aws_is_refused_with_its_reason(admin, state):
+    member = _member(_management(admin.tenant), aws_state=state)
+    reason = onboarding.onboard_blocker(member)
+    assert reason
+    assert reason in onboarding.NOT_ACTIVE_REASONS.values()
+
+    with pytest.raises(ApplicationError, match="cannot be onboarded") as automatic:
+        onboarding.onboard_start(actor=admin, account=member)
+    with pytest.raises(ApplicationError, match="cannot be onboarded") as manual:
+        onboarding.onboard_manual(
+            actor=admin, account=member, role_arn=f"arn:aws:iam::{member.account_id}:role/CloudMSPAccess"
+        )
+
+    assert reason in str(automatic.value.message)
+    assert reason in str(manual.value.message)
+    _nothing_started(admin.tenant)
+    member.refresh_from_db()
+    assert (member.onboarding_status, member.role_arn) == (OnboardingStatus.NOT_ONBOARDED, "")
+
+
+def test_an_active_account_has_no_blocker(admin):
+    assert onboarding.onboard_blocker(_member(_management(admin.tenant))) == ""

@@ -179,3 +179,34 @@ def test_customer_user_cannot_reach_account_management(client_for, customer_user
     client = client_for(customer_user)
     assert client.get(reverse("cloud:accounts")).status_code == 403
     assert client.get(reverse("cloud:msp")).status_code == 403
+
+
+def test_account_lists_filter_on_the_aws_state_and_badge_it(admin_client, admin):
+    mgmt = CloudAccountFactory(tenant=admin.tenant, category="msp", kind="management")
+    active = CloudAccountFactory(tenant=admin.tenant, category="msp", kind="member", parent=mgmt, name="still-on")
+    closed = CloudAccountFactory(
+        tenant=admin.tenant, category="msp", kind="member", parent=mgmt, name="gone-away", aws_state="CLOSED"
+    )
+    CloudAccount.objects.for_tenant(admin.tenant).filter(pk=closed.pk).update(aws_state="CLOSED")
+
+    for path in (reverse("cloud:accounts"), reverse("cloud:members", kwargs={"account_id": mgmt.pk})):
+        everything = admin_client.get(path).content.decode()
+        assert "still-on" in everything
+        assert "gone-away" in everything
+        assert '<span class="badge bad" title="AWS: Closed; it cannot be onboarded">Closed</span>' in everything
+        assert '<select name="aws_state"' in everything
+        only_closed = admin_client.get(path, {"aws_state": "CLOSED", "q": "go"}).content.decode()
+        assert "gone-away" in only_closed
+        assert "still-on" not in only_closed
+        assert '<option value="CLOSED" selected>' in only_closed
+        none = admin_client.get(path, {"aws_state": "SUSPENDED"}).content.decode()
+        assert "gone-away" not in none
+        assert "the AWS state filter" in none
+        ignored = admin_client.get(path, {"aws_state": "<script>"}).content.decode()  # not a state: no filter
+        assert "gone-away" in ignored
+        assert "still-on" in ignored
+
+    members = admin_client.get(reverse("cloud:members", kwargs={"account_id": mgmt.pk})).content.decode()
+    assert "Onboard Account: not possible while the account is closed in AWS." in members
+    assert members.count(">Onboard Account</a>") == 1  # the active one only
+    assert active.aws_state == "ACTIVE"

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from cloudmsp.cloud import selectors
-from cloudmsp.cloud.models import AwsStatus, Category, CloudAccount, Job, JobKind, JobState, Kind, OnboardingStatus
+from cloudmsp.cloud.models import AwsState, Category, CloudAccount, Job, JobKind, JobState, Kind, OnboardingStatus
 from cloudmsp.core.errors import NotFound, PermissionDenied
 from tests.factories import CloudAccountFactory, CustomerFactory, CustomerUserFactory, TenantFactory, UserFactory
 
@@ -95,7 +95,7 @@ def test_list_search_by_customer_stays_within_what_the_actor_sees(customer_user,
 def test_list_filters(admin, customer):
     payer = _management(admin.tenant, account_id="100000000001")
     member_onboarded = _member(payer, customer=customer, onboarding_status=OnboardingStatus.ONBOARDED)
-    member_closed = _member(payer, aws_status=AwsStatus.CLOSED)
+    member_closed = _member(payer, aws_state=AwsState.CLOSED)
     standalone = CloudAccountFactory(tenant=admin.tenant, customer=customer)
     other_payer = _management(admin.tenant)
     other_member = _member(other_payer)
@@ -110,8 +110,8 @@ def test_list_filters(admin, customer):
     assert listed(customer=customer.pk) == {member_onboarded.pk, standalone.pk}
     assert listed(customer="none") == {payer.pk, member_closed.pk, other_payer.pk, other_member.pk}
     assert listed(onboarding_status=OnboardingStatus.ONBOARDED) == {member_onboarded.pk}
-    assert listed(aws_status=AwsStatus.CLOSED) == {member_closed.pk}
-    assert listed(kind=Kind.MEMBER, parent=payer.pk, aws_status=AwsStatus.ACTIVE) == {member_onboarded.pk}
+    assert listed(aws_state=AwsState.CLOSED) == {member_closed.pk}
+    assert listed(kind=Kind.MEMBER, parent=payer.pk, aws_state=AwsState.ACTIVE) == {member_onboarded.pk}
 
 
 @pytest.mark.parametrize("bad", ["abc", "0", "-3", "none", "1.5", str(2**63)])

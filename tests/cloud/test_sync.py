@@ -14,7 +14,7 @@ from botocore.exceptions import ClientError
 from django_tasks_db.models import DBTaskResult
 
 from cloudmsp.audit.models import AuditEvent
-from cloudmsp.cloud.models import AwsStatus, Category, CloudAccount, Job, JobKind, JobState, Kind, OnboardingStatus
+from cloudmsp.cloud.models import AwsState, Category, CloudAccount, Job, JobKind, JobState, Kind, OnboardingStatus
 from cloudmsp.cloud.providers.aws import client as aws_client
 from cloudmsp.cloud.providers.aws import operations
 from cloudmsp.cloud.services import jobs, sync
@@ -177,7 +177,7 @@ def _snapshot(admin) -> dict[str, Any]:
     accounts = CloudAccount.objects.for_tenant(admin.tenant).order_by("account_id")
     return {
         "accounts": [
-            (a.account_id, a.kind, a.parent_id, a.name, a.email, a.aws_status, a.ou_path, a.customer_id, a.updated_at)
+            (a.account_id, a.kind, a.parent_id, a.name, a.email, a.aws_state, a.ou_path, a.customer_id, a.updated_at)
             for a in accounts
         ],
         "last_synced_at": [a.last_synced_at for a in accounts],
@@ -225,8 +225,8 @@ def test_account_closed_between_pages_keeps_the_listing_whole(synced, admin, man
     assert job.result["added"] == 1
     assert job.result["removed"] == 0
     # The listing is a snapshot: the account was ACTIVE on the page that listed it.
-    assert members[changes["closed_seen"]].aws_status == AwsStatus.ACTIVE
-    assert members[changes["closed_unseen"]].aws_status == AwsStatus.SUSPENDED  # moto's word for closed
+    assert members[changes["closed_seen"]].aws_state == AwsState.ACTIVE
+    assert members[changes["closed_unseen"]].aws_state == AwsState.SUSPENDED  # moto's word for closed
     assert all(members[a].customer_id == customer.pk for a in org.members[:3])
     # The OU tree was read before the account joined: its place is not known yet.
     assert members[changes["new"]].ou_path == ""
@@ -235,7 +235,7 @@ def test_account_closed_between_pages_keeps_the_listing_whole(synced, admin, man
     job = _run(admin, management)
     assert job.state == JobState.SUCCEEDED, job.error
     members = _members(admin, management)
-    assert members[changes["closed_seen"]].aws_status == AwsStatus.SUSPENDED
+    assert members[changes["closed_seen"]].aws_state == AwsState.SUSPENDED
     assert members[changes["new"]].ou_path == "Root"
     assert (job.result["added"], job.result["updated"], job.result["removed"]) == (0, 2, 0)
     assert all(members[a].customer_id == customer.pk for a in org.members[:3])
@@ -264,7 +264,7 @@ def test_page_token_refused_after_the_listing_changed_reads_the_listing_again(sy
     assert hook.attempts == 2 + 2  # page 1, the refused page 2, then a whole new listing
     members = _members(admin, management)
     assert set(members) == set(org.members)  # nothing dropped, nothing doubled
-    assert members[gone[0]].aws_status == AwsStatus.REMOVED
+    assert members[gone[0]].aws_state == AwsState.REMOVED
     assert job.result["removed"] == 1
 
 
@@ -339,9 +339,9 @@ def test_emulator_killed_between_pages_fails_clearly_and_writes_nothing(
     assert job.state == JobState.SUCCEEDED, job.error
     members = _members(admin, management)
     assert set(members) == set(org.members)
-    assert members[new_id].aws_status == AwsStatus.ACTIVE
-    assert members[org.members[0]].aws_status == AwsStatus.SUSPENDED
-    assert members[org.members[1]].aws_status == AwsStatus.REMOVED
+    assert members[new_id].aws_state == AwsState.ACTIVE
+    assert members[org.members[0]].aws_state == AwsState.SUSPENDED
+    assert members[org.members[1]].aws_state == AwsState.REMOVED
 
 
 def _expired() -> ClientError:
@@ -502,8 +502,8 @@ def test_sync_stores_each_accounts_state_and_how_it_joined(org, admin, managemen
     assert sync.organization_sync(job)["added"] == len(org.members)
     members = {a.account_id: a for a in CloudAccount.objects.for_tenant(admin.tenant).filter(parent=management)}
     # Read from State: with Status gone from the answers, the old code called this account Active.
-    assert members[closed].aws_status == AwsStatus.SUSPENDED
-    assert {a.aws_status for k, a in members.items() if k != closed} == {AwsStatus.ACTIVE}
+    assert members[closed].aws_state == AwsState.SUSPENDED
+    assert {a.aws_state for k, a in members.items() if k != closed} == {AwsState.ACTIVE}
     assert {a.joined_method for a in members.values()} == {"CREATED"}
     assert all(a.joined_at is not None for a in members.values())
     # Read back, the joining time compares equal: a second sync changes nothing.

@@ -39,7 +39,7 @@ def test_rows_are_written_with_shared_per_row_default_and_generated_values(tenan
         assert (account.category, account.kind, account.parent_id) == (Category.NON_MSP, Kind.STANDALONE, None)
         # Defaults, as a model instance would have them.
         blank = CloudAccount()
-        for field in ("provider", "aws_status", "org_access_role", "onboarding_status", "role_arn", "customer_id"):
+        for field in ("provider", "aws_state", "org_access_role", "onboarding_status", "role_arn", "customer_id"):
             assert getattr(account, field) == getattr(blank, field), field
         assert account.role_created_by_portal is False
         assert account.created_at is not None

@@ -679,7 +679,7 @@ API_PARAMS = (
     "category",
     "kind",
     "parent",
-    "aws_status",
+    "aws_state",
     "onboarding_status",
     "q",
 )

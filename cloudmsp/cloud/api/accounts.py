@@ -38,7 +38,7 @@ from cloudmsp.cloud.api.serializers import (
     SetupSerializer,
     ValidationResultSerializer,
 )
-from cloudmsp.cloud.models import AwsStatus, Category, CloudAccount, Job, Kind, OnboardingStatus
+from cloudmsp.cloud.models import AwsState, Category, CloudAccount, Job, Kind, OnboardingStatus
 from cloudmsp.cloud.providers.base import RoleCheck
 from cloudmsp.cloud.services import accounts as account_services
 from cloudmsp.cloud.services import association, onboarding
@@ -72,7 +72,7 @@ BULK_CONFLICT = {
                 "customer", OpenApiTypes.STR, description="A customer id, or `none` for unassigned accounts."
             ),
             OpenApiParameter("onboarding_status", OpenApiTypes.STR, enum=OnboardingStatus.values),
-            OpenApiParameter("aws_status", OpenApiTypes.STR, enum=AwsStatus.values),
+            OpenApiParameter("aws_state", OpenApiTypes.STR, enum=AwsState.values),
         )
     ),
 )

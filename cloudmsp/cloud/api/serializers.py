@@ -11,7 +11,7 @@ from drf_spectacular.utils import (
 from rest_framework import serializers
 
 from cloudmsp.api.serializers import StrictCharField, StrictIntegerField
-from cloudmsp.cloud.models import AwsStatus, Category, CloudAccount, Job, Kind, OnboardingStatus
+from cloudmsp.cloud.models import AwsState, Category, CloudAccount, Job, Kind, OnboardingStatus
 from cloudmsp.cloud.providers import provider_for
 from cloudmsp.cloud.services import onboarding
 from cloudmsp.tenancy.access import MAX_ID, parse_id
@@ -24,6 +24,9 @@ class CloudAccountSerializer(serializers.ModelSerializer[CloudAccount]):
     customer = serializers.IntegerField(source="customer_id", read_only=True, allow_null=True)
     customer_name = serializers.CharField(source="customer.company_name", read_only=True, allow_null=True)
     role_name = serializers.CharField(read_only=True)
+    aws_status = serializers.CharField(
+        source="aws_state", read_only=True, help_text="Deprecated: the same as `aws_state`, its old name."
+    )
 
     class Meta:
         model = CloudAccount
@@ -36,7 +39,10 @@ class CloudAccountSerializer(serializers.ModelSerializer[CloudAccount]):
             "account_id",
             "name",
             "email",
+            "aws_state",
             "aws_status",
+            "joined_method",
+            "joined_at",
             "ou_path",
             "customer",
             "customer_name",
@@ -196,7 +202,14 @@ class AccountFilterSerializer(serializers.Serializer[Any]):
     parent = StrictIntegerField(min_value=1, max_value=MAX_ID, required=False)  # type: ignore[assignment]
     customer = serializers.CharField(required=False)
     onboarding_status = serializers.ChoiceField(choices=OnboardingStatus.choices, required=False)
-    aws_status = serializers.ChoiceField(choices=AwsStatus.choices, required=False)
+    aws_state = serializers.ChoiceField(choices=AwsState.choices, required=False)
+    aws_status = serializers.ChoiceField(choices=AwsState.choices, required=False, help_text="Deprecated: `aws_state`.")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        old = attrs.pop("aws_status", None)
+        if old and not attrs.get("aws_state"):
+            attrs["aws_state"] = old
+        return attrs
 
     def validate_customer(self, value: str) -> str:
         if value != "none" and parse_id(value) is None:

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from cloudmsp.audit.services import audit_record
-from cloudmsp.cloud.models import CloudAccount, Job, JobKind, Kind, OnboardingStatus
+from cloudmsp.cloud.models import AwsState, CloudAccount, Job, JobKind, Kind, OnboardingStatus
 from cloudmsp.cloud.providers import provider_for
 from cloudmsp.cloud.providers.base import ManagementRole, ProviderError, RoleCheck
 from cloudmsp.cloud.services.jobs import (
@@ -44,10 +44,35 @@ ROLE_FIELDS = [
 ]
 
 
+# Why an account that is not ACTIVE in AWS cannot be onboarded, by state.
+NOT_ACTIVE_REASONS = {
+    AwsState.PENDING_ACTIVATION: "AWS has not activated the account yet; onboard it once it is Active.",
+    AwsState.SUSPENDED: "The account is suspended in AWS (closed by its owner, or suspended by AWS); "
+    "no role in it can be used.",
+    AwsState.PENDING_CLOSURE: "The account is being closed in AWS.",
+    AwsState.CLOSED: "The account is closed in AWS.",
+    AwsState.REMOVED: "The account has left the organization. If it moved to another organization of "
+    "yours, sync that MSP account and onboard it there.",
+}
+
+
+def onboard_blocker(account: CloudAccount) -> str:
+    """Why the account cannot be onboarded because of its AWS state ("" when it is ACTIVE)."""
+    if account.aws_state == AwsState.ACTIVE:
+        return ""
+    return NOT_ACTIVE_REASONS.get(AwsState(account.aws_state), "The account is not active in AWS.")
+
+
 def _require_member(account: CloudAccount) -> CloudAccount:
     if account.kind != Kind.MEMBER or account.parent_id is None:
         raise ApplicationError("Onboard Account is for member accounts of an MSP account.")
     return account
+
+
+def _require_active(account: CloudAccount) -> None:
+    reason = onboard_blocker(account)
+    if reason:
+        raise ApplicationError(f"Account {account.account_id} cannot be onboarded: {reason}")
 
 
 def _check_role_name(account: CloudAccount, role_name: str) -> str:
@@ -65,6 +90,7 @@ def onboard_start(*, actor: Actor, account: CloudAccount, role_name: str = "") -
     role_name = _check_role_name(account, role_name)
     if account.is_onboarded:
         raise ConflictError("This account is already onboarded; remove its Role ARN first.")
+    _require_active(account)
     parent = account.parent
     assert parent is not None
     if not parent.is_onboarded:
@@ -187,6 +213,7 @@ def onboard_manual(*, actor: Actor, account: CloudAccount, role_arn: str) -> Rol
         raise ValidationError({"role_arn": ["Paste the Role ARN of the role you created."]})
     if account.is_onboarded:
         raise ConflictError("This account is already onboarded; remove its Role ARN first.")
+    _require_active(account)
     result = provider_for(account.provider).check_role(
         account_id=account.account_id, role_arn=role_arn, external_id=account.external_id
     )

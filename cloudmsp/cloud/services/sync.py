@@ -10,7 +10,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from cloudmsp.audit.services import audit_record
-from cloudmsp.cloud.models import AwsStatus, Category, CloudAccount, Job, JobKind, JoinedMethod, Kind
+from cloudmsp.cloud.models import AwsState, Category, CloudAccount, Job, JobKind, JoinedMethod, Kind
 from cloudmsp.cloud.providers import provider_for
 from cloudmsp.cloud.providers.base import DiscoveredAccount, ProviderError
 from cloudmsp.cloud.services.accounts import new_external_id
@@ -26,7 +26,7 @@ from cloudmsp.core.errors import ApplicationError, ConflictError
 from cloudmsp.core.queries import IN_CHUNK, chunks, insert_rows, refresh_planner_statistics
 from cloudmsp.tenancy.access import Actor, require_tenant_admin
 
-SYNCED_FIELDS = ("name", "email", "aws_status", "ou_path", "joined_method", "joined_at")
+SYNCED_FIELDS = ("name", "email", "aws_state", "ou_path", "joined_method", "joined_at")
 BATCH = 500
 # The job's heartbeat (see jobs.STALE_AFTER) is written at least this often while listing.
 HEARTBEAT_SECONDS = 30
@@ -113,7 +113,7 @@ def _apply(job: Job, management: CloudAccount, listed: dict[str, DiscoveredAccou
         existing, members = _known(management, listed)
         new, changed, elsewhere = _diff(management, listed, existing)
         vanished = [
-            a.pk for account_id, a in members.items() if account_id not in listed and a.aws_status != AwsStatus.REMOVED
+            a.pk for account_id, a in members.items() if account_id not in listed and a.aws_state != AwsState.REMOVED
         ]
         new.sort(key=lambda a: a["account_id"])  # in index order: fewer pages touched per insert
         insert_rows(
@@ -124,7 +124,7 @@ def _apply(job: Job, management: CloudAccount, listed: dict[str, DiscoveredAccou
         CloudAccount.unscoped.bulk_update(changed, [*SYNCED_FIELDS, "updated_at"], batch_size=BATCH)
         if vanished:
             CloudAccount.objects.for_tenant(tenant_id).filter(pk__in=vanished).update(
-                aws_status=AwsStatus.REMOVED, updated_at=timezone.now()
+                aws_state=AwsState.REMOVED, updated_at=timezone.now()
             )
         CloudAccount.objects.for_tenant(tenant_id).filter(pk=management.pk).update(last_synced_at=timezone.now())
         result = {
@@ -176,7 +176,7 @@ def _synced_values(acct: DiscoveredAccount) -> dict[str, Any]:
     return {
         "name": acct.name[:200],
         "email": acct.email[:254],
-        "aws_status": acct.state if acct.state in AwsStatus.values else AwsStatus.ACTIVE,
+        "aws_state": acct.state if acct.state in AwsState.values else AwsState.ACTIVE,
         "ou_path": acct.ou_path[:1000],
         "joined_method": acct.joined_method if acct.joined_method in JoinedMethod.values else "",
         "joined_at": acct.joined_at,

@@ -4,6 +4,7 @@ adding and connecting accounts, sync, validation, edit and delete."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -16,16 +17,26 @@ from cloudmsp.cloud.forms import AccountAddForm, AccountEditForm, ConnectForm
 from cloudmsp.cloud.models import Category, JobKind, Kind
 from cloudmsp.cloud.services import accounts as account_services
 from cloudmsp.cloud.services import sync as sync_services
-from cloudmsp.cloud.web.common import connect_context, notify
+from cloudmsp.cloud.web.common import aws_state_filter, connect_context, notify
 from cloudmsp.core.errors import ApplicationError, ConflictError
 from cloudmsp.tenancy.pages import Admin, tenant_admin_page
-from cloudmsp.web.helpers import PER_PAGE_CHOICES, apply_errors, htmx_redirect, list_params, paginate, render_htmx
+from cloudmsp.web.helpers import (
+    PER_PAGE_CHOICES,
+    ListFilter,
+    apply_errors,
+    htmx_redirect,
+    list_params,
+    paginate,
+    render_htmx,
+)
 from cloudmsp.web.ratelimit import rate_limit
 
 CATEGORY_OF = {"msp": Category.MSP, "non-msp": Category.NON_MSP}
 
 
-def _list_context(request: HttpRequest, *, qs: Any, target: str, label: str, section: str) -> dict[str, Any]:
+def _list_context(
+    request: HttpRequest, *, qs: Any, target: str, label: str, section: str, filters: Sequence[ListFilter] = ()
+) -> dict[str, Any]:
     params = list_params(request, default_ordering="account_id", allowed=selectors.ACCOUNT_ORDERINGS)
     return {
         "section": "administration",
@@ -36,6 +47,8 @@ def _list_context(request: HttpRequest, *, qs: Any, target: str, label: str, sec
         "list_url": request.path,
         "target": target,
         "label": label,
+        "list_filters": filters,
+        "filtered": bool(params.search or any(f.value for f in filters)),
     }
 
 
@@ -43,12 +56,16 @@ def _list_context(request: HttpRequest, *, qs: Any, target: str, label: str, sec
 @tenant_admin_page
 def account_management(request: HttpRequest, admin: Admin) -> HttpResponse:
     """All the tenant's cloud accounts, with the left navigation panel."""
+    state = aws_state_filter(request)
     context = _list_context(
         request,
-        qs=lambda p: selectors.account_list(actor=admin.actor, search=p.search, ordering=p.ordering),
+        qs=lambda p: selectors.account_list(
+            actor=admin.actor, search=p.search, ordering=p.ordering, filters={"aws_state": state.value}
+        ),
         target="account-table",
         label="accounts",
         section="all",
+        filters=[state],
     )
     return render_htmx(request, "cloud/all_accounts.html", context, partial="table")
 

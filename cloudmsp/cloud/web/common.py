@@ -1,4 +1,5 @@
-"""What the cloud pages share: the answer to an htmx action and the role set-up documents."""
+"""What the cloud pages share: the answer to an htmx action, the AWS state filter and the role
+set-up documents."""
 
 from __future__ import annotations
 
@@ -8,10 +9,10 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 
-from cloudmsp.cloud.models import CloudAccount
+from cloudmsp.cloud.models import AwsState, CloudAccount
 from cloudmsp.cloud.services import accounts as account_services
 from cloudmsp.tenancy.access import Actor
-from cloudmsp.web.helpers import render_htmx
+from cloudmsp.web.helpers import ListFilter, list_filter, render_htmx
 
 
 def notify(
@@ -24,6 +25,11 @@ def notify(
     response["HX-Reswap"] = "innerHTML"
     response["HX-Trigger"] = json.dumps({**{e: {} for e in events}, "close-modal": {}})
     return response
+
+
+def aws_state_filter(request: HttpRequest) -> ListFilter:
+    """The AWS state filter of the account lists (`?aws_state=`, as in the API)."""
+    return list_filter(request, "aws_state", "AWS state", AwsState.choices)
 
 
 def connect_context(actor: Actor, account: CloudAccount) -> dict[str, Any]:
