@@ -24,6 +24,9 @@ class CloudAccountSerializer(serializers.ModelSerializer[CloudAccount]):
     customer = serializers.IntegerField(source="customer_id", read_only=True, allow_null=True)
     customer_name = serializers.CharField(source="customer.company_name", read_only=True, allow_null=True)
     role_name = serializers.CharField(read_only=True)
+    # Blank for an account whose joining is not known (not a member, or not synced yet): a plain
+    # string, since an enum would not allow it.
+    joined_method = serializers.CharField(read_only=True, help_text="`CREATED`, `INVITED`, or empty when not known.")
     aws_status = serializers.CharField(
         source="aws_state", read_only=True, help_text="Deprecated: the same as `aws_state`, its old name."
     )
