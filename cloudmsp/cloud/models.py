@@ -146,6 +146,11 @@ class CloudAccount(TenantOwnedModel):
     def is_onboarded(self) -> bool:
         return self.onboarding_status == OnboardingStatus.ONBOARDED
 
+    @property
+    def is_active_in_aws(self) -> bool:
+        """Only an ACTIVE account can be onboarded: every other state leaves no usable role."""
+        return self.aws_state == AwsState.ACTIVE
+
 
 class JobKind(models.TextChoices):
     SYNC = "sync", "Organization sync"

@@ -64,6 +64,11 @@ def list_filter(
     return ListFilter(name, label, choices, value if value in dict(choices) else "", any_label)
 
 
+def is_filtered(params: ListParams, filters: Sequence[ListFilter]) -> bool:
+    """Whether a list was narrowed by its search or a filter (its empty state then says so)."""
+    return bool(params.search or any(f.value for f in filters))
+
+
 def paginate(qs: QuerySet[Any], params: ListParams) -> Page[Any]:
     paginator = TwoEndedPaginator(qs, params.per_page)
     return paginator.get_page(params.page)

@@ -58,7 +58,7 @@ NOT_ACTIVE_REASONS = {
 
 def onboard_blocker(account: CloudAccount) -> str:
     """Why the account cannot be onboarded because of its AWS state ("" when it is ACTIVE)."""
-    if account.aws_state == AwsState.ACTIVE:
+    if account.is_active_in_aws:
         return ""
     return NOT_ACTIVE_REASONS.get(AwsState(account.aws_state), "The account is not active in AWS.")
 

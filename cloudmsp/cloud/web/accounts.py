@@ -25,6 +25,7 @@ from cloudmsp.web.helpers import (
     ListFilter,
     apply_errors,
     htmx_redirect,
+    is_filtered,
     list_params,
     paginate,
     render_htmx,
@@ -48,7 +49,7 @@ def _list_context(
         "target": target,
         "label": label,
         "list_filters": filters,
-        "filtered": bool(params.search or any(f.value for f in filters)),
+        "filtered": is_filtered(params, filters),
     }
 
 

@@ -24,7 +24,7 @@ from cloudmsp.customers.selectors import customer_choices, customer_for_field
 from cloudmsp.customers.services import customer_create
 from cloudmsp.tenancy.access import Actor
 from cloudmsp.tenancy.pages import Admin, tenant_admin_page
-from cloudmsp.web.helpers import PER_PAGE_CHOICES, apply_errors, list_params, paginate, render_htmx
+from cloudmsp.web.helpers import PER_PAGE_CHOICES, apply_errors, is_filtered, list_params, paginate, render_htmx
 from cloudmsp.web.ratelimit import rate_limit
 
 
@@ -52,7 +52,7 @@ def members(request: HttpRequest, admin: Admin, account_id: int) -> HttpResponse
         "target": "member-table",
         "label": "member accounts",
         "list_filters": [state],
-        "filtered": bool(params.search or state.value),
+        "filtered": is_filtered(params, [state]),
         "select_form": "members-form",
         "sync_job": selectors.latest_job(actor=admin.actor, account=management, kind=JobKind.SYNC),
     }
