@@ -57,11 +57,31 @@ class _Ids:
         return f"{self.rng.randrange(10**11, 10**12):012d}"
 
 
+# The emulator's administrator: a session of this name assumes any role, as an account's owner
+# with its root credentials would set an account up. Only the demo's and the tests' set-up use it;
+# the portal's own sessions are checked like AWS checks them.
+ADMIN_SESSION = "emulator-admin"
+CHAINED_SESSION_LIMIT = 3600
+
+
 def behave_like_aws_today() -> None:
-    """Small patches that make moto answer as AWS does today where the portal depends on it:
-    Organizations' account `Status` was retired on 2026-09-09, so it leaves the answers
-    (ListAccounts, DescribeAccount, ...), which then carry `State` only. Idempotent; it applies to
-    every moto server of this process (the demo's, the tests')."""
+    """Small patches that make moto answer as AWS does today where the portal depends on it.
+    Idempotent; they apply to every moto server of this process (the demo's, the tests').
+
+    - Organizations' account `Status` was retired on 2026-09-09, so it leaves the answers
+      (ListAccounts, DescribeAccount, ...), which then carry `State` only.
+    - AssumeRole is refused (AccessDenied) unless the role exists and its trust policy lets the
+      caller in, with the external id it asks for; a role chained from another role's session
+      gets at most one hour, and no session outlasts the role's MaxSessionDuration."""
+    import warnings
+
+    _drop_retired_status()
+    _check_assume_role()
+    # STS's service model has no AccessDenied shape (AWS answers it all the same).
+    warnings.filterwarnings("ignore", message=r".*code AccessDenied does not match an error shape")
+
+
+def _drop_retired_status() -> None:
     from moto.organizations import models as org_models
 
     account = org_models.FakeAccount
@@ -76,6 +96,106 @@ def behave_like_aws_today() -> None:
 
     account.describe = describe  # type: ignore[method-assign]
     account._cloudmsp_patched = True  # type: ignore[attr-defined]
+
+
+def _check_assume_role() -> None:
+    from moto.sts.responses import TokenResponse
+
+    if getattr(TokenResponse, "_cloudmsp_patched", False):
+        return
+    original = TokenResponse.assume_role
+
+    def assume_role(self: Any) -> Any:
+        if self._get_param("RoleSessionName") != ADMIN_SESSION:
+            _refuse_unless_trusted(
+                caller_account=self.current_account,
+                caller_role=_caller_role(self),
+                role_arn=self._get_param("RoleArn") or "",
+                external_id=self._get_param("ExternalId"),
+                duration=self._get_int_param("DurationSeconds", 3600),
+            )
+        return original(self)
+
+    TokenResponse.assume_role = assume_role  # type: ignore[method-assign]
+    TokenResponse._cloudmsp_patched = True  # type: ignore[attr-defined]
+
+
+def _caller_role(response: Any) -> str | None:
+    """The ARN of the role whose session signed the request, or None for an account's own keys."""
+    from moto.sts.models import sts_backends
+
+    backend = sts_backends[response.current_account][response.partition]
+    assumed = backend.get_assumed_role_from_access_key(response.get_access_key())
+    return None if assumed is None else str(assumed.role_arn)
+
+
+def _refuse_unless_trusted(
+    *, caller_account: str, caller_role: str | None, role_arn: str, external_id: str | None, duration: int
+) -> None:
+    from moto.iam.models import iam_backends
+    from moto.sts.exceptions import STSClientError, STSValidationError
+
+    caller = caller_role or f"arn:aws:iam::{caller_account}:user/portal"
+    denied = STSClientError(
+        "AccessDenied", f"User: {caller} is not authorized to perform: sts:AssumeRole on resource: {role_arn}"
+    )
+    parts = role_arn.split(":")
+    if len(parts) != 6 or not parts[5].startswith("role/"):
+        raise denied
+    partition, account = parts[1], parts[4]
+    try:
+        role = iam_backends[account][partition].get_role(parts[5].rsplit("/", 1)[-1])
+    except Exception:
+        raise denied from None
+    document = role.assume_role_policy_document
+    trust = json.loads(document) if isinstance(document, str) else document
+    principals = {f"arn:{partition}:iam::{caller_account}:root", caller_account, "*"}
+    if caller_role:
+        principals.add(caller_role)
+    matches = [s for s in _statements(trust) if _names(s, principals) and _conditions_hold(s, external_id)]
+    if not any(s.get("Effect") == "Allow" for s in matches) or any(s.get("Effect") == "Deny" for s in matches):
+        raise denied
+    if caller_role and duration > CHAINED_SESSION_LIMIT:
+        raise STSValidationError(
+            "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining."
+        )
+    if duration > int(role.max_session_duration or 3600):
+        raise STSValidationError("The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
+
+
+def _statements(trust: dict[str, Any]) -> list[dict[str, Any]]:
+    statements = trust.get("Statement", [])
+    return [statements] if isinstance(statements, dict) else list(statements)
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _names(statement: dict[str, Any], principals: set[str]) -> bool:
+    actions = {a.lower() for a in _as_list(statement.get("Action", []))}
+    if not actions & {"sts:assumerole", "sts:*", "*"}:
+        return False
+    principal = statement.get("Principal", {})
+    names = _as_list(principal) if principal == "*" else _as_list(principal.get("AWS", []))
+    return any(name in principals for name in names)
+
+
+def _conditions_hold(statement: dict[str, Any], external_id: str | None) -> bool:
+    """The sts:ExternalId condition (StringEquals or StringLike); other keys are not modelled."""
+    from fnmatch import fnmatchcase
+
+    for operator, keys in statement.get("Condition", {}).items():
+        for key, expected in keys.items():
+            if key.lower() != "sts:externalid":
+                continue
+            if external_id is None:
+                return False
+            if operator == "StringEquals" and external_id not in _as_list(expected):
+                return False
+            if operator == "StringLike" and not any(fnmatchcase(external_id, e) for e in _as_list(expected)):
+                return False
+    return True
 
 
 def start(host: str, port: int) -> Any:
@@ -102,7 +222,7 @@ def _client(endpoint: str, service: str, account: str | None = None) -> Any:
         return aws_client.client(service, _EMULATOR_KEYS, endpoint_url=endpoint)
     sts = aws_client.client("sts", _EMULATOR_KEYS, endpoint_url=endpoint)
     creds = sts.assume_role(
-        RoleArn=f"arn:aws:iam::{account}:role/{policies.DEFAULT_ORG_ACCESS_ROLE}", RoleSessionName="emulator-seed"
+        RoleArn=f"arn:aws:iam::{account}:role/{policies.DEFAULT_ORG_ACCESS_ROLE}", RoleSessionName=ADMIN_SESSION
     )["Credentials"]
     assumed = Credentials(
         creds["AccessKeyId"], creds["SecretAccessKey"], creds["SessionToken"], _EMULATOR_KEYS.expiration

@@ -659,7 +659,8 @@ def test_add_connect_validate_and_sync_an_msp_account(admin_api, admin, org):
     # A role whose trust policy names another external id is refused, and says why.
     wrong = create_portal_role(org.endpoint, org.management_id, "someone-elses-id", name="Wrong")
     message = assert_error(post(admin_api, f"{path}/connect/", {"role_arn": wrong}), 400, "role_arn")["errors"]
-    assert message["role_arn"][0].startswith("Check the trust policy failed: The role's trust policy does not")
+    assert message["role_arn"][0].startswith("Assume the role failed: AWS refused access.")
+    assert "external id" in message["role_arn"][0]
 
     connected = post(admin_api, f"{path}/connect/", {"role_arn": arn})
     assert connected.status_code == 200, connected.content
@@ -726,7 +727,9 @@ def test_validate_reports_a_failing_role(admin_api, org):
 
     assert response.status_code == 200
     body = response.json()
-    assert (body["ok"], body["step"]) == (False, "Check the trust policy")
+    # STS refuses the session, as AWS does when the external id differs from the trust policy's.
+    assert (body["ok"], body["step"]) == (False, "Assume the role")
+    assert "AccessDenied" in body["message"]
     assert body["account"]["onboarding_status"] == "failed"
     assert body["account"]["last_validation_message"] == f"{body['step']} failed: {body['message']}"
 

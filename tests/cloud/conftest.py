@@ -70,7 +70,7 @@ def boto(endpoint: str, service: str, account: str | None = None):
         return boto3.client(service, **kwargs)
     sts = boto3.client("sts", **kwargs)
     creds = sts.assume_role(
-        RoleArn=f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole", RoleSessionName="seed"
+        RoleArn=f"arn:aws:iam::{account}:role/OrganizationAccountAccessRole", RoleSessionName=emulator.ADMIN_SESSION
     )["Credentials"]
     return boto3.client(
         service,

@@ -52,8 +52,10 @@ def test_validate_many_bounds_concurrency_and_reuses_credentials(org, admin, mon
     assert first.assume_role_calls == 12
     assert 1 < peak[0] <= 4
     second = validate_many(actor=admin, accounts=list(CloudAccount.objects.for_tenant(admin.tenant)), concurrency=4)
-    assert second.credentials_reused == 12  # every role's credentials came from the cache
-    assert second.assume_role_calls == 0
+    # Every working role's credentials came from the cache; the missing role is refused by STS
+    # (as on AWS), so nothing was cached for it and it is asked again.
+    assert second.credentials_reused == 11
+    assert second.assume_role_calls == 1
     statuses = dict(CloudAccount.objects.for_tenant(admin.tenant).values_list("account_id", "onboarding_status"))
     assert statuses[broken.account_id] == OnboardingStatus.FAILED
     assert sum(1 for s in statuses.values() if s == OnboardingStatus.ONBOARDED) == 11
