@@ -198,3 +198,15 @@ class Job(TenantOwnedModel):
         if not self.total:
             return None
         return min(100, round(100 * self.done / self.total))
+
+
+class Installation(models.Model):
+    """This installation of the portal: one row, made by a migration. Its id marks the roles the
+    portal creates in AWS (tag `cloudmsp:managed-by`), so that a role is deleted only by the
+    installation, and for the tenant, that created it."""
+
+    installation_id = models.UUIDField(unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return str(self.installation_id)

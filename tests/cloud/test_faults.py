@@ -310,7 +310,21 @@ def test_onboarding_removes_the_created_role_when_validation_fails(fake, admin, 
     )
     iam.add_response("put_role_policy", {})
     fake.error("sts", "assume_role", "AccessDenied", "", 403)  # validation: the new role refuses
-    # cleanup: list and delete the inline policy, then the role
+    # cleanup: read the role's tag (ours), list and delete the inline policy, then the role
+    owned = {"Key": "cloudmsp:managed-by", "Value": onboarding.role_owner(member)}
+    iam.add_response(
+        "get_role",
+        {
+            "Role": {
+                "Path": "/",
+                "RoleName": "CloudMSPAccess",
+                "RoleId": "AROAEXAMPLEEXAMPLEEX",
+                "Arn": ARN,
+                "CreateDate": EXPIRES,
+                "Tags": [owned],
+            }
+        },
+    )
     iam.add_response("list_role_policies", {"PolicyNames": ["CloudMSPReadOnly"]})
     iam.add_response("delete_role_policy", {})
     iam.add_response("list_attached_role_policies", {"AttachedPolicies": []})
@@ -338,7 +352,7 @@ def test_remove_role_keeps_the_arn_when_aws_refuses(fake, admin):
     member.refresh_from_db()
     fake.assume_ok()
     fake.assume_ok()
-    fake.error("iam", "list_role_policies", "AccessDenied", "", 403)
+    fake.error("iam", "get_role", "AccessDenied", "", 403)
     from cloudmsp.core.errors import ApplicationError
 
     with pytest.raises(ApplicationError, match="The Role ARN was kept"):

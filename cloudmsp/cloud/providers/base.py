@@ -64,6 +64,16 @@ class ManagementRole:
 
 
 @dataclass(frozen=True)
+class CreatedRole:
+    """The portal's role in a member account: its ARN, the access role the portal went in with,
+    and whether a role of the portal's already there was adopted rather than created."""
+
+    arn: str
+    access_role: str
+    adopted: bool = False
+
+
+@dataclass(frozen=True)
 class DiscoveredAccount:
     """An account of an organization. `state` is its lifecycle state (AWS: PENDING_ACTIVATION,
     ACTIVE, SUSPENDED, PENDING_CLOSURE, CLOSED); `joined_method` CREATED or INVITED."""
@@ -123,14 +133,16 @@ class Provider(Protocol):
         ...
 
     def create_member_role(
-        self, *, management: ManagementRole, account_id: str, role_name: str, external_id: str
-    ) -> str:
-        """Create the portal's role in a member account; returns its ARN. Raises ProviderError
-        and leaves nothing behind when a later step of the creation fails."""
+        self, *, management: ManagementRole, account_id: str, role_name: str, external_id: str, owner: str
+    ) -> CreatedRole:
+        """Create the portal's role in a member account, marked as `owner`'s (installation and
+        tenant). Raises ProviderError, and leaves nothing behind, when a later step of the
+        creation fails or a role of that name that is not `owner`'s is there."""
         ...
 
-    def delete_member_role(self, *, management: ManagementRole, account_id: str, role_name: str) -> bool:
-        """Delete a role the portal created; False when it was already gone. Raises ProviderError."""
+    def delete_member_role(self, *, management: ManagementRole, account_id: str, role_name: str, owner: str) -> str:
+        """Delete the role when it is marked as `owner`'s: "deleted", "gone" (no such role) or
+        "not_ours" (another's role, left in place). Raises ProviderError."""
         ...
 
     def forget_credentials(self, role_arn: str) -> None:

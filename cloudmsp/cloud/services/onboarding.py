@@ -5,6 +5,7 @@ step fails, and the account keeps its previous state with the error."""
 from __future__ import annotations
 
 import re
+import uuid
 from typing import Any
 
 from django.conf import settings
@@ -13,7 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from cloudmsp.audit.services import audit_record
-from cloudmsp.cloud.models import AwsState, CloudAccount, Job, JobKind, Kind, OnboardingStatus
+from cloudmsp.cloud.models import AwsState, CloudAccount, Installation, Job, JobKind, Kind, OnboardingStatus
 from cloudmsp.cloud.providers import provider_for
 from cloudmsp.cloud.providers.base import ManagementRole, ProviderError, RoleCheck
 from cloudmsp.cloud.services.jobs import (
@@ -113,6 +114,19 @@ def onboard_start(*, actor: Actor, account: CloudAccount, role_name: str = "") -
     return job
 
 
+def installation_id() -> str:
+    """This installation's id (the row a migration made; made again if it is missing)."""
+    row = Installation.objects.order_by("pk").first()
+    if row is None:
+        row = Installation.objects.create(installation_id=uuid.uuid4())
+    return str(row.installation_id)
+
+
+def role_owner(account: CloudAccount) -> str:
+    """The `cloudmsp:managed-by` tag of the roles the portal creates for the account's tenant."""
+    return f"{installation_id()}:{account.tenant_id}"
+
+
 def _management_role(account: CloudAccount) -> ManagementRole:
     """The role of the member's management account, through which the member is reached."""
     parent = account.parent
@@ -131,12 +145,14 @@ def onboard_job(job: Job) -> dict[str, Any]:
     created_arn = None
     try:
         job_progress(job, done=1)
-        created_arn = provider.create_member_role(
+        created = provider.create_member_role(
             management=_management_role(account),
             account_id=account.account_id,
             role_name=role_name,
             external_id=account.external_id,
+            owner=role_owner(account),
         )
+        created_arn = created.arn
         job_progress(job, done=3)
         result = provider.check_role(
             account_id=account.account_id,
@@ -151,11 +167,17 @@ def onboard_job(job: Job) -> dict[str, Any]:
         if _record_onboarding(job, account, failure=message):
             job_finish(job, error=message)
         return {}
-    if not _record_onboarding(job, account, role_arn=created_arn, message=result.message):
+    via = (
+        f"Created through {created.access_role}."
+        if not created.adopted
+        else (f"The portal's own role from an earlier attempt was found and adopted (through {created.access_role}).")
+    )
+    if not _record_onboarding(job, account, role_arn=created_arn, message=f"{via} {result.message}"):
         return {}
+    outcome = {"role_arn": created_arn, "access_role": created.access_role, "adopted": created.adopted}
     job_progress(job, done=STEPS)
-    job_finish(job, result={"role_arn": created_arn})
-    return {"role_arn": created_arn}
+    job_finish(job, result=outcome)
+    return outcome
 
 
 def _undo_created_role(account: CloudAccount, created_arn: str | None, role_name: str) -> str:
@@ -164,7 +186,10 @@ def _undo_created_role(account: CloudAccount, created_arn: str | None, role_name
         return ""
     try:
         provider_for(account.provider).delete_member_role(
-            management=_management_role(account), account_id=account.account_id, role_name=role_name
+            management=_management_role(account),
+            account_id=account.account_id,
+            role_name=role_name,
+            owner=role_owner(account),
         )
     except ProviderError as exc:
         return f" The role {created_arn} could not be removed again ({exc}); delete it in AWS."
@@ -238,6 +263,14 @@ def onboard_manual(*, actor: Actor, account: CloudAccount, role_arn: str) -> Rol
     return result
 
 
+REMOVAL_NOTES = {
+    "deleted": "The role was deleted in AWS.",
+    "gone": "The role was already gone in AWS.",
+    "not_ours": "The role in AWS does not carry this portal's cloudmsp:managed-by tag, so it was left in place; "
+    "only the Role ARN was cleared. Delete the role in AWS if it is no longer needed.",
+}
+
+
 def remove_role(*, actor: Actor, account: CloudAccount) -> str:
     """Unlink an account: delete the role if the portal created it, then clear the ARN. If AWS
     refuses the deletion, nothing is cleared. Returns a sentence for the administrator."""
@@ -251,12 +284,15 @@ def remove_role(*, actor: Actor, account: CloudAccount) -> str:
         if account.kind != Kind.MEMBER:
             raise ApplicationError("Only member accounts have roles created by the portal.")
         try:
-            existed = provider.delete_member_role(
-                management=_management_role(account), account_id=account.account_id, role_name=account.role_name
+            outcome = provider.delete_member_role(
+                management=_management_role(account),
+                account_id=account.account_id,
+                role_name=account.role_name,
+                owner=role_owner(account),
             )
         except ProviderError as exc:
             raise ApplicationError(f"The Role ARN was kept. {exc}") from exc
-        note = "The role was deleted in AWS." if existed else "The role was already gone in AWS."
+        note = REMOVAL_NOTES[outcome]
     provider.forget_credentials(old_arn)
     with transaction.atomic():
         account.role_arn = ""

@@ -169,25 +169,52 @@ def _aware(value: Any) -> datetime | None:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
+OWNER_TAG = "cloudmsp:managed-by"
+
+
 def create_role(
     creds: Credentials,
     *,
     role_name: str,
     trust: dict[str, Any],
     policy: dict[str, Any],
-) -> str:
-    """Create the role and its inline policy; returns the ARN. If the policy cannot be
-    attached, the role is deleted again."""
+    owner: str,
+) -> tuple[str, bool]:
+    """Create the role, tagged `cloudmsp:managed-by` = `owner`, and its inline policy; returns
+    the ARN and whether an existing role was adopted. A role of that name already there is
+    adopted only when it carries our tag: a CreateRole that timed out after AWS had completed it
+    (the retry then meets EntityAlreadyExists), or an earlier attempt's. Any other role of that
+    name stops here, untouched. If the policy cannot be attached, a role created now is deleted
+    again."""
     iam = client("iam", creds)
-    role = call(
-        "Create the role",
-        lambda: iam.create_role(
-            RoleName=role_name,
-            AssumeRolePolicyDocument=json.dumps(trust),
-            Description="Lets the cloudmsp portal read this account",
-            Tags=[{"Key": "created-by", "Value": "cloudmsp"}],
-        ),
-    )
+    adopted = False
+    try:
+        role = call(
+            "Create the role",
+            lambda: iam.create_role(
+                RoleName=role_name,
+                AssumeRolePolicyDocument=json.dumps(trust),
+                Description="Lets the cloudmsp portal read this account",
+                Tags=[{"Key": OWNER_TAG, "Value": owner}],
+            ),
+        )
+    except AwsError as exc:
+        if exc.code != "EntityAlreadyExists":
+            raise
+        role = call("Read the existing role", lambda: iam.get_role(RoleName=role_name))
+        if _owner(role["Role"]) != owner:
+            raise AwsError(
+                "Create the role",
+                f"A role named {role_name} already exists in this account and was not created by this portal, "
+                "so the portal leaves it alone. Choose another role name, or use the manual method with that "
+                "role's ARN if it is meant for the portal.",
+                code="EntityAlreadyExists",
+            ) from exc
+        adopted = True
+        call(
+            "Update the adopted role's trust policy",
+            lambda: iam.update_assume_role_policy(RoleName=role_name, PolicyDocument=json.dumps(trust)),
+        )
     try:
         call(
             "Attach the role's inline policy",
@@ -196,20 +223,29 @@ def create_role(
             ),
         )
     except AwsError:
-        delete_role(creds, role_name=role_name)
+        if not adopted:
+            delete_role(creds, role_name=role_name, owner=owner)
         raise
-    return str(role["Role"]["Arn"])
+    return str(role["Role"]["Arn"]), adopted
 
 
-def delete_role(creds: Credentials, *, role_name: str) -> bool:
-    """Delete a role and its inline policies. False when it was already gone."""
+def _owner(role: dict[str, Any]) -> str | None:
+    return next((t.get("Value") for t in role.get("Tags", []) if t.get("Key") == OWNER_TAG), None)
+
+
+def delete_role(creds: Credentials, *, role_name: str, owner: str) -> str:
+    """Delete a role and its inline policies, only when its `cloudmsp:managed-by` tag is `owner`.
+    Returns "deleted", "gone" (no such role) or "not_ours" (left in place)."""
     iam = client("iam", creds)
     try:
-        names = call("List the role's policies", lambda: iam.list_role_policies(RoleName=role_name))["PolicyNames"]
+        role = call("Read the role's tags", lambda: iam.get_role(RoleName=role_name))
     except AwsError as exc:
         if exc.code == "NoSuchEntity":
-            return False
+            return "gone"
         raise
+    if _owner(role["Role"]) != owner:
+        return "not_ours"
+    names = call("List the role's policies", lambda: iam.list_role_policies(RoleName=role_name))["PolicyNames"]
     for name in names:
         call(
             "Delete the role's inline policy",
@@ -222,6 +258,6 @@ def delete_role(creds: Credentials, *, role_name: str) -> bool:
         call("Delete the role", lambda: iam.delete_role(RoleName=role_name))
     except AwsError as exc:
         if exc.code == "NoSuchEntity":
-            return False
+            return "gone"
         raise
-    return True
+    return "deleted"

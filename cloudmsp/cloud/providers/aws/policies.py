@@ -41,6 +41,7 @@ MANAGEMENT_EXTRA_ACTIONS = [
 INLINE_POLICY_NAME = "CloudMSPReadOnly"
 DEFAULT_ROLE_NAME = "CloudMSPAccess"
 DEFAULT_ORG_ACCESS_ROLE = "OrganizationAccountAccessRole"
+CONTROL_TOWER_ROLE = "AWSControlTowerExecution"  # what Control Tower's Account Factory creates instead
 
 
 def trust_policy(*, portal_account_id: str, external_id: str, partition: str = "aws") -> dict[str, Any]:

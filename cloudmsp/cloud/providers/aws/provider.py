@@ -15,6 +15,7 @@ from cloudmsp.cloud.providers.aws.client import Credentials, credential_cache
 from cloudmsp.cloud.providers.aws.errors import AwsError
 from cloudmsp.cloud.providers.aws.validation import check_role
 from cloudmsp.cloud.providers.base import (
+    CreatedRole,
     DiscoveredAccount,
     Listing,
     ManagementRole,
@@ -99,20 +100,24 @@ class AwsProvider:
             return _read_listing(creds, progress)
 
     def create_member_role(
-        self, *, management: ManagementRole, account_id: str, role_name: str, external_id: str
-    ) -> str:
+        self, *, management: ManagementRole, account_id: str, role_name: str, external_id: str, owner: str
+    ) -> CreatedRole:
         partition = management.role_arn.split(":")[1]
-        return operations.create_role(
-            _member_access(management, account_id),
+        creds, access_role = _member_access(management, account_id)
+        arn, adopted = operations.create_role(
+            creds,
             role_name=role_name,
             trust=policies.trust_policy(
                 portal_account_id=operations.portal_account_id(), external_id=external_id, partition=partition
             ),
             policy=policies.access_policy(management=False, partition=partition),
+            owner=owner,
         )
+        return CreatedRole(arn=arn, access_role=access_role, adopted=adopted)
 
-    def delete_member_role(self, *, management: ManagementRole, account_id: str, role_name: str) -> bool:
-        return operations.delete_role(_member_access(management, account_id), role_name=role_name)
+    def delete_member_role(self, *, management: ManagementRole, account_id: str, role_name: str, owner: str) -> str:
+        creds, _ = _member_access(management, account_id)
+        return operations.delete_role(creds, role_name=role_name, owner=owner)
 
     def forget_credentials(self, role_arn: str) -> None:
         credential_cache.forget(role_arn)
@@ -144,13 +149,39 @@ def _assume_management(role_arn: str, external_id: str) -> Credentials:
     return operations.assume_role(role_arn, external_id, step="Assume the management account's role")
 
 
-def _member_access(management: ManagementRole, account_id: str) -> Credentials:
-    """Credentials in a member account: the management account's role, then the organization
-    access role in the member."""
+def access_roles(management: ManagementRole) -> list[str]:
+    """The roles tried, in order, to enter a member account from its management account."""
+    return list(dict.fromkeys([management.org_access_role, policies.CONTROL_TOWER_ROLE]))
+
+
+def _member_access(management: ManagementRole, account_id: str) -> tuple[Credentials, str]:
+    """Credentials in a member account and the access role they came from: the management
+    account's role, then the organization access role in the member (created with the account
+    by Organizations), else AWSControlTowerExecution (Control Tower's Account Factory). An
+    invited account usually has neither."""
     mgmt = _assume_management(management.role_arn, management.external_id)
-    arn = make_role_arn(account_id, management.org_access_role, partition=management.role_arn.split(":")[1])
-    return operations.assume_role(
-        arn, None, via=mgmt, step=f"Assume {management.org_access_role} in the member account"
+    partition = management.role_arn.split(":")[1]
+    tried = access_roles(management)
+    for name in tried:
+        try:
+            creds = operations.assume_role(
+                make_role_arn(account_id, name, partition=partition),
+                None,
+                via=mgmt,
+                step=f"Assume {name} in the member account",
+            )
+        except AwsError as exc:
+            if exc.code not in ("AccessDenied", "AccessDeniedException"):
+                raise
+            continue
+        return creds, name
+    raise AwsError(
+        "Enter the member account",
+        f"The management account cannot enter account {account_id}: {' and '.join(tried)} are missing there or "
+        "do not trust the management account. This is usual for an account that was invited into the "
+        "organization rather than created in it. Use the manual method instead: download the CloudFormation "
+        "template, deploy it in the account, and paste the Role ARN it outputs.",
+        code="NoAccessRole",
     )
 
 
