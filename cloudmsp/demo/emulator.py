@@ -5,6 +5,7 @@ Demo and tests only: production talks to AWS."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import random
@@ -230,6 +231,46 @@ def _client(endpoint: str, service: str, account: str | None = None) -> Any:
     return aws_client.client(service, assumed, endpoint_url=endpoint)
 
 
+# Account lifecycles moto's API cannot produce (it has no invitations, and CloseAccount goes
+# straight to SUSPENDED): set on the emulator's own objects, so only for a server running in this
+# process (the demo's and the tests').
+
+
+def _organization(master: str) -> Any:
+    from moto.organizations.models import organizations_backends
+
+    return organizations_backends[master]["aws"]
+
+
+def set_account_state(account_id: str, state: str, *, master: str = MANAGEMENT_ACCOUNT) -> None:
+    """Put a member account in a lifecycle `State` (PENDING_CLOSURE, CLOSED, SUSPENDED, ...)."""
+    account = _organization(master).get_account_by_id(account_id)
+    account.state = account.status = state
+
+
+def make_invited(endpoint: str, account_id: str, *, master: str = MANAGEMENT_ACCOUNT) -> None:
+    """Make a member look invited rather than created: JoinedMethod INVITED and no organization
+    access role (an invited account has none unless its owner made one)."""
+    _organization(master).get_account_by_id(account_id).joined_method = "INVITED"
+    iam = _client(endpoint, "iam", account_id)
+    with contextlib.suppress(iam.exceptions.NoSuchEntityException):
+        iam.delete_role(RoleName=policies.DEFAULT_ORG_ACCESS_ROLE)
+
+
+def move_account(account_id: str, *, source: str, destination: str) -> None:
+    """Move a member from the organization of `source` to that of `destination` (as leaving one
+    and accepting the other's invitation would), into its root, as an invited account."""
+    from moto.organizations.models import organizations_backends
+
+    old, new = _organization(source), _organization(destination)
+    account = old.get_account_by_id(account_id)
+    old.accounts.remove(account)
+    account.organization_id, account.master_account_id = new.org.id, new.org.master_account_id
+    account.parent_id, account.joined_method = new.org.root_id, "INVITED"
+    new.accounts.append(account)
+    organizations_backends.master_accounts[account_id] = (destination, "aws")
+
+
 @dataclass
 class SeededOrg:
     management_id: str
@@ -267,8 +308,11 @@ def seed_organization(endpoint: str, *, members: int = MEMBER_COUNT) -> SeededOr
     return seeded
 
 
-def ensure_role(endpoint: str, account_id: str, role_name: str, external_id: str, *, management: bool) -> str:
-    """Create (or re-create after a restart) a role the portal can assume in `account_id`."""
+def ensure_role(
+    endpoint: str, account_id: str, role_name: str, external_id: str, *, management: bool, owner: str = ""
+) -> str:
+    """Create (or re-create after a restart) a role the portal can assume in `account_id`; with
+    `owner`, tagged as the portal's own (cloudmsp:managed-by)."""
     iam = _client(endpoint, "iam", account_id)
     arn = f"arn:aws:iam::{account_id}:role/{role_name}"
     try:
@@ -277,7 +321,8 @@ def ensure_role(endpoint: str, account_id: str, role_name: str, external_id: str
     except iam.exceptions.NoSuchEntityException:
         pass
     trust = policies.trust_policy(portal_account_id=PORTAL_ACCOUNT, external_id=external_id)
-    iam.create_role(RoleName=role_name, AssumeRolePolicyDocument=json.dumps(trust))
+    tags = [{"Key": policies.OWNER_TAG, "Value": owner}] if owner else []
+    iam.create_role(RoleName=role_name, AssumeRolePolicyDocument=json.dumps(trust), Tags=tags)
     iam.put_role_policy(
         RoleName=role_name,
         PolicyName=policies.INLINE_POLICY_NAME,

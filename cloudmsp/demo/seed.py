@@ -92,6 +92,7 @@ def seed_demo_aws(endpoint: str) -> str:
     from cloudmsp.cloud.models import CloudAccount, Job, JobKind, Kind
     from cloudmsp.cloud.services.accounts import account_connect, account_create
     from cloudmsp.cloud.services.association import accounts_associate
+    from cloudmsp.cloud.services.onboarding import role_owner
     from cloudmsp.cloud.services.sync import organization_sync
     from cloudmsp.demo import emulator
 
@@ -111,6 +112,7 @@ def seed_demo_aws(endpoint: str) -> str:
             account.role_name,
             account.external_id,
             management=account.kind == Kind.MANAGEMENT,
+            owner=role_owner(account) if account.role_created_by_portal else "",
         )
     if not payer.is_onboarded or payer.role_arn != arn:
         result = account_connect(actor=admin, account=payer, role_arn=arn)

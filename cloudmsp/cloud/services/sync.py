@@ -9,7 +9,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from cloudmsp.audit.services import audit_record
+from cloudmsp.audit.services import AuditEntry, audit_record, audit_record_many
 from cloudmsp.cloud.models import AwsState, Category, CloudAccount, Job, JobKind, JoinedMethod, Kind
 from cloudmsp.cloud.providers import provider_for
 from cloudmsp.cloud.providers.base import DiscoveredAccount, ProviderError
@@ -111,9 +111,9 @@ def _apply(job: Job, management: CloudAccount, listed: dict[str, DiscoveredAccou
         if not job_still_running(job):
             return None
         existing, members = _known(management, listed)
-        new, changed, elsewhere = _diff(management, listed, existing)
+        new, changed, moved, elsewhere = _diff(management, listed, existing)
         vanished = [
-            a.pk for account_id, a in members.items() if account_id not in listed and a.aws_state != AwsState.REMOVED
+            a for account_id, a in members.items() if account_id not in listed and a.aws_state != AwsState.REMOVED
         ]
         new.sort(key=lambda a: a["account_id"])  # in index order: fewer pages touched per insert
         insert_rows(
@@ -122,16 +122,21 @@ def _apply(job: Job, management: CloudAccount, listed: dict[str, DiscoveredAccou
             common={"tenant_id": tenant_id, "category": Category.MSP, "kind": Kind.MEMBER, "parent_id": management.pk},
         )
         CloudAccount.unscoped.bulk_update(changed, [*SYNCED_FIELDS, "updated_at"], batch_size=BATCH)
+        CloudAccount.unscoped.bulk_update(
+            [row for row, _ in moved], [*SYNCED_FIELDS, "parent", "updated_at"], batch_size=BATCH
+        )
         if vanished:
-            CloudAccount.objects.for_tenant(tenant_id).filter(pk__in=vanished).update(
+            CloudAccount.objects.for_tenant(tenant_id).filter(pk__in=[a.pk for a in vanished]).update(
                 aws_state=AwsState.REMOVED, updated_at=timezone.now()
             )
+        _audit_moves(job, management, moved, vanished)
         CloudAccount.objects.for_tenant(tenant_id).filter(pk=management.pk).update(last_synced_at=timezone.now())
         result = {
             "listed": len(listed),
             "added": len(new),
             "updated": len(changed),
             "removed": len(vanished),
+            "moved_in": len(moved),
             "skipped_elsewhere": sorted(elsewhere)[:100],
         }
         audit_record(
@@ -141,12 +146,49 @@ def _apply(job: Job, management: CloudAccount, listed: dict[str, DiscoveredAccou
             tenant_id=tenant_id,
             changes={k: [None, v] for k, v in result.items() if k != "skipped_elsewhere"},
             message=(
-                f"{len(elsewhere)} account(s) are already in the portal elsewhere and were left as they are."
+                f"{len(elsewhere)} account(s) are already in the portal as Non-MSP accounts and were left as they are."
                 if elsewhere
                 else ""
             ),
         )
     return result
+
+
+def _audit_moves(
+    job: Job, management: CloudAccount, moved: list[tuple[CloudAccount, int]], vanished: list[CloudAccount]
+) -> None:
+    """One event per account that came from another organization of the tenant, and per account
+    that left this one (its customer is kept either way)."""
+    old_ids = dict(
+        CloudAccount.objects.for_tenant(management.tenant_id)
+        .filter(pk__in={old for _, old in moved})
+        .values_list("pk", "account_id")
+    )
+    entries = [
+        AuditEntry(
+            obj=row,
+            changes={"parent": [old_ids.get(old), management.account_id]},
+            message=f"Moved from the organization of {old_ids.get(old)} to that of {management.account_id}; "
+            "its customer is kept.",
+        )
+        for row, old in moved
+    ]
+    audit_record_many(
+        actor=job.created_by, action="cloud_account.move", tenant_id=management.tenant_id, entries=entries
+    )
+    audit_record_many(
+        actor=job.created_by,
+        action="cloud_account.leave_organization",
+        tenant_id=management.tenant_id,
+        entries=[
+            AuditEntry(
+                obj=a,
+                changes={"aws_state": [a.aws_state, AwsState.REMOVED]},
+                message=f"No longer in the organization of {management.account_id}; its customer is kept.",
+            )
+            for a in vanished
+        ],
+    )
 
 
 def _known(
@@ -185,21 +227,29 @@ def _synced_values(acct: DiscoveredAccount) -> dict[str, Any]:
 
 def _diff(
     management: CloudAccount, listed: dict[str, DiscoveredAccount], existing: dict[str, CloudAccount]
-) -> tuple[list[dict[str, Any]], list[CloudAccount], list[str]]:
+) -> tuple[list[dict[str, Any]], list[CloudAccount], list[tuple[CloudAccount, int]], list[str]]:
     """What the listing changes: rows to insert, members whose synced fields changed (updated in
-    place), and ids already in the portal under another parent (left alone)."""
+    place), members of another of the tenant's organizations that are in this one now (an
+    account is in one organization at a time, so it moved: re-parented here, with their previous
+    parent), and ids the tenant has as Non-MSP accounts (left alone)."""
     new: list[dict[str, Any]] = []
     changed: list[CloudAccount] = []
+    moved: list[tuple[CloudAccount, int]] = []
     elsewhere: list[str] = []
     for account_id, acct in listed.items():
         values = _synced_values(acct)
         row = existing.get(account_id)
         if row is None:
             new.append({"account_id": account_id, **values, "external_id": new_external_id()})
+        elif row.parent_id != management.pk and row.kind == Kind.MEMBER and row.parent_id is not None:
+            moved.append((row, row.parent_id))
+            row.parent_id = management.pk
+            for k, v in values.items():
+                setattr(row, k, v)
         elif row.parent_id != management.pk:
             elsewhere.append(account_id)
         elif any(getattr(row, k) != v for k, v in values.items()):
             for k, v in values.items():
                 setattr(row, k, v)
             changed.append(row)
-    return new, changed, elsewhere
+    return new, changed, moved, elsewhere

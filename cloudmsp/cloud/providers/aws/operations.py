@@ -169,9 +169,6 @@ def _aware(value: Any) -> datetime | None:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
-OWNER_TAG = "cloudmsp:managed-by"
-
-
 def create_role(
     creds: Credentials,
     *,
@@ -195,7 +192,7 @@ def create_role(
                 RoleName=role_name,
                 AssumeRolePolicyDocument=json.dumps(trust),
                 Description="Lets the cloudmsp portal read this account",
-                Tags=[{"Key": OWNER_TAG, "Value": owner}],
+                Tags=[{"Key": policies.OWNER_TAG, "Value": owner}],
             ),
         )
     except AwsError as exc:
@@ -230,7 +227,7 @@ def create_role(
 
 
 def _owner(role: dict[str, Any]) -> str | None:
-    return next((t.get("Value") for t in role.get("Tags", []) if t.get("Key") == OWNER_TAG), None)
+    return next((t.get("Value") for t in role.get("Tags", []) if t.get("Key") == policies.OWNER_TAG), None)
 
 
 def delete_role(creds: Credentials, *, role_name: str, owner: str) -> str:

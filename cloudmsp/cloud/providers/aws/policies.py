@@ -41,6 +41,7 @@ MANAGEMENT_EXTRA_ACTIONS = [
 INLINE_POLICY_NAME = "CloudMSPReadOnly"
 DEFAULT_ROLE_NAME = "CloudMSPAccess"
 DEFAULT_ORG_ACCESS_ROLE = "OrganizationAccountAccessRole"
+OWNER_TAG = "cloudmsp:managed-by"  # on every role the portal creates: installation id:tenant id
 CONTROL_TOWER_ROLE = "AWSControlTowerExecution"  # what Control Tower's Account Factory creates instead
 
 
