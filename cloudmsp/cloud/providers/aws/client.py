@@ -66,6 +66,9 @@ def _session() -> boto3.Session:
     session = getattr(_local, "session", None)
     if session is None:
         session = _local.session = boto3.session.Session()
+        # STS in the settings' region (AWS_REGION), whatever the environment or a config file
+        # says: the global endpoint is a single point of failure and slower from elsewhere.
+        session._session.set_config_variable("sts_regional_endpoints", "regional")
     return session
 
 

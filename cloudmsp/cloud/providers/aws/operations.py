@@ -17,6 +17,7 @@ from cloudmsp.cloud.providers.aws.errors import AwsError
 from cloudmsp.cloud.providers.base import DiscoveredAccount
 
 SESSION_NAME = "cloudmsp"
+SESSION_SECONDS = 3600
 PAGE_SIZE = 20  # ListAccounts: AWS's own maximum page, set explicitly (emulators don't cap it)
 
 
@@ -44,7 +45,8 @@ def assume_role(
         cached = credential_cache.get(key)
         if cached is not None:
             return cached
-    kwargs: dict[str, Any] = {"RoleArn": role_arn, "RoleSessionName": SESSION_NAME, "DurationSeconds": 3600}
+    # One hour: the longest a session from another role's session (role chaining) may last.
+    kwargs: dict[str, Any] = {"RoleArn": role_arn, "RoleSessionName": SESSION_NAME, "DurationSeconds": SESSION_SECONDS}
     if external_id:
         kwargs["ExternalId"] = external_id
     answer = call(step, lambda: client("sts", via).assume_role(**kwargs))
