@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
+import yaml
 
 from cloudmsp.audit.models import AuditEvent
 from cloudmsp.cloud.models import AwsState, Category, CloudAccount, Job, JobState, Kind, OnboardingStatus
@@ -57,6 +58,7 @@ SETUP_KEYS = {
     "trust_policy",
     "access_policy",
     "cloudformation_template",
+    "stackset_template",
 }
 SECRETS = ("AccessKeyId", "SecretAccessKey", "SessionToken", "aws_access_key", "aws_secret", "secret_access")
 
@@ -350,10 +352,12 @@ def test_create_answers_the_external_id_and_the_role_documents(admin_api, tenant
     statement = setup["trust_policy"]["Statement"][0]
     assert statement["Principal"] == {"AWS": f"arn:aws:iam::{PORTAL_ACCOUNT}:root"}
     assert statement["Condition"] == {"StringEquals": {"sts:ExternalId": account.external_id}}
-    template = json.loads(setup["cloudformation_template"])
+    template = yaml.safe_load(setup["cloudformation_template"])
     role = template["Resources"]["CloudMSPRole"]["Properties"]
     assert role["AssumeRolePolicyDocument"] == setup["trust_policy"]
     assert role["Policies"][0]["PolicyDocument"] == setup["access_policy"]
+    # Only a management account has an organization to deploy a StackSet to.
+    assert (setup["stackset_template"] is not None) == (kind == "management")
     org_read = any("organizations:ListAccounts" in s["Action"] for s in setup["access_policy"]["Statement"])
     assert org_read == (kind == "management")
     assert AuditEvent.objects.for_tenant(tenant).filter(action="cloud_account.create").count() == 1

@@ -25,6 +25,7 @@ SETUP_KEYS = {
     "trust_policy",
     "access_policy",
     "cloudformation_template",
+    "stackset_template",
 }
 
 

@@ -92,7 +92,14 @@ class SetupSerializer(serializers.Serializer[Any]):
     role_name = serializers.CharField(help_text="The role name the template uses.")
     trust_policy = serializers.DictField(allow_null=True)
     access_policy = serializers.DictField(help_text="The least-privilege inline policy of the role.")
-    cloudformation_template = serializers.CharField(allow_null=True, help_text="A CloudFormation template (JSON).")
+    cloudformation_template = serializers.CharField(
+        allow_null=True, help_text="A CloudFormation template (YAML) creating the role in this account."
+    )
+    stackset_template = serializers.CharField(
+        allow_null=True,
+        help_text="For a management account: a CloudFormation StackSet template (YAML) creating the portal's role "
+        "in every member account, each with its own external id (`<this external id>-<account id>`); null otherwise.",
+    )
 
 
 class CloudAccountCreatedSerializer(CloudAccountSerializer):

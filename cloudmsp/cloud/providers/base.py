@@ -149,6 +149,11 @@ class Provider(Protocol):
         """Drop cached credentials of a role whose reference changes or goes."""
         ...
 
+    def member_external_id(self, *, management_external_id: str, account_id: str) -> str:
+        """The external id of a member account: derived from its management account's, so that
+        one StackSet template (setup document `stackset_template`) serves every member."""
+        ...
+
     def setup_documents(self, *, external_id: str, management: bool) -> dict[str, Any]:
         """The documents of the connect and onboard windows (trust and access policies, the
         template); those naming the portal's own identity are None when it cannot be read,

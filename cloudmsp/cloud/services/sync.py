@@ -13,7 +13,6 @@ from cloudmsp.audit.services import AuditEntry, audit_record, audit_record_many
 from cloudmsp.cloud.models import AwsState, Category, CloudAccount, Job, JobKind, JoinedMethod, Kind
 from cloudmsp.cloud.providers import provider_for
 from cloudmsp.cloud.providers.base import DiscoveredAccount, ProviderError
-from cloudmsp.cloud.services.accounts import new_external_id
 from cloudmsp.cloud.services.jobs import (
     job_enqueue,
     job_finish,
@@ -121,7 +120,7 @@ def _apply(job: Job, management: CloudAccount, listed: dict[str, DiscoveredAccou
             new,
             common={"tenant_id": tenant_id, "category": Category.MSP, "kind": Kind.MEMBER, "parent_id": management.pk},
         )
-        CloudAccount.unscoped.bulk_update(changed, [*SYNCED_FIELDS, "updated_at"], batch_size=BATCH)
+        CloudAccount.unscoped.bulk_update(changed, [*SYNCED_FIELDS, "external_id", "updated_at"], batch_size=BATCH)
         CloudAccount.unscoped.bulk_update(
             [row for row, _ in moved], [*SYNCED_FIELDS, "parent", "updated_at"], batch_size=BATCH
         )
@@ -202,13 +201,13 @@ def _known(
         for ids in chunks(list(listed), IN_CHUNK)
         for a in CloudAccount.objects.for_tenant(tenant_id)
         .filter(account_id__in=ids)
-        .only("id", "account_id", "parent_id", "kind", *SYNCED_FIELDS)
+        .only("id", "account_id", "parent_id", "kind", "role_arn", "external_id", *SYNCED_FIELDS)
     }
     members = {
         a.account_id: a
         for a in CloudAccount.objects.for_tenant(tenant_id)
         .filter(parent=management)
-        .only("id", "account_id", *SYNCED_FIELDS)
+        .only("id", "account_id", "parent_id", "kind", "role_arn", "external_id", *SYNCED_FIELDS)
     }
     existing.update(members)
     return existing, members
@@ -236,12 +235,19 @@ def _diff(
     changed: list[CloudAccount] = []
     moved: list[tuple[CloudAccount, int]] = []
     elsewhere: list[str] = []
+    provider = provider_for(management.provider)
     for account_id, acct in listed.items():
         values = _synced_values(acct)
         row = existing.get(account_id)
+        external_id = provider.member_external_id(management_external_id=management.external_id, account_id=account_id)
         if row is None:
-            new.append({"account_id": account_id, **values, "external_id": new_external_id()})
-        elif row.parent_id != management.pk and row.kind == Kind.MEMBER and row.parent_id is not None:
+            new.append({"account_id": account_id, **values, "external_id": external_id})
+            continue
+        if row.parent_id == management.pk and not row.role_arn and row.external_id != external_id:
+            # A member discovered before ids were derived, with no role yet: it takes the id the
+            # organization's StackSet template gives it.
+            values["external_id"] = external_id
+        if row.parent_id != management.pk and row.kind == Kind.MEMBER and row.parent_id is not None:
             moved.append((row, row.parent_id))
             row.parent_id = management.pk
             for k, v in values.items():

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -122,6 +122,30 @@ def account_add(request: HttpRequest, admin: Admin, category: str) -> HttpRespon
     status = 422 if request.method == "POST" else 200
     ctx = {"form": form, "category": category, "msp": category == "msp"}
     return render_htmx(request, "cloud/add_account.html", ctx, partial="dialog", status=status)
+
+
+TEMPLATE_KEYS = {"role": "cloudformation_template", "stackset": "stackset_template"}
+
+
+@require_GET
+@tenant_admin_page
+def template_download(request: HttpRequest, admin: Admin, account_id: int, kind: str) -> HttpResponse:
+    """The account's CloudFormation template (`role`), or a management account's StackSet
+    template (`stackset`), as a .yaml file."""
+    account = selectors.account_get(actor=admin.actor, account_id=account_id)
+    if kind == "stackset" and account.kind != Kind.MANAGEMENT:
+        raise Http404("Only an MSP account has an organization to deploy a StackSet to.")
+    setup = account_services.account_setup_documents(actor=admin.actor, account=account)
+    body = setup[TEMPLATE_KEYS[kind]]
+    if body is None:
+        return HttpResponse(
+            f"The template names the portal's AWS account, which could not be read: {setup['portal_error']}",
+            status=503,
+            content_type="text/plain; charset=utf-8",
+        )
+    response = HttpResponse(body, content_type="application/yaml; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="cloudmsp-{kind}-{account.account_id}.yaml"'
+    return response
 
 
 @require_http_methods(["GET", "POST"])

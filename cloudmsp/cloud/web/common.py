@@ -42,5 +42,6 @@ def connect_context(actor: Actor, account: CloudAccount) -> dict[str, Any]:
         "trust_policy": json.dumps(setup["trust_policy"], indent=2) if setup["trust_policy"] else "",
         "access_policy": json.dumps(setup["access_policy"], indent=2),
         "template": setup["cloudformation_template"] or "",
+        "stackset_template": setup["stackset_template"] or "",
         "connect_url": reverse("cloud:connect", kwargs={"account_id": account.pk}),
     }

@@ -1,10 +1,13 @@
 """The documents the portal asks administrators to create: the trust policy, the project's own
-least-privilege inline policies, and a CloudFormation template that creates the role."""
+least-privilege inline policies, and the CloudFormation templates that create the role (in one
+account, or as a StackSet in every member account of an organization)."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
+
+import yaml
 
 # Read-only access for a member or stand-alone account: enough to identify the account, read
 # its own role, and read cost and inventory data. No write permission, no data-plane access.
@@ -81,32 +84,72 @@ def access_policy(
     return {"Version": "2012-10-17", "Statement": statements}
 
 
+def _yaml(template: dict[str, Any]) -> str:
+    return str(yaml.safe_dump(template, sort_keys=False, width=10_000, allow_unicode=False))
+
+
+def _role_resource(*, role_name: str, trust: dict[str, Any], policy: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "Type": "AWS::IAM::Role",
+        "Properties": {
+            "RoleName": role_name,
+            "AssumeRolePolicyDocument": trust,
+            "Policies": [{"PolicyName": INLINE_POLICY_NAME, "PolicyDocument": policy}],
+        },
+    }
+
+
 def cloudformation_template(
     *, portal_account_id: str, external_id: str, role_name: str = DEFAULT_ROLE_NAME, management: bool
 ) -> str:
-    """A template (JSON, which CloudFormation accepts) creating the role and its inline policy."""
-    template = {
-        "AWSTemplateFormatVersion": "2010-09-09",
-        "Description": "Role that lets the cloudmsp portal read this account (created for cloudmsp).",
-        "Resources": {
-            "CloudMSPRole": {
-                "Type": "AWS::IAM::Role",
-                "Properties": {
-                    "RoleName": role_name,
-                    "AssumeRolePolicyDocument": trust_policy(
-                        portal_account_id=portal_account_id, external_id=external_id
-                    ),
-                    "Policies": [
-                        {"PolicyName": INLINE_POLICY_NAME, "PolicyDocument": access_policy(management=management)}
-                    ],
-                },
-            }
-        },
-        "Outputs": {
-            "RoleArn": {"Description": "Paste this into cloudmsp", "Value": {"Fn::GetAtt": ["CloudMSPRole", "Arn"]}}
-        },
+    """A CloudFormation template (YAML) creating the role and its inline policy in one account."""
+    return _yaml(
+        {
+            "AWSTemplateFormatVersion": "2010-09-09",
+            "Description": "Role that lets the cloudmsp portal read this account (created for cloudmsp).",
+            "Resources": {
+                "CloudMSPRole": _role_resource(
+                    role_name=role_name,
+                    trust=trust_policy(portal_account_id=portal_account_id, external_id=external_id),
+                    policy=access_policy(management=management),
+                )
+            },
+            "Outputs": {
+                "RoleArn": {
+                    "Description": "Paste this into cloudmsp",
+                    "Value": {"Fn::GetAtt": ["CloudMSPRole", "Arn"]},
+                }
+            },
+        }
+    )
+
+
+def stackset_template(*, portal_account_id: str, external_id_prefix: str, role_name: str = DEFAULT_ROLE_NAME) -> str:
+    """A template for a CloudFormation StackSet deployed from the management account to the
+    organization (service-managed permissions, automatic deployment): the portal's member role
+    in every member account, each requiring its own external id, `<prefix>-<account id>`, which
+    is the id the portal gives the organization's members."""
+    trust = trust_policy(portal_account_id=portal_account_id, external_id="")
+    trust["Statement"][0]["Condition"]["StringEquals"]["sts:ExternalId"] = {
+        "Fn::Sub": f"{external_id_prefix}-${{AWS::AccountId}}"
     }
-    return json.dumps(template, indent=2)
+    return _yaml(
+        {
+            "AWSTemplateFormatVersion": "2010-09-09",
+            "Description": "StackSet: the role that lets the cloudmsp portal read each member account of the "
+            "organization (created for cloudmsp). Deploy it with service-managed permissions to the "
+            "organization's root or OUs, with automatic deployment on, so new accounts get it too.",
+            "Resources": {
+                "CloudMSPRole": _role_resource(role_name=role_name, trust=trust, policy=access_policy(management=False))
+            },
+            "Outputs": {"RoleArn": {"Value": {"Fn::GetAtt": ["CloudMSPRole", "Arn"]}}},
+        }
+    )
+
+
+def member_external_id(prefix: str, account_id: str) -> str:
+    """The external id of a member account, as the StackSet template derives it."""
+    return f"{prefix}-{account_id}"
 
 
 def trust_requires_external_id(document: dict[str, Any] | str, *, external_id: str) -> bool:

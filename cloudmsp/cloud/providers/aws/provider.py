@@ -122,6 +122,9 @@ class AwsProvider:
     def forget_credentials(self, role_arn: str) -> None:
         credential_cache.forget(role_arn)
 
+    def member_external_id(self, *, management_external_id: str, account_id: str) -> str:
+        return policies.member_external_id(management_external_id, account_id)
+
     def setup_documents(self, *, external_id: str, management: bool) -> dict[str, Any]:
         setup: dict[str, Any] = {
             "portal_account_id": None,
@@ -131,6 +134,7 @@ class AwsProvider:
             "trust_policy": None,
             "access_policy": policies.access_policy(management=management),
             "cloudformation_template": None,
+            "stackset_template": None,
         }
         try:
             portal = operations.portal_account_id()
@@ -142,6 +146,10 @@ class AwsProvider:
         setup["cloudformation_template"] = policies.cloudformation_template(
             portal_account_id=portal, external_id=external_id, management=management
         )
+        if management:
+            setup["stackset_template"] = policies.stackset_template(
+                portal_account_id=portal, external_id_prefix=external_id
+            )
         return setup
 
 
