@@ -129,7 +129,7 @@ TEMPLATE_KEYS = {"role": "cloudformation_template", "stackset": "stackset_templa
 
 @require_GET
 @tenant_admin_page
-def template_download(request: HttpRequest, admin: Admin, account_id: int, kind: str) -> HttpResponse:
+def template_download(request: HttpRequest, admin: Admin, account_id: int, kind: str) -> HttpResponse:  # noqa: ARG001
     """The account's CloudFormation template (`role`), or a management account's StackSet
     template (`stackset`), as a .yaml file."""
     account = selectors.account_get(actor=admin.actor, account_id=account_id)
