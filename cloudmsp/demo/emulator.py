@@ -29,6 +29,8 @@ OUS = {
 TEAMS = ["web", "api", "data", "ml", "billing", "search", "mobile", "ops", "edge"]
 ENVIRONMENTS = ["prod", "staging", "dev", "sandbox"]
 MEMBER_COUNT = 36
+# Members of the demo organization that are not plain ACTIVE accounts created in it, by index.
+LIFECYCLE = {5: "SUSPENDED", 11: "PENDING_CLOSURE", 17: "CLOSED", 23: "INVITED", 29: "CONTROL_TOWER"}
 
 
 def is_emulator(endpoint: str) -> bool:
@@ -299,13 +301,31 @@ def seed_organization(endpoint: str, *, members: int = MEMBER_COUNT) -> SeededOr
     seeded = SeededOrg(MANAGEMENT_ACCOUNT, created=True)
     for i in range(members):
         name = f"{TEAMS[i % len(TEAMS)]}-{ENVIRONMENTS[(i // len(TEAMS)) % len(ENVIRONMENTS)]}"
-        status = org.create_account(Email=f"aws+{name}@demo-msp.example", AccountName=name)["CreateAccountStatus"]
+        extra = {"RoleName": policies.CONTROL_TOWER_ROLE} if LIFECYCLE.get(i) == "CONTROL_TOWER" else {}
+        status = org.create_account(Email=f"aws+{name}@demo-msp.example", AccountName=name, **extra)[
+            "CreateAccountStatus"
+        ]
         account_id = status["AccountId"]
         target = parents[i % len(parents)]
         if target != root:
             org.move_account(AccountId=account_id, SourceParentId=root, DestinationParentId=target)
         seeded.members.append(account_id)
+    _seed_lifecycles(endpoint, org, seeded.members)
     return seeded
+
+
+def _seed_lifecycles(endpoint: str, org: Any, members: list[str]) -> None:
+    """A few members as real organizations have them: closed, suspended, invited (LIFECYCLE)."""
+    for index, kind in LIFECYCLE.items():
+        if index >= len(members):
+            continue
+        account_id = members[index]
+        if kind == "SUSPENDED":
+            org.close_account(AccountId=account_id)
+        elif kind == "INVITED":
+            make_invited(endpoint, account_id)
+        elif kind != "CONTROL_TOWER":
+            set_account_state(account_id, kind)
 
 
 def ensure_role(

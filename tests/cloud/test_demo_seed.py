@@ -25,10 +25,23 @@ def test_seed_connects_the_organization_and_is_idempotent(aws):
         "Development",
         "Sandbox",
     }
+    # Accounts in every lifecycle an organization has, as AWS reports them.
+    states = {m.aws_state for m in members}
+    assert states == {AwsState.ACTIVE, AwsState.SUSPENDED, AwsState.PENDING_CLOSURE, AwsState.CLOSED}
+    assert members.filter(joined_method="INVITED").count() == 1
+    tower = CloudAccount.unscoped.get(account_id=_member_id(aws, emulator.LIFECYCLE, "CONTROL_TOWER"))
+    roles = [r["RoleName"] for r in emulator._client(aws, "iam", tower.account_id).list_roles()["Roles"]]
+    assert "AWSControlTowerExecution" in roles
+    assert "OrganizationAccountAccessRole" not in roles
     # Again: nothing new, nothing lost.
     seed_demo_aws(aws)
     assert CloudAccount.unscoped.filter(parent=payer).count() == emulator.MEMBER_COUNT
     assert not members.filter(aws_state=AwsState.REMOVED).exists()
+
+
+def _member_id(endpoint: str, lifecycle: dict[int, str], kind: str) -> str:
+    index = next(i for i, k in lifecycle.items() if k == kind)
+    return emulator.seed_organization(endpoint).members[index]
 
 
 def test_restarted_emulator_gets_its_roles_back(aws):
