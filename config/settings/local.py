@@ -34,5 +34,5 @@ for _key, _value in (
     ("AWS_DEFAULT_REGION", "us-east-1"),
 ):
     os.environ.setdefault(_key, _value)
-AWS_CHECK_WRONG_EXTERNAL_ID = False  # the emulator does not enforce external ids
+AWS_CHECK_WRONG_EXTERNAL_ID = True  # the emulator refuses a wrong external id, as AWS does (demo.emulator)
 AWS_NEW_ROLE_WAIT_SECONDS = env.int("AWS_NEW_ROLE_WAIT_SECONDS", default=5)

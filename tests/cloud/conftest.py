@@ -55,7 +55,7 @@ def aws(moto_endpoint, settings):
     requests.post(f"{moto_endpoint}/moto-api/reset", timeout=10)
     settings.AWS_ENDPOINT_URL = moto_endpoint
     settings.PORTAL_AWS_ACCOUNT_ID = PORTAL_ACCOUNT
-    settings.AWS_CHECK_WRONG_EXTERNAL_ID = False  # the emulator does not enforce external ids
+    settings.AWS_CHECK_WRONG_EXTERNAL_ID = True  # the emulator refuses a wrong external id, as AWS does
     settings.AWS_NEW_ROLE_WAIT_SECONDS = 0
     aws_client.credential_cache.clear()
     aws_client.sleep = lambda _seconds: None

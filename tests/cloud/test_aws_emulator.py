@@ -231,7 +231,7 @@ def test_remove_role_when_it_was_deleted_out_of_band(org, admin, management):
     iam.delete_role(RoleName="CloudMSPAccess")
     member.refresh_from_db()
     result = accounts.account_validate(actor=admin, account=member)
-    assert not result.ok  # moto still lets it be assumed; the trust policy cannot be read
+    assert not result.ok  # STS refuses a role that no longer exists
     assert onboarding.remove_role(actor=admin, account=member) == "The role was already gone in AWS."
     member.refresh_from_db()
     assert member.role_arn == ""
