@@ -6,9 +6,11 @@ did not create. Against the emulator, whose STS refuses what AWS refuses."""
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from botocore.exceptions import ReadTimeoutError
+from django.urls import reverse
 
 from cloudmsp.cloud.models import CloudAccount, JobState, OnboardingStatus
 from cloudmsp.cloud.providers.aws import client as aws_client
@@ -90,6 +92,19 @@ def test_an_invited_account_without_an_access_role_is_told_to_use_the_manual_met
     assert "manual method" in job.error
     assert "external id" not in job.error  # the organization access role never has one
     assert (member.onboarding_status, member.role_arn) == (OnboardingStatus.NOT_ONBOARDED, "")
+
+
+def test_the_failed_job_offers_the_manual_method_with_the_template(org, admin, admin_client, management):
+    member = _synced(admin, management, org.members[1])
+    boto(org.endpoint, "iam", member.account_id).delete_role(RoleName="OrganizationAccountAccessRole")
+    job = _onboard(admin, member)
+    page = admin_client.get(reverse("cloud:job", kwargs={"job_id": job.pk})).content.decode()
+    onboard_url = reverse("cloud:onboard", kwargs={"account_id": member.pk})
+    assert f'hx-get="{onboard_url}?method=manual"' in page
+    assert f'href="{reverse("cloud:template", kwargs={"account_id": member.pk})}" download' in page
+    window = admin_client.get(f"{onboard_url}?method=manual").content.decode()
+    (manual,) = re.findall(r'<input[^>]*value="manual"[^>]*>', window)
+    assert manual.endswith(" checked>")
 
 
 def test_a_role_of_that_name_that_is_not_the_portals_stops_onboarding_untouched(org, admin, management):

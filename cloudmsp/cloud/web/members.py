@@ -172,7 +172,9 @@ def unlink(request: HttpRequest, admin: Admin) -> HttpResponse:
 def onboard(request: HttpRequest, admin: Admin, account_id: int) -> HttpResponse:
     """The Onboard Member Account window; ADD onboards the account."""
     account = selectors.account_get(actor=admin.actor, account_id=account_id, kind=Kind.MEMBER)
-    form = OnboardForm(request.POST or None)
+    # `?method=manual`: opened again from an automatic attempt that could not enter the account.
+    initial = {"method": "manual"} if request.GET.get("method") == "manual" else {}
+    form = OnboardForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
