@@ -7,6 +7,7 @@ STAMP := $(VENV)/.installed
 export PYTHONDONTWRITEBYTECODE := 1
 
 .PHONY: demo test test-fast lint typecheck check bench lock migrate browser clean
+NODE_STAMP := node_modules/.installed
 
 $(STAMP): requirements/base.txt requirements/dev.txt
 	@python=$$(scripts/find-python) || exit 1; \
@@ -25,8 +26,13 @@ demo: $(STAMP)
 
 # The browser test needs Chromium; scripts/ensure-chromium installs Debian's package if it
 # is missing (as root) or says what to install.
-browser:
+browser: $(NODE_STAMP)
 	@scripts/ensure-chromium
+
+# axe-core for the browser tests' accessibility checks, pinned in package-lock.json.
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $(NODE_STAMP)
 
 test: $(STAMP) browser
 	$(PY) -m pytest $(PYTEST_ARGS)
@@ -59,4 +65,4 @@ lock:
 	rm -rf .lockenv
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) var node_modules .pytest_cache .mypy_cache .ruff_cache

@@ -97,14 +97,15 @@ def browser_errors() -> BrowserErrors:
 
 @pytest.fixture
 def new_page(browser, browser_errors, request) -> Iterator[Callable[[], object]]:  # type: ignore[no-untyped-def]
-    """new_page() -> a page in a fresh browser context (its own cookies: one person each)."""
+    """new_page(width=1440, height=900) -> a page in a fresh browser context (its own cookies:
+    one person each)."""
     contexts = []
     pages = []
 
-    def make():  # type: ignore[no-untyped-def]
+    def make(width: int = 1440, height: int = 900):  # type: ignore[no-untyped-def]
         if browser is None:
             _no_chromium()
-        context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="en-US")
+        context = browser.new_context(viewport={"width": width, "height": height}, locale="en-US")
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
         page = context.new_page()
