@@ -28,6 +28,20 @@ EXTERNAL_ID = "cmsp-test-external-id-0123456789abcdef"
 EXPIRES = dt.datetime.now(dt.UTC) + dt.timedelta(hours=1)
 
 
+def _role(**fields):
+    """An IAM GetRole/CreateRole answer for the role at ARN, with `fields` added."""
+    return {
+        "Role": {
+            "Path": "/",
+            "RoleName": "CloudMSPAccess",
+            "RoleId": "AROAEXAMPLEEXAMPLEEX",
+            "Arn": ARN,
+            "CreateDate": EXPIRES,
+            **fields,
+        }
+    }
+
+
 class FakeAws:
     """One stubbed client per service, handed out by cloud.providers.aws.operations.client()."""
 
@@ -70,19 +84,7 @@ class FakeAws:
 
     def trust(self, external_id=EXTERNAL_ID):
         doc = trust_policy(portal_account_id="123456789012", external_id=external_id)
-        self.stub("iam").add_response(
-            "get_role",
-            {
-                "Role": {
-                    "Path": "/",
-                    "RoleName": "CloudMSPAccess",
-                    "RoleId": "AROAEXAMPLEEXAMPLEEX",
-                    "Arn": ARN,
-                    "CreateDate": EXPIRES,
-                    "AssumeRolePolicyDocument": json.dumps(doc),
-                }
-            },
-        )
+        self.stub("iam").add_response("get_role", _role(AssumeRolePolicyDocument=json.dumps(doc)))
 
     def error(self, service, method, code, message="", status=400):
         self.stub(service).add_client_error(
@@ -298,33 +300,13 @@ def test_onboarding_removes_the_created_role_when_validation_fails(fake, admin, 
     iam = fake.stub("iam")
     iam.add_response(
         "create_role",
-        {
-            "Role": {
-                "Path": "/",
-                "RoleName": "CloudMSPAccess",
-                "RoleId": "AROAEXAMPLEEXAMPLEEX",
-                "Arn": ARN,
-                "CreateDate": EXPIRES,
-            }
-        },
+        _role(),
     )
     iam.add_response("put_role_policy", {})
     fake.error("sts", "assume_role", "AccessDenied", "", 403)  # validation: the new role refuses
     # cleanup: read the role's tag (ours), list and delete the inline policy, then the role
     owned = {"Key": "cloudmsp:managed-by", "Value": onboarding.role_owner(member)}
-    iam.add_response(
-        "get_role",
-        {
-            "Role": {
-                "Path": "/",
-                "RoleName": "CloudMSPAccess",
-                "RoleId": "AROAEXAMPLEEXAMPLEEX",
-                "Arn": ARN,
-                "CreateDate": EXPIRES,
-                "Tags": [owned],
-            }
-        },
-    )
+    iam.add_response("get_role", _role(Tags=[owned]))
     iam.add_response("list_role_policies", {"PolicyNames": ["CloudMSPReadOnly"]})
     iam.add_response("delete_role_policy", {})
     iam.add_response("list_attached_role_policies", {"AttachedPolicies": []})
