@@ -143,6 +143,22 @@ def test_remove_role_does_not_delete_another_tenants_or_installations_role(org, 
     assert ROLE in org.iam_roles(member.account_id)
 
 
+def test_remove_role_when_the_account_cannot_be_entered_any_more_clears_the_arn_and_keeps_the_role(
+    org, admin, management
+):
+    member = _synced(admin, management, org.members[6])
+    assert _onboard(admin, member).state == JobState.SUCCEEDED
+    # It moved to another organization (invited there): no access role trusts its management account.
+    boto(org.endpoint, "iam", member.account_id).delete_role(RoleName="OrganizationAccountAccessRole")
+    aws_client.credential_cache.clear()  # later on: the onboarding's sessions have expired
+    note = onboarding.remove_role(actor=admin, account=member)
+    assert "can no longer enter the account" in note
+    assert "left in place" in note
+    member.refresh_from_db()
+    assert (member.role_arn, member.onboarding_status) == ("", OnboardingStatus.NOT_ONBOARDED)
+    assert ROLE in org.iam_roles(member.account_id)
+
+
 def test_a_create_role_that_timed_out_after_aws_completed_it_is_adopted(org, admin, management):
     member = _synced(admin, management, org.members[5])
     timeouts: list[str] = []

@@ -14,6 +14,11 @@ from datetime import datetime
 from typing import Any, Protocol
 
 
+# The code of the ProviderError raised when the management account cannot enter a member (no
+# access role there trusts it: typical of an invited account, or one that moved in).
+NO_ACCESS_ROLE = "NoAccessRole"
+
+
 class ProviderError(Exception):
     """A failed step at the cloud. `step` names what the portal was doing ("Assume the role"),
     `message` is for the administrator, `code` is the cloud's own error code when there is one."""

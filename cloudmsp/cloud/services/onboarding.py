@@ -16,7 +16,7 @@ from django.utils import timezone
 from cloudmsp.audit.services import audit_record
 from cloudmsp.cloud.models import AwsState, CloudAccount, Installation, Job, JobKind, Kind, OnboardingStatus
 from cloudmsp.cloud.providers import provider_for
-from cloudmsp.cloud.providers.base import ManagementRole, ProviderError, RoleCheck
+from cloudmsp.cloud.providers.base import NO_ACCESS_ROLE, ManagementRole, ProviderError, RoleCheck
 from cloudmsp.cloud.services.jobs import (
     job_enqueue,
     job_finish,
@@ -167,11 +167,10 @@ def onboard_job(job: Job) -> dict[str, Any]:
         if _record_onboarding(job, account, failure=message):
             job_finish(job, error=message)
         return {}
-    via = (
-        f"Created through {created.access_role}."
-        if not created.adopted
-        else (f"The portal's own role from an earlier attempt was found and adopted (through {created.access_role}).")
-    )
+    if created.adopted:
+        via = f"The portal's own role from an earlier attempt was adopted (entered through {created.access_role})."
+    else:
+        via = f"Created through {created.access_role}."
     if not _record_onboarding(job, account, role_arn=created_arn, message=f"{via} {result.message}"):
         return {}
     outcome = {"role_arn": created_arn, "access_role": created.access_role, "adopted": created.adopted}
@@ -268,12 +267,17 @@ REMOVAL_NOTES = {
     "gone": "The role was already gone in AWS.",
     "not_ours": "The role in AWS does not carry this portal's cloudmsp:managed-by tag, so it was left in place; "
     "only the Role ARN was cleared. Delete the role in AWS if it is no longer needed.",
+    "unreachable": "The portal can no longer enter the account from its management account (no access role there "
+    "trusts it), so the role was left in place; only the Role ARN was cleared. Delete the role in AWS if it is no "
+    "longer needed.",
 }
 
 
 def remove_role(*, actor: Actor, account: CloudAccount) -> str:
-    """Unlink an account: delete the role if the portal created it, then clear the ARN. If AWS
-    refuses the deletion, nothing is cleared. Returns a sentence for the administrator."""
+    """Unlink an account: delete the role if the portal created it (and it still carries the
+    portal's tag), then clear the ARN. If AWS refuses the deletion, nothing is cleared; if the
+    account cannot be entered any more, the role stays and the ARN is cleared. Returns a sentence
+    for the administrator."""
     require_tenant_admin(actor)
     if not account.role_arn:
         raise ApplicationError("This account has no Role ARN.")
@@ -291,7 +295,11 @@ def remove_role(*, actor: Actor, account: CloudAccount) -> str:
                 owner=role_owner(account),
             )
         except ProviderError as exc:
-            raise ApplicationError(f"The Role ARN was kept. {exc}") from exc
+            if exc.code != NO_ACCESS_ROLE:
+                raise ApplicationError(f"The Role ARN was kept. {exc}") from exc
+            # No way in any more (the account moved to another organization, or its access role
+            # was deleted): keeping the ARN would leave it stuck; the role stays, and we say so.
+            outcome = "unreachable"
         note = REMOVAL_NOTES[outcome]
     provider.forget_credentials(old_arn)
     with transaction.atomic():

@@ -15,6 +15,7 @@ from cloudmsp.cloud.providers.aws.client import Credentials, credential_cache
 from cloudmsp.cloud.providers.aws.errors import AwsError
 from cloudmsp.cloud.providers.aws.validation import check_role
 from cloudmsp.cloud.providers.base import (
+    NO_ACCESS_ROLE,
     CreatedRole,
     DiscoveredAccount,
     Listing,
@@ -189,7 +190,7 @@ def _member_access(management: ManagementRole, account_id: str) -> tuple[Credent
         "do not trust the management account. This is usual for an account that was invited into the "
         "organization rather than created in it. Use the manual method instead: download the CloudFormation "
         "template, deploy it in the account, and paste the Role ARN it outputs.",
-        code="NoAccessRole",
+        code=NO_ACCESS_ROLE,
     )
 
 
