@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-
 # The code of the ProviderError raised when the management account cannot enter a member (no
 # access role there trusts it: typical of an invited account, or one that moved in).
 NO_ACCESS_ROLE = "NoAccessRole"
