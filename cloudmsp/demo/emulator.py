@@ -74,8 +74,9 @@ def behave_like_aws_today() -> None:
     - Organizations' account `Status` was retired on 2026-09-09, so it leaves the answers
       (ListAccounts, DescribeAccount, ...), which then carry `State` only.
     - AssumeRole is refused (AccessDenied) unless the role exists and its trust policy lets the
-      caller in, with the external id it asks for; a role chained from another role's session
-      gets at most one hour, and no session outlasts the role's MaxSessionDuration."""
+      caller in, with the external id it asks for, and (for a role's session) the caller's own
+      policies allow sts:AssumeRole on it; a role chained from another role's session gets at
+      most one hour, and no session outlasts the role's MaxSessionDuration."""
     import warnings
 
     _drop_retired_status()
@@ -158,12 +159,40 @@ def _refuse_unless_trusted(
     matches = [s for s in _statements(trust) if _names(s, principals) and _conditions_hold(s, external_id)]
     if not any(s.get("Effect") == "Allow" for s in matches) or any(s.get("Effect") == "Deny" for s in matches):
         raise denied
+    if caller_role and not _role_may_assume(caller_role, role_arn):
+        raise denied
     if caller_role and duration > CHAINED_SESSION_LIMIT:
         raise STSValidationError(
             "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining."
         )
     if duration > int(role.max_session_duration or 3600):
         raise STSValidationError("The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
+
+
+def _role_may_assume(caller_role: str, role_arn: str) -> bool:
+    """Whether the calling role's own policies (inline and attached) allow sts:AssumeRole on
+    `role_arn`: AWS needs both sides, the caller's permission and the target's trust."""
+    from fnmatch import fnmatchcase
+
+    from moto.iam.models import iam_backends
+
+    parts = caller_role.split(":")
+    try:
+        role = iam_backends[parts[4]][parts[1]].get_role(parts[5].rsplit("/", 1)[-1])
+    except Exception:
+        return False
+    documents = [json.loads(d) if isinstance(d, str) else d for d in role.policies.values()]
+    for policy in role.managed_policies.values():
+        version = next((v for v in policy.versions if v.is_default), None)
+        if version is not None:
+            documents.append(json.loads(version.document) if isinstance(version.document, str) else version.document)
+    for statement in (s for d in documents for s in _statements(d)):
+        actions = {a.lower() for a in _as_list(statement.get("Action", []))}
+        if statement.get("Effect") != "Allow" or not actions & {"sts:assumerole", "sts:*", "*"}:
+            continue
+        if any(fnmatchcase(role_arn, pattern) for pattern in _as_list(statement.get("Resource", []))):
+            return True
+    return False
 
 
 def _statements(trust: dict[str, Any]) -> list[dict[str, Any]]:
@@ -185,7 +214,8 @@ def _names(statement: dict[str, Any], principals: set[str]) -> bool:
 
 
 def _conditions_hold(statement: dict[str, Any], external_id: str | None) -> bool:
-    """The sts:ExternalId condition (StringEquals or StringLike); other keys are not modelled."""
+    """The sts:ExternalId condition (StringEquals or StringLike; another operator on it is
+    refused); conditions on other keys are not modelled."""
     from fnmatch import fnmatchcase
 
     for operator, keys in statement.get("Condition", {}).items():
@@ -198,6 +228,8 @@ def _conditions_hold(statement: dict[str, Any], external_id: str | None) -> bool
                 return False
             if operator == "StringLike" and not any(fnmatchcase(external_id, e) for e in _as_list(expected)):
                 return False
+            if operator not in ("StringEquals", "StringLike"):
+                return False  # not modelled: refused, never granted by mistake
     return True
 
 

@@ -79,3 +79,19 @@ def test_the_administrator_session_sets_accounts_up(org):
         RoleArn=f"arn:aws:iam::{org.members[0]}:role/Nobody", RoleSessionName=emulator.ADMIN_SESSION
     )["Credentials"]
     assert _sts(org.endpoint, creds).get_caller_identity()["Account"] == org.members[0]
+
+
+def test_a_role_may_chain_only_where_its_own_policy_allows(org):
+    member_role = f"arn:aws:iam::{org.members[0]}:role/OrganizationAccountAccessRole"
+    reader = create_portal_role(org.endpoint, MANAGEMENT_ACCOUNT, "cmsp-r", name="Reader", management=False)
+    creds = _assume(org.endpoint, reader, external_id="cmsp-r")
+    with pytest.raises(ClientError) as exc:  # trusted by the member, but not allowed by its own policy
+        _assume(org.endpoint, member_role, creds=creds)
+    assert _code(exc) == "AccessDenied"
+    tower = f"arn:aws:iam::{org.members[0]}:role/AWSControlTowerExecution"
+    portal = create_portal_role(org.endpoint, MANAGEMENT_ACCOUNT, "cmsp-p")  # the management policy
+    creds = _assume(org.endpoint, portal, external_id="cmsp-p")
+    assert _assume(org.endpoint, member_role, creds=creds)["AccessKeyId"]
+    with pytest.raises(ClientError) as exc:  # allowed by the policy, but no such role there
+        _assume(org.endpoint, tower, creds=creds)
+    assert _code(exc) == "AccessDenied"

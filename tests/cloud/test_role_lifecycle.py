@@ -13,8 +13,9 @@ from botocore.exceptions import ReadTimeoutError
 from django.urls import reverse
 
 from cloudmsp.cloud.models import CloudAccount, JobState, OnboardingStatus
+from cloudmsp.cloud.providers import provider_for
 from cloudmsp.cloud.providers.aws import client as aws_client
-from cloudmsp.cloud.services import onboarding
+from cloudmsp.cloud.services import accounts, onboarding
 from cloudmsp.cloud.tasks import run_onboard
 from tests.cloud.conftest import boto
 from tests.cloud.test_aws_emulator import _sync
@@ -112,11 +113,50 @@ def test_a_role_of_that_name_that_is_not_the_portals_stops_onboarding_untouched(
     _foreign_role(org, member.account_id)
     job = _onboard(admin, member)
     assert job.state == JobState.FAILED
-    assert f"A role named {ROLE} already exists in this account and was not created by this portal" in job.error
+    assert f"A role named {ROLE} already exists in this account and is not one this portal created" in job.error
     iam = boto(org.endpoint, "iam", member.account_id)
     assert iam.list_role_policies(RoleName=ROLE)["PolicyNames"] == ["Theirs"]
     assert _tags(org, member.account_id) == {"team": "sec"}
     assert (member.onboarding_status, member.role_arn) == (OnboardingStatus.NOT_ONBOARDED, "")
+
+
+def test_a_role_tagged_as_the_portals_but_with_more_permissions_is_not_adopted(org, admin, management):
+    member = _synced(admin, management, org.members[7])
+    iam = boto(org.endpoint, "iam", member.account_id)
+    trust = {"Version": "2012-10-17", "Statement": []}
+    owner = onboarding.role_owner(member)
+    iam.create_role(RoleName=ROLE, AssumeRolePolicyDocument=json.dumps(trust), Tags=[{"Key": TAG, "Value": owner}])
+    admin_policy = iam.create_policy(
+        PolicyName="Admin",
+        PolicyDocument=json.dumps(
+            {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+        ),
+    )["Policy"]["Arn"]
+    iam.attach_role_policy(RoleName=ROLE, PolicyArn=admin_policy)
+    job = _onboard(admin, member)
+    assert job.state == JobState.FAILED
+    assert "carries permissions the portal did not give it" in job.error
+    role = iam.get_role(RoleName=ROLE)["Role"]
+    assert role["AssumeRolePolicyDocument"]["Statement"] == []  # untouched
+    assert [p["PolicyName"] for p in iam.list_attached_role_policies(RoleName=ROLE)["AttachedPolicies"]] == ["Admin"]
+
+
+def test_an_external_id_a_sync_derived_during_onboarding_is_not_the_one_stored(org, admin, management, monkeypatch):
+    member = _synced(admin, management, org.members[8])
+    used = member.external_id
+    provider = provider_for("aws")
+    real_check = provider.check_role
+
+    def sync_meanwhile(**kwargs):
+        # A sync sees the account without a role yet and gives it another id.
+        CloudAccount.unscoped.filter(pk=member.pk).update(external_id="cmsp-derived-meanwhile")
+        return real_check(**kwargs)
+
+    monkeypatch.setattr(provider, "check_role", sync_meanwhile)
+    assert _onboard(admin, member).state == JobState.SUCCEEDED
+    assert member.external_id == used  # the id the role's trust policy was made with
+    monkeypatch.undo()
+    assert accounts.account_validate(actor=admin, account=member).ok
 
 
 def test_remove_role_leaves_a_role_that_is_not_the_portals_in_place(org, admin, management):

@@ -58,6 +58,8 @@ def test_an_account_moved_to_another_of_the_tenants_organizations_is_re_parented
     moving.refresh_from_db()
     assert (moving.parent_id, moving.customer_id) == (second_management.pk, customer.pk)
     assert (moving.aws_state, moving.joined_method) == (AwsState.ACTIVE, "INVITED")
+    # With no role yet, it takes the id the new organization's StackSet template gives it.
+    assert moving.external_id == f"{second_management.external_id}-{moving.account_id}"
     (event,) = _events(admin, "cloud_account.move", moving)
     assert event.changes == {"parent": [org.management_id, SECOND_MANAGEMENT]}
     assert "customer is kept" in event.message

@@ -145,6 +145,8 @@ MATRIX: dict[str, Row] = {
     ),
     "cloud:delete": Row({"GET": TA_PAGE, "POST": (403, 303, 403, LOGIN)}, {"account_id": _id("alpha.account")}),
     "cloud:members": Row({"GET": TA_PAGE}, {"account_id": _id("alpha.management")}),
+    "cloud:template": Row({"GET": TA_PAGE}, {"account_id": _id("alpha.account")}),
+    "cloud:stackset_template": Row({"GET": TA_PAGE}, {"account_id": _id("alpha.management")}),
     "cloud:onboard": Row(
         {"GET": TA_PAGE, "POST": (403, 422, 403, LOGIN)},
         {"account_id": _id("alpha.member")},

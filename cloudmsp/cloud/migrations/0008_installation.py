@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 
 def create_installation(apps, schema_editor):
-    apps.get_model("cloud", "Installation").objects.create(installation_id=uuid.uuid4())
+    apps.get_model("cloud", "Installation").objects.create(pk=1, installation_id=uuid.uuid4())
 
 
 class Migration(migrations.Migration):

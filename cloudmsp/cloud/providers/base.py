@@ -105,6 +105,7 @@ class Provider(Protocol):
 
     default_role_name: str
     default_org_access_role: str
+    fallback_access_role: str  # tried when the organization access role cannot be assumed
     read_only_actions: Sequence[str]
 
     def validate_account_id(self, value: str) -> None:
@@ -158,8 +159,9 @@ class Provider(Protocol):
         one StackSet template (setup document `stackset_template`) serves every member."""
         ...
 
-    def setup_documents(self, *, external_id: str, management: bool) -> dict[str, Any]:
+    def setup_documents(self, *, external_id: str, management: bool, org_access_role: str = ...) -> dict[str, Any]:
         """The documents of the connect and onboard windows (trust and access policies, the
-        template); those naming the portal's own identity are None when it cannot be read,
-        with `portal_error` saying why."""
+        templates); those naming the portal's own identity are None when it cannot be read,
+        with `portal_error` saying why. A management account's policy lets it enter its members
+        through `org_access_role` (and the provider's fallbacks)."""
         ...

@@ -118,7 +118,9 @@ def account_setup_documents(*, actor: Actor, account: CloudAccount) -> dict[str,
     be read (the cloud unreachable), with `portal_error`."""
     require_tenant_admin(actor)
     return provider_for(account.provider).setup_documents(
-        external_id=account.external_id, management=account.kind == Kind.MANAGEMENT
+        external_id=account.external_id,
+        management=account.kind == Kind.MANAGEMENT,
+        org_access_role=account.org_access_role,
     )
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from functools import cache
 from typing import Any
 
 from django.conf import settings
@@ -36,6 +37,9 @@ ONBOARD_METHODS = (
 STEPS = 4  # assume management role, assume org access role, create role, validate
 # The columns an onboarding attempt writes.
 ROLE_FIELDS = [
+    # The id the role's trust was made with, written back with it: a sync that ran meanwhile
+    # may have derived another for an account it saw without a role.
+    "external_id",
     "role_arn",
     "role_created_by_portal",
     "onboarding_status",
@@ -114,11 +118,11 @@ def onboard_start(*, actor: Actor, account: CloudAccount, role_name: str = "") -
     return job
 
 
+@cache
 def installation_id() -> str:
-    """This installation's id (the row a migration made; made again if it is missing)."""
-    row = Installation.objects.order_by("pk").first()
-    if row is None:
-        row = Installation.objects.create(installation_id=uuid.uuid4())
+    """This installation's id: row 1, which a migration made (made again if it is missing; two
+    processes doing so at once get the same row)."""
+    row, _ = Installation.objects.get_or_create(pk=1, defaults={"installation_id": uuid.uuid4()})
     return str(row.installation_id)
 
 
@@ -184,7 +188,7 @@ def _undo_created_role(account: CloudAccount, created_arn: str | None, role_name
     if created_arn is None:
         return ""
     try:
-        provider_for(account.provider).delete_member_role(
+        outcome = provider_for(account.provider).delete_member_role(
             management=_management_role(account),
             account_id=account.account_id,
             role_name=role_name,
@@ -192,7 +196,11 @@ def _undo_created_role(account: CloudAccount, created_arn: str | None, role_name
         )
     except ProviderError as exc:
         return f" The role {created_arn} could not be removed again ({exc}); delete it in AWS."
-    return " The role the portal had created was removed again."
+    return {
+        "deleted": " The role the portal had created was removed again.",
+        "gone": f" The role {created_arn} was not found when the portal went to remove it; check in AWS that it is "
+        "gone.",
+    }.get(outcome, f" The role {created_arn} no longer carries the portal's tag, so it was left in place.")
 
 
 def _record_onboarding(

@@ -122,12 +122,13 @@ def _apply(job: Job, management: CloudAccount, listed: dict[str, DiscoveredAccou
         )
         CloudAccount.unscoped.bulk_update(changed, [*SYNCED_FIELDS, "external_id", "updated_at"], batch_size=BATCH)
         CloudAccount.unscoped.bulk_update(
-            [row for row, _ in moved], [*SYNCED_FIELDS, "parent", "updated_at"], batch_size=BATCH
+            [row for row, _ in moved], [*SYNCED_FIELDS, "parent", "external_id", "updated_at"], batch_size=BATCH
         )
         if vanished:
-            CloudAccount.objects.for_tenant(tenant_id).filter(pk__in=[a.pk for a in vanished]).update(
-                aws_state=AwsState.REMOVED, updated_at=timezone.now()
-            )
+            # Still this organization's: another organization's sync may have just moved one in.
+            CloudAccount.objects.for_tenant(tenant_id).filter(
+                pk__in=[a.pk for a in vanished], parent=management
+            ).update(aws_state=AwsState.REMOVED, updated_at=timezone.now())
         _audit_moves(job, management, moved, vanished)
         CloudAccount.objects.for_tenant(tenant_id).filter(pk=management.pk).update(last_synced_at=timezone.now())
         result = {
@@ -145,7 +146,7 @@ def _apply(job: Job, management: CloudAccount, listed: dict[str, DiscoveredAccou
             tenant_id=tenant_id,
             changes={k: [None, v] for k, v in result.items() if k != "skipped_elsewhere"},
             message=(
-                f"{len(elsewhere)} account(s) are already in the portal as Non-MSP accounts and were left as they are."
+                f"{len(elsewhere)} account(s) are already in the portal outside this organization and were left as they are."
                 if elsewhere
                 else ""
             ),
@@ -243,12 +244,14 @@ def _diff(
         if row is None:
             new.append({"account_id": account_id, **values, "external_id": external_id})
             continue
-        if row.parent_id == management.pk and not row.role_arn and row.external_id != external_id:
-            # A member discovered before ids were derived, with no role yet: it takes the id the
-            # organization's StackSet template gives it.
+        old_parent = row.parent_id
+        is_moving = old_parent not in (None, management.pk) and row.kind == Kind.MEMBER
+        if (is_moving or old_parent == management.pk) and not row.role_arn and row.external_id != external_id:
+            # A member with no role yet (discovered before ids were derived, or come from another
+            # organization) takes the id this organization's StackSet template gives it.
             values["external_id"] = external_id
-        if row.parent_id != management.pk and row.kind == Kind.MEMBER and row.parent_id is not None:
-            moved.append((row, row.parent_id))
+        if is_moving and old_parent is not None:
+            moved.append((row, old_parent))
             row.parent_id = management.pk
             for k, v in values.items():
                 setattr(row, k, v)

@@ -199,6 +199,7 @@ def onboard(request: HttpRequest, admin: Admin, account_id: int) -> HttpResponse
         "onboard_url": reverse("cloud:onboard", kwargs={"account_id": account.pk}),
         "read_only_actions": provider.read_only_actions,
         "org_access_role": account.parent.org_access_role if account.parent else provider.default_org_access_role,
+        "fallback_access_role": provider.fallback_access_role,
     }
     return render_htmx(request, "cloud/onboard.html", ctx, partial="dialog", status=status)
 

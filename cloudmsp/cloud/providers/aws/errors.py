@@ -32,11 +32,16 @@ _ADVICE = {
     "RegionDisabledException": "STS is disabled in this region for the account.",
 }
 
+ACCESS_DENIED_CODES = {"AccessDenied", "AccessDeniedException"}
 THROTTLING_CODES = {"Throttling", "ThrottlingException", "TooManyRequestsException", "RequestLimitExceeded"}
 
 
 class AwsError(ProviderError):
     """A failed AWS step; `code` is AWS's error code when there is one."""
+
+    @property
+    def access_denied(self) -> bool:
+        return self.code in ACCESS_DENIED_CODES
 
 
 def translate(step: str, exc: Exception) -> AwsError:

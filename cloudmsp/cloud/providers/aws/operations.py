@@ -70,7 +70,7 @@ def role_trust_policy(creds: Credentials, role_name: str) -> dict[str, Any] | No
     try:
         role = call("Read the role's trust policy", lambda: client("iam", creds).get_role(RoleName=role_name))
     except AwsError as exc:
-        if exc.code in ("AccessDenied", "AccessDeniedException"):
+        if exc.access_denied:
             return None
         raise
     document = role["Role"]["AssumeRolePolicyDocument"]
@@ -86,7 +86,7 @@ def assume_with_wrong_external_id_refused(role_arn: str) -> bool:
             role_arn, "wrong-" + secrets.token_hex(16), use_cache=False, step="Check the external id is enforced"
         )
     except AwsError as exc:
-        if exc.code in ("AccessDenied", "AccessDeniedException"):
+        if exc.access_denied:
             return True
         raise
     return False
@@ -181,9 +181,9 @@ def create_role(
 ) -> tuple[str, bool]:
     """Create the role, tagged `cloudmsp:managed-by` = `owner`, and its inline policy; returns
     the ARN and whether an existing role was adopted. A role of that name already there is
-    adopted only when it carries our tag: a CreateRole that timed out after AWS had completed it
-    (the retry then meets EntityAlreadyExists), or an earlier attempt's. Any other role of that
-    name stops here, untouched. If the policy cannot be attached, a role created now is deleted
+    adopted only when it carries our tag and no permissions but ours: a CreateRole that timed
+    out after AWS had completed it (the retry then meets EntityAlreadyExists), or an earlier
+    attempt's. Any other role of that name stops here, untouched. If the policy cannot be attached, a role created now is deleted
     again."""
     iam = client("iam", creds)
     adopted = False
@@ -201,12 +201,12 @@ def create_role(
         if exc.code != "EntityAlreadyExists":
             raise
         role = call("Read the existing role", lambda: iam.get_role(RoleName=role_name))
-        if _owner(role["Role"]) != owner:
+        if _owner(role["Role"]) != owner or not _only_our_policies(iam, role_name):
             raise AwsError(
                 "Create the role",
-                f"A role named {role_name} already exists in this account and was not created by this portal, "
-                "so the portal leaves it alone. Choose another role name, or use the manual method with that "
-                "role's ARN if it is meant for the portal.",
+                f"A role named {role_name} already exists in this account and is not one this portal created "
+                "(or it carries permissions the portal did not give it), so the portal leaves it alone. Choose "
+                "another role name, or use the manual method with that role's ARN if it is meant for the portal.",
                 code="EntityAlreadyExists",
             ) from exc
         adopted = True
@@ -226,6 +226,14 @@ def create_role(
             delete_role(creds, role_name=role_name, owner=owner)
         raise
     return str(role["Role"]["Arn"]), adopted
+
+
+def _only_our_policies(iam: Any, role_name: str) -> bool:
+    """Whether the role has no permissions but the portal's own inline policy: a role tagged as
+    ours that carries more is not adopted, so the portal never holds more than read access."""
+    inline = call("List the role's policies", lambda: iam.list_role_policies(RoleName=role_name))["PolicyNames"]
+    attached = call("List the role's attached policies", lambda: iam.list_attached_role_policies(RoleName=role_name))
+    return set(inline) <= {policies.INLINE_POLICY_NAME} and not attached.get("AttachedPolicies")
 
 
 def _owner(role: dict[str, Any]) -> str | None:

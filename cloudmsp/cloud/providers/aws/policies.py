@@ -78,7 +78,11 @@ def access_policy(
                 "Sid": "CloudMSPOnboardMembers",
                 "Effect": "Allow",
                 "Action": "sts:AssumeRole",
-                "Resource": f"arn:{partition}:iam::*:role/{org_access_role}",
+                # The organization access role, else Control Tower's (provider._member_access).
+                "Resource": [
+                    f"arn:{partition}:iam::*:role/{name}"
+                    for name in dict.fromkeys([org_access_role, CONTROL_TOWER_ROLE])
+                ],
             }
         )
     return {"Version": "2012-10-17", "Statement": statements}
@@ -100,7 +104,12 @@ def _role_resource(*, role_name: str, trust: dict[str, Any], policy: dict[str, A
 
 
 def cloudformation_template(
-    *, portal_account_id: str, external_id: str, role_name: str = DEFAULT_ROLE_NAME, management: bool
+    *,
+    portal_account_id: str,
+    external_id: str,
+    role_name: str = DEFAULT_ROLE_NAME,
+    management: bool,
+    org_access_role: str = DEFAULT_ORG_ACCESS_ROLE,
 ) -> str:
     """A CloudFormation template (YAML) creating the role and its inline policy in one account."""
     return _yaml(
@@ -111,7 +120,7 @@ def cloudformation_template(
                 "CloudMSPRole": _role_resource(
                     role_name=role_name,
                     trust=trust_policy(portal_account_id=portal_account_id, external_id=external_id),
-                    policy=access_policy(management=management),
+                    policy=access_policy(management=management, org_access_role=org_access_role),
                 )
             },
             "Outputs": {

@@ -32,6 +32,7 @@ ACCOUNT_ID = re.compile(r"[0-9]{12}")
 class AwsProvider:
     default_role_name = policies.DEFAULT_ROLE_NAME
     default_org_access_role = policies.DEFAULT_ORG_ACCESS_ROLE
+    fallback_access_role = policies.CONTROL_TOWER_ROLE
     read_only_actions: Sequence[str] = policies.READ_ONLY_ACTIONS
 
     def validate_account_id(self, value: str) -> None:
@@ -126,14 +127,16 @@ class AwsProvider:
     def member_external_id(self, *, management_external_id: str, account_id: str) -> str:
         return policies.member_external_id(management_external_id, account_id)
 
-    def setup_documents(self, *, external_id: str, management: bool) -> dict[str, Any]:
+    def setup_documents(
+        self, *, external_id: str, management: bool, org_access_role: str = policies.DEFAULT_ORG_ACCESS_ROLE
+    ) -> dict[str, Any]:
         setup: dict[str, Any] = {
             "portal_account_id": None,
             "portal_error": "",
             "external_id": external_id,
             "role_name": policies.DEFAULT_ROLE_NAME,
             "trust_policy": None,
-            "access_policy": policies.access_policy(management=management),
+            "access_policy": policies.access_policy(management=management, org_access_role=org_access_role),
             "cloudformation_template": None,
             "stackset_template": None,
         }
@@ -145,7 +148,7 @@ class AwsProvider:
         setup["portal_account_id"] = portal
         setup["trust_policy"] = policies.trust_policy(portal_account_id=portal, external_id=external_id)
         setup["cloudformation_template"] = policies.cloudformation_template(
-            portal_account_id=portal, external_id=external_id, management=management
+            portal_account_id=portal, external_id=external_id, management=management, org_access_role=org_access_role
         )
         if management:
             setup["stackset_template"] = policies.stackset_template(
@@ -180,7 +183,7 @@ def _member_access(management: ManagementRole, account_id: str) -> tuple[Credent
                 step=f"Assume {name} in the member account",
             )
         except AwsError as exc:
-            if exc.code not in ("AccessDenied", "AccessDeniedException"):
+            if not exc.access_denied:
                 raise
             continue
         return creds, name

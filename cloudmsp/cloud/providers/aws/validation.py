@@ -107,7 +107,7 @@ def _assume_until_ready(
         try:
             return aws.assume_role(role_arn, external_id, use_cache=True)
         except AwsError as exc:
-            if exc.code not in ("AccessDenied", "AccessDeniedException") or waited >= wait_seconds:
+            if not exc.access_denied or waited >= wait_seconds:
                 raise
         sleeper(delay)
         waited += delay
