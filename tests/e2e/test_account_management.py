@@ -227,7 +227,9 @@ def test_help_page_000_managing_customer_accounts(
     modal.get_by_role("button", name="Add").click()
     # ADD: a progress bar, then the account is onboarded; the Role ARN creation is done.
     expected_arn = f"arn:aws:iam::{third}:role/CloudMSPAccess"
-    wait_for_job(page, f"Done: the account is onboarded with {expected_arn}.")
+    wait_for_job(
+        page, f"Done: the account is onboarded with {expected_arn}, created through OrganizationAccountAccessRole."
+    )
     shot(page, "e2e000-11-onboarded")
     modal.get_by_role("button", name="Close").click()
     expect(modal).to_be_hidden()
