@@ -136,23 +136,17 @@ def _caller_role(response: Any) -> str | None:
 def _refuse_unless_trusted(
     *, caller_account: str, caller_role: str | None, role_arn: str, external_id: str | None, duration: int
 ) -> None:
-    from moto.iam.models import iam_backends
     from moto.sts.exceptions import STSClientError, STSValidationError
 
     caller = caller_role or f"arn:aws:iam::{caller_account}:user/portal"
     denied = STSClientError(
         "AccessDenied", f"User: {caller} is not authorized to perform: sts:AssumeRole on resource: {role_arn}"
     )
-    parts = role_arn.split(":")
-    if len(parts) != 6 or not parts[5].startswith("role/"):
+    role = _role_at(role_arn)
+    if role is None:
         raise denied
-    partition, account = parts[1], parts[4]
-    try:
-        role = iam_backends[account][partition].get_role(parts[5].rsplit("/", 1)[-1])
-    except Exception:
-        raise denied from None
-    document = role.assume_role_policy_document
-    trust = json.loads(document) if isinstance(document, str) else document
+    partition = role_arn.split(":")[1]
+    trust = _document(role.assume_role_policy_document)
     principals = {f"arn:{partition}:iam::{caller_account}:root", caller_account, "*"}
     if caller_role:
         principals.add(caller_role)
@@ -174,25 +168,43 @@ def _role_may_assume(caller_role: str, role_arn: str) -> bool:
     `role_arn`: AWS needs both sides, the caller's permission and the target's trust."""
     from fnmatch import fnmatchcase
 
-    from moto.iam.models import iam_backends
-
-    parts = caller_role.split(":")
-    try:
-        role = iam_backends[parts[4]][parts[1]].get_role(parts[5].rsplit("/", 1)[-1])
-    except Exception:
+    role = _role_at(caller_role)
+    if role is None:  # a session of a role deleted since
         return False
-    documents = [json.loads(d) if isinstance(d, str) else d for d in role.policies.values()]
+    documents = [_document(d) for d in role.policies.values()]
     for policy in role.managed_policies.values():
         version = next((v for v in policy.versions if v.is_default), None)
         if version is not None:
-            documents.append(json.loads(version.document) if isinstance(version.document, str) else version.document)
+            documents.append(_document(version.document))
     for statement in (s for d in documents for s in _statements(d)):
-        actions = {a.lower() for a in _as_list(statement.get("Action", []))}
-        if statement.get("Effect") != "Allow" or not actions & {"sts:assumerole", "sts:*", "*"}:
+        if statement.get("Effect") != "Allow" or not _allows_assume_role(statement):
             continue
         if any(fnmatchcase(role_arn, pattern) for pattern in _as_list(statement.get("Resource", []))):
             return True
     return False
+
+
+def _role_at(arn: str) -> Any:
+    """The emulator's role object at `arn`, or None when there is no such role."""
+    from moto.iam.models import iam_backends
+
+    parts = arn.split(":")
+    if len(parts) != 6 or not parts[5].startswith("role/"):
+        return None
+    try:
+        return iam_backends[parts[4]][parts[1]].get_role(parts[5].rsplit("/", 1)[-1])
+    except Exception:  # moto's NotFoundException: the role does not exist
+        return None
+
+
+def _document(value: str | dict[str, Any]) -> dict[str, Any]:
+    """A policy document as moto keeps it (JSON text or already parsed)."""
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _allows_assume_role(statement: dict[str, Any]) -> bool:
+    """Whether a statement's Action covers sts:AssumeRole (action names are case-insensitive)."""
+    return bool({a.lower() for a in _as_list(statement.get("Action", []))} & {"sts:assumerole", "sts:*", "*"})
 
 
 def _statements(trust: dict[str, Any]) -> list[dict[str, Any]]:
@@ -205,8 +217,7 @@ def _as_list(value: Any) -> list[Any]:
 
 
 def _names(statement: dict[str, Any], principals: set[str]) -> bool:
-    actions = {a.lower() for a in _as_list(statement.get("Action", []))}
-    if not actions & {"sts:assumerole", "sts:*", "*"}:
+    if not _allows_assume_role(statement):
         return False
     principal = statement.get("Principal", {})
     names = _as_list(principal) if principal == "*" else _as_list(principal.get("AWS", []))
