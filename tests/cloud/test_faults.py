@@ -304,12 +304,12 @@ def test_onboarding_removes_the_created_role_when_validation_fails(fake, admin, 
     )
     iam.add_response("put_role_policy", {})
     fake.error("sts", "assume_role", "AccessDenied", "", 403)  # validation: the new role refuses
-    # cleanup: read the role's tag (ours), list and delete the inline policy, then the role
+    # cleanup: read the role's tag (ours), list its policies, delete the inline one, then the role
     owned = {"Key": "cloudmsp:managed-by", "Value": onboarding.role_owner(member)}
     iam.add_response("get_role", _role(Tags=[owned]))
     iam.add_response("list_role_policies", {"PolicyNames": ["CloudMSPReadOnly"]})
-    iam.add_response("delete_role_policy", {})
     iam.add_response("list_attached_role_policies", {"AttachedPolicies": []})
+    iam.add_response("delete_role_policy", {})
     iam.add_response("delete_role", {})
     job = onboarding.onboard_start(actor=admin, account=member)
     onboarding.onboard_job(job)

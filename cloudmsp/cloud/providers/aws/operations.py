@@ -183,8 +183,8 @@ def create_role(
     the ARN and whether an existing role was adopted. A role of that name already there is
     adopted only when it carries our tag and no permissions but ours: a CreateRole that timed
     out after AWS had completed it (the retry then meets EntityAlreadyExists), or an earlier
-    attempt's. Any other role of that name stops here, untouched. If the policy cannot be attached, a role created now is deleted
-    again."""
+    attempt's. Any other role of that name stops here, untouched. If the policy cannot be
+    attached, a role created now is deleted again."""
     iam = client("iam", creds)
     adopted = False
     try:
@@ -228,12 +228,18 @@ def create_role(
     return str(role["Role"]["Arn"]), adopted
 
 
+def _role_policies(iam: Any, role_name: str) -> tuple[list[str], list[str]]:
+    """The role's inline policy names and attached policy ARNs."""
+    inline = call("List the role's policies", lambda: iam.list_role_policies(RoleName=role_name))["PolicyNames"]
+    attached = call("List the role's attached policies", lambda: iam.list_attached_role_policies(RoleName=role_name))
+    return list(inline), [p["PolicyArn"] for p in attached.get("AttachedPolicies", [])]
+
+
 def _only_our_policies(iam: Any, role_name: str) -> bool:
     """Whether the role has no permissions but the portal's own inline policy: a role tagged as
     ours that carries more is not adopted, so the portal never holds more than read access."""
-    inline = call("List the role's policies", lambda: iam.list_role_policies(RoleName=role_name))["PolicyNames"]
-    attached = call("List the role's attached policies", lambda: iam.list_attached_role_policies(RoleName=role_name))
-    return set(inline) <= {policies.INLINE_POLICY_NAME} and not attached.get("AttachedPolicies")
+    inline, attached = _role_policies(iam, role_name)
+    return set(inline) <= {policies.INLINE_POLICY_NAME} and not attached
 
 
 def _owner(role: dict[str, Any]) -> str | None:
@@ -252,15 +258,14 @@ def delete_role(creds: Credentials, *, role_name: str, owner: str) -> str:
         raise
     if _owner(role["Role"]) != owner:
         return "not_ours"
-    names = call("List the role's policies", lambda: iam.list_role_policies(RoleName=role_name))["PolicyNames"]
-    for name in names:
+    inline, attached = _role_policies(iam, role_name)
+    for name in inline:
         call(
             "Delete the role's inline policy",
             partial(iam.delete_role_policy, RoleName=role_name, PolicyName=name),
         )
-    attached = call("List the role's attached policies", lambda: iam.list_attached_role_policies(RoleName=role_name))
-    for p in attached.get("AttachedPolicies", []):
-        call("Detach a policy", partial(iam.detach_role_policy, RoleName=role_name, PolicyArn=p["PolicyArn"]))
+    for arn in attached:
+        call("Detach a policy", partial(iam.detach_role_policy, RoleName=role_name, PolicyArn=arn))
     try:
         call("Delete the role", lambda: iam.delete_role(RoleName=role_name))
     except AwsError as exc:

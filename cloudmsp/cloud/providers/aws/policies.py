@@ -48,8 +48,11 @@ OWNER_TAG = "cloudmsp:managed-by"  # on every role the portal creates: installat
 CONTROL_TOWER_ROLE = "AWSControlTowerExecution"  # what Control Tower's Account Factory creates instead
 
 
-def trust_policy(*, portal_account_id: str, external_id: str, partition: str = "aws") -> dict[str, Any]:
-    """Trust the portal's AWS account, only with this external id."""
+def trust_policy(
+    *, portal_account_id: str, external_id: str | dict[str, str], partition: str = "aws"
+) -> dict[str, Any]:
+    """Trust the portal's AWS account, only with this external id (or, in a template, a
+    CloudFormation expression that gives it)."""
     return {
         "Version": "2012-10-17",
         "Statement": [
@@ -138,10 +141,10 @@ def stackset_template(*, portal_account_id: str, external_id_prefix: str, role_n
     organization (service-managed permissions, automatic deployment): the portal's member role
     in every member account, each requiring its own external id, `<prefix>-<account id>`, which
     is the id the portal gives the organization's members."""
-    trust = trust_policy(portal_account_id=portal_account_id, external_id="")
-    trust["Statement"][0]["Condition"]["StringEquals"]["sts:ExternalId"] = {
-        "Fn::Sub": f"{external_id_prefix}-${{AWS::AccountId}}"
-    }
+    trust = trust_policy(
+        portal_account_id=portal_account_id,
+        external_id={"Fn::Sub": member_external_id(external_id_prefix, "${AWS::AccountId}")},
+    )
     return _yaml(
         {
             "AWSTemplateFormatVersion": "2010-09-09",
