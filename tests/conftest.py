@@ -90,6 +90,13 @@ def run_tasks(django_capture_on_commit_callbacks, monkeypatch):
     return run
 
 
+@pytest.fixture
+def commit(django_capture_on_commit_callbacks):
+    """with commit(): ... runs the block's on-commit callbacks (the tasks it enqueued, the
+    emails) at its end, as a real commit would; the test's own transaction holds them back."""
+    return lambda: django_capture_on_commit_callbacks(execute=True)
+
+
 @pytest.fixture(autouse=True)
 def _fresh_rate_limits():
     """Every test starts with no requests counted against the rate limits."""

@@ -49,6 +49,14 @@ class OnboardingStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
+class Health(models.TextChoices):
+    """What the latest check of an account's stored role found (SPEC 9)."""
+
+    UNKNOWN = "unknown", "Never checked"
+    HEALTHY = "healthy", "Healthy"
+    BROKEN = "broken", "Broken"
+
+
 class CloudAccount(TenantOwnedModel):
     provider = models.CharField(max_length=10, choices=Provider.choices, default=Provider.AWS)
     category = models.CharField(max_length=10, choices=Category.choices)
@@ -93,6 +101,10 @@ class CloudAccount(TenantOwnedModel):
     )
     last_validated_at = models.DateTimeField(null=True, blank=True)
     last_validation_message = models.TextField(blank=True)
+    # The health of the stored role: written with every check (services.health), since when it
+    # is what it is (the start of a breakage, "broken since T").
+    health = models.CharField(max_length=8, choices=Health.choices, default=Health.UNKNOWN)
+    health_since = models.DateTimeField(null=True, blank=True)
 
     objects: ClassVar[TenantManager["CloudAccount"]] = TenantManager()  # type: ignore[assignment]
 
@@ -129,6 +141,7 @@ class CloudAccount(TenantOwnedModel):
             models.Index(fields=["tenant", "customer", "account_id"]),
             models.Index(fields=["tenant", "onboarding_status", "account_id"]),
             models.Index(fields=["tenant", "aws_state", "account_id"]),
+            models.Index(fields=["tenant", "health", "account_id"]),
             models.Index(fields=["tenant", "parent", "onboarding_status"]),
             models.Index(fields=["tenant", "name", "id"]),
             models.Index(fields=["tenant", "ou_path", "account_id"]),
@@ -155,6 +168,7 @@ class CloudAccount(TenantOwnedModel):
 class JobKind(models.TextChoices):
     SYNC = "sync", "Organization sync"
     ONBOARD = "onboard", "Onboard account"
+    VALIDATE = "validate", "Role validation"
 
 
 class JobState(models.TextChoices):
@@ -198,6 +212,45 @@ class Job(TenantOwnedModel):
         if not self.total:
             return None
         return min(100, round(100 * self.done / self.total))
+
+
+class CheckTrigger(models.TextChoices):
+    SCHEDULED = "scheduled", "Scheduled"
+    MANUAL = "manual", "Manual"
+    BULK = "bulk", "Bulk"
+
+
+class HealthCheck(TenantOwnedModel):
+    """One validation of an account's stored role: scheduled, manual or bulk (SPEC 9). Kept for
+    the tenant's retention window, except those that changed the account's health, which make
+    its timeline and are kept for good."""
+
+    account = models.ForeignKey(CloudAccount, on_delete=models.CASCADE, related_name="health_checks")
+    checked_at = models.DateTimeField()
+    ok = models.BooleanField()
+    step = models.CharField(max_length=64, blank=True)
+    message = models.TextField(blank=True)
+    role_arn = models.CharField(max_length=2048, blank=True)
+    trigger = models.CharField(max_length=10, choices=CheckTrigger.choices)
+    # The health before this check, when this check changed it.
+    changed_from = models.CharField(max_length=8, choices=Health.choices, blank=True)
+
+    objects: ClassVar[TenantManager["HealthCheck"]] = TenantManager()  # type: ignore[assignment]
+
+    class Meta:
+        ordering = ["-checked_at", "-id"]
+        default_manager_name = "unscoped"
+        indexes = [
+            models.Index(fields=["tenant", "account", "-checked_at", "-id"]),
+            models.Index(fields=["tenant", "checked_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} {'ok' if self.ok else 'failed'} at {self.checked_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def state_change(self) -> bool:
+        return bool(self.changed_from)
 
 
 class Installation(models.Model):

@@ -11,6 +11,7 @@ from django.tasks import task
 from cloudmsp.cloud.models import Job, JobKind
 from cloudmsp.cloud.services.jobs import job_task
 from cloudmsp.cloud.services.onboarding import onboard_job
+from cloudmsp.cloud.services.schedule import scheduled_validation
 from cloudmsp.cloud.services.sync import organization_sync
 from cloudmsp.tenancy import rls
 
@@ -37,3 +38,10 @@ def run_sync(job_id: int) -> dict[str, Any]:
 def run_onboard(job_id: int) -> dict[str, Any]:
     with _job_in_its_tenant(job_id) as job:
         return onboard_job(job)
+
+
+@job_task(JobKind.VALIDATE)
+@task
+def run_validate(job_id: int) -> dict[str, Any]:
+    with _job_in_its_tenant(job_id) as job:
+        return scheduled_validation(job)

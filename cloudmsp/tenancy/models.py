@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Self
 
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
 
@@ -85,6 +86,18 @@ class Tenant(TimeStampedModel):
     is_active = models.BooleanField(default=True)
     # Its administrators must sign in with a second factor (TOTP) and enrol before anything else.
     require_admin_2fa = models.BooleanField(default=False)
+    # The scheduler's intervals (SPEC 9): how often every connected management account is synced
+    # and every connected role validated, and how long role checks are kept (state changes are
+    # kept for good).
+    sync_interval_minutes = models.PositiveIntegerField(
+        default=24 * 60, validators=[MinValueValidator(1), MaxValueValidator(30 * 24 * 60)]
+    )
+    validation_interval_minutes = models.PositiveIntegerField(
+        default=6 * 60, validators=[MinValueValidator(1), MaxValueValidator(30 * 24 * 60)]
+    )
+    check_retention_days = models.PositiveIntegerField(
+        default=90, validators=[MinValueValidator(1), MaxValueValidator(3650)]
+    )
 
     class Meta:
         ordering = ["name"]

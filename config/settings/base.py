@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "cloudmsp.users",
     "cloudmsp.customers",
     "cloudmsp.cloud",
+    "cloudmsp.notifications",
     "cloudmsp.tenants",
     "cloudmsp.audit",
     "cloudmsp.api",
@@ -300,3 +301,12 @@ AWS_NEW_ROLE_WAIT_SECONDS = env.int("AWS_NEW_ROLE_WAIT_SECONDS", default=60)
 AWS_CHECK_WRONG_EXTERNAL_ID = env.bool("AWS_CHECK_WRONG_EXTERNAL_ID", default=not AWS_ENDPOINT_URL)
 # How many accounts are validated or onboarded at once.
 AWS_CONCURRENCY = env.int("AWS_CONCURRENCY", default=10)
+
+# Webhooks (SPEC 9): https only; the demo and the tests also allow plain http to loopback.
+WEBHOOK_ALLOW_LOOPBACK_HTTP = False
+WEBHOOK_TIMEOUT_SECONDS = env.int("WEBHOOK_TIMEOUT_SECONDS", default=10)
+# A failed delivery is retried after 1, 2, 4 ... minutes (at most 6 h apart) for 24 hours.
+WEBHOOK_RETRY_BASE_SECONDS = env.float("WEBHOOK_RETRY_BASE_SECONDS", default=60.0)
+WEBHOOK_RETRY_HOURS = env.int("WEBHOOK_RETRY_HOURS", default=24)
+# How often `manage.py scheduler` looks for due work.
+SCHEDULER_TICK_SECONDS = env.float("SCHEDULER_TICK_SECONDS", default=30.0)

@@ -36,3 +36,6 @@ for _key, _value in (
     os.environ.setdefault(_key, _value)
 AWS_CHECK_WRONG_EXTERNAL_ID = True  # the emulator refuses a wrong external id, as AWS does (demo.emulator)
 AWS_NEW_ROLE_WAIT_SECONDS = env.int("AWS_NEW_ROLE_WAIT_SECONDS", default=5)
+WEBHOOK_ALLOW_LOOPBACK_HTTP = True  # a receiver on this machine (the README's one-liner)
+WEBHOOK_RETRY_BASE_SECONDS = env.float("WEBHOOK_RETRY_BASE_SECONDS", default=5.0)
+SCHEDULER_TICK_SECONDS = env.float("SCHEDULER_TICK_SECONDS", default=5.0)

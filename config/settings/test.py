@@ -34,3 +34,5 @@ LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "W
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "cloudmsp-tests"}}
 STATIC_ROOT = None  # type: ignore[assignment]  # served by the finders; collectstatic is for production
 WHITENOISE_USE_FINDERS = True
+WEBHOOK_ALLOW_LOOPBACK_HTTP = True  # the tests' receivers listen on loopback
+WEBHOOK_RETRY_BASE_SECONDS = 0.0  # retries are due at once; the tests run the worker again

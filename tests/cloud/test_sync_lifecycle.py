@@ -108,3 +108,32 @@ def test_an_invited_account_is_stored_as_invited(org, admin, management):
     emulator.make_invited(org.endpoint, org.members[4])
     _sync(admin, management)
     assert _account(admin, org.members[4]).joined_method == "INVITED"
+
+
+def test_what_a_sync_finds_is_announced_once(org, admin, management):
+    from cloudmsp.notifications.models import Event
+
+    _sync(admin, management)
+    assert not Event.unscoped.exists()  # the first sync finds every account: no news
+    suspended, closing, leaving = org.members[:3]
+    emulator.set_account_state(suspended, "SUSPENDED")
+    emulator.set_account_state(closing, "PENDING_CLOSURE")
+    boto(org.endpoint, "organizations", org.management_id).remove_account_from_organization(AccountId=leaving)
+    new = org.add_member("late-joiner")
+
+    _sync(admin, management)
+    emulator.set_account_state(closing, "CLOSED")  # closing goes on: already announced
+    _sync(admin, management)
+
+    found = sorted((e.type, e.payload["account"]["account_id"]) for e in Event.unscoped.all())
+    assert found == sorted(
+        [
+            ("account.suspended", suspended),
+            ("account.closed", closing),
+            ("account.removed", leaving),
+            ("account.discovered", new),
+        ]
+    )
+    removed = Event.unscoped.get(type="account.removed")
+    assert removed.payload["data"] == {"management_account": org.management_id, "previous_state": "ACTIVE"}
+    assert removed.account_id == _account(admin, leaving).pk

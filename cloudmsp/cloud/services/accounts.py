@@ -10,9 +10,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from cloudmsp.audit.services import audit_record, update_with_audit
-from cloudmsp.cloud.models import Category, CloudAccount, Kind, OnboardingStatus
+from cloudmsp.cloud.models import Category, CheckTrigger, CloudAccount, Kind, OnboardingStatus
 from cloudmsp.cloud.providers import provider_for
 from cloudmsp.cloud.providers.base import RoleCheck
+from cloudmsp.cloud.services.health import HEALTH_FIELDS, Checked, health_apply
 from cloudmsp.core.errors import ApplicationError
 from cloudmsp.core.text import normalize
 from cloudmsp.core.validation import save_or_conflict, validate_model
@@ -125,11 +126,20 @@ def account_setup_documents(*, actor: Actor, account: CloudAccount) -> dict[str,
 
 
 def _store_check(
-    *, actor: Actor | None, account: CloudAccount, result: RoleCheck, role_arn: str | None, action: str
+    *,
+    actor: Actor | None,
+    account: CloudAccount,
+    result: RoleCheck,
+    role_arn: str | None,
+    action: str,
+    trigger: str = CheckTrigger.MANUAL,
 ) -> None:
     account.last_validated_at = timezone.now()
     account.last_validation_message = result.message if result.ok else f"{result.step} failed: {result.message}"
-    fields = ["last_validated_at", "last_validation_message", "onboarding_status", "updated_at"]
+    fields = ["last_validated_at", "last_validation_message", "onboarding_status", "updated_at", *HEALTH_FIELDS]
+    # The check is the stored role's (its health) when it checked the stored role: a re-validation,
+    # or a connect that stored what it checked; a refused new ARN says nothing of the old role.
+    checked_stored = role_arn is None or (result.ok or role_arn.strip() == account.role_arn)
     if result.ok:
         account.onboarding_status = OnboardingStatus.ONBOARDED
         if role_arn is not None:
@@ -137,6 +147,8 @@ def _store_check(
             fields.append("role_arn")
     else:
         account.onboarding_status = OnboardingStatus.FAILED if account.role_arn else OnboardingStatus.NOT_ONBOARDED
+    if checked_stored and account.role_arn:
+        health_apply([Checked(account, result)], trigger=trigger, now=account.last_validated_at)
     account.save(update_fields=fields)
     audit_record(
         actor=actor,

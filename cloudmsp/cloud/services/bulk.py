@@ -13,10 +13,12 @@ from django.utils import timezone
 
 from cloudmsp.audit.models import Outcome
 from cloudmsp.audit.services import AuditEntry, audit_record_many
-from cloudmsp.cloud.models import CloudAccount, Kind, OnboardingStatus
+from cloudmsp.cloud.models import CheckTrigger, CloudAccount, Kind, OnboardingStatus
 from cloudmsp.cloud.providers import provider_for
 from cloudmsp.cloud.providers.base import RoleToCheck
+from cloudmsp.cloud.services.health import HEALTH_FIELDS, Checked, health_apply
 from cloudmsp.tenancy.access import Actor, in_tenant, require_tenant_admin
+from cloudmsp.tenancy.models import Tenant
 
 
 @dataclass(frozen=True)
@@ -29,13 +31,21 @@ class BulkValidation:
 
 
 def validate_many(
-    *, actor: Actor, accounts: Sequence[CloudAccount], fresh: bool = False, concurrency: int | None = None
+    *,
+    actor: Actor | None,
+    accounts: Sequence[CloudAccount],
+    fresh: bool = False,
+    concurrency: int | None = None,
+    tenant: Tenant | None = None,
+    trigger: str = CheckTrigger.BULK,
 ) -> BulkValidation:
     """Check the roles of `accounts` (those with a Role ARN), at most `concurrency` at a time.
-    Database writes happen afterwards, in this thread, in one transaction. This is the body of
-    bulk validation and of scheduled re-validation (SPEC 9 and 10), which are not built yet: today
-    only the benchmark (SPEC 7's 1,000-role figure) and the tests call it."""
-    tenant = require_tenant_admin(actor)
+    Database writes happen afterwards, in this thread, in one transaction: the accounts' status,
+    a health check each (services.health) and their audit events. The body of bulk validation
+    and of scheduled re-validation (actor None: the scheduler, for `tenant`)."""
+    if actor is not None:
+        tenant = require_tenant_admin(actor)
+    assert tenant is not None, "scheduled validation names its tenant"
     targets = [a for a in accounts if a.role_arn and in_tenant(a, tenant)]
     workers = max(1, min(concurrency or settings.AWS_CONCURRENCY, 64))
     # One provider for now (every account is an AWS account); a second would group by it.
@@ -63,9 +73,13 @@ def validate_many(
             account.onboarding_status = OnboardingStatus.FAILED
             account.last_validation_message = f"{result.step} failed: {result.message}"
     with transaction.atomic():
+        health_apply([Checked(a, r) for a, r in zip(targets, results, strict=True)], trigger=trigger, now=now)
         CloudAccount.unscoped.bulk_update(
-            targets, ["onboarding_status", "last_validated_at", "last_validation_message"], batch_size=500
+            targets,
+            ["onboarding_status", "last_validated_at", "last_validation_message", *HEALTH_FIELDS],
+            batch_size=500,
         )
+        # A scheduled check is recorded as a check only: the audit log keeps what people did.
         audit_record_many(
             actor=actor,
             action="cloud_account.validate",
@@ -78,7 +92,9 @@ def validate_many(
                     message=a.last_validation_message,
                 )
                 for a, r in zip(targets, results, strict=True)
-            ],
+            ]
+            if trigger != CheckTrigger.SCHEDULED
+            else [],
         )
     ok = sum(1 for r in results if r.ok)
     return BulkValidation(

@@ -15,9 +15,19 @@ from django.db import transaction
 from django.utils import timezone
 
 from cloudmsp.audit.services import audit_record
-from cloudmsp.cloud.models import AwsState, CloudAccount, Installation, Job, JobKind, Kind, OnboardingStatus
+from cloudmsp.cloud.models import (
+    AwsState,
+    CheckTrigger,
+    CloudAccount,
+    Installation,
+    Job,
+    JobKind,
+    Kind,
+    OnboardingStatus,
+)
 from cloudmsp.cloud.providers import provider_for
 from cloudmsp.cloud.providers.base import NO_ACCESS_ROLE, ManagementRole, ProviderError, RoleCheck
+from cloudmsp.cloud.services.health import HEALTH_FIELDS, Checked, health_apply, health_forget
 from cloudmsp.cloud.services.jobs import (
     job_enqueue,
     job_finish,
@@ -46,6 +56,7 @@ ROLE_FIELDS = [
     "last_validated_at",
     "last_validation_message",
     "updated_at",
+    *HEALTH_FIELDS,
 ]
 
 
@@ -224,6 +235,11 @@ def _record_onboarding(
         account.onboarding_status = OnboardingStatus.ONBOARDED
         account.last_validated_at = timezone.now()
         account.last_validation_message = message
+        health_apply(
+            [Checked(account, RoleCheck(ok=True, step="", message=message))],
+            trigger=CheckTrigger.MANUAL,
+            now=account.last_validated_at,
+        )
         account.save(update_fields=ROLE_FIELDS)
         audit_record(
             actor=job.created_by,
@@ -256,6 +272,7 @@ def onboard_manual(*, actor: Actor, account: CloudAccount, role_arn: str) -> Rol
             account.role_created_by_portal = False
             account.onboarding_status = OnboardingStatus.ONBOARDED
             account.last_validation_message = result.message
+            health_apply([Checked(account, result)], trigger=CheckTrigger.MANUAL, now=account.last_validated_at)
         else:
             account.last_validation_message = f"{result.step} failed: {result.message}"
         account.save(update_fields=ROLE_FIELDS)
@@ -315,6 +332,7 @@ def remove_role(*, actor: Actor, account: CloudAccount) -> str:
         account.role_created_by_portal = False
         account.onboarding_status = OnboardingStatus.NOT_ONBOARDED
         account.last_validation_message = note
+        health_forget(account)
         account.save(
             update_fields=[
                 "role_arn",
@@ -322,6 +340,7 @@ def remove_role(*, actor: Actor, account: CloudAccount) -> str:
                 "onboarding_status",
                 "last_validation_message",
                 "updated_at",
+                *HEALTH_FIELDS,
             ]
         )
         audit_record(

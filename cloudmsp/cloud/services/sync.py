@@ -23,6 +23,8 @@ from cloudmsp.cloud.services.jobs import (
 )
 from cloudmsp.core.errors import ApplicationError, ConflictError
 from cloudmsp.core.queries import IN_CHUNK, chunks, insert_rows, refresh_planner_statistics
+from cloudmsp.notifications.models import EventType
+from cloudmsp.notifications.services import Notice, account_ref, notify_many
 from cloudmsp.tenancy.access import Actor, require_tenant_admin
 
 SYNCED_FIELDS = ("name", "email", "aws_state", "ou_path", "joined_method", "joined_at")
@@ -67,7 +69,12 @@ def organization_sync(job: Job) -> dict[str, Any]:
             role_arn=management.role_arn, external_id=management.external_id, progress=_heartbeat(job)
         )
     except ProviderError as exc:
-        job_finish(job, error=str(exc))
+        with transaction.atomic():
+            job_finish(job, error=str(exc))
+            notify_many(
+                tenant_id=management.tenant_id,
+                notices=[Notice(EventType.SYNC_FAILED, account_ref(management), {"error": str(exc), "job": job.pk})],
+            )
         return {}
     aws_seconds = time.monotonic() - started
     listed = {k: v for k, v in listing.accounts.items() if k != management.account_id}
@@ -110,6 +117,7 @@ def _apply(job: Job, management: CloudAccount, listed: dict[str, DiscoveredAccou
         if not job_still_running(job):
             return None
         existing, members = _known(management, listed)
+        states_before = {a.pk: a.aws_state for a in existing.values()}
         new, changed, moved, elsewhere = _diff(management, listed, existing)
         vanished = [
             a for account_id, a in members.items() if account_id not in listed and a.aws_state != AwsState.REMOVED
@@ -130,6 +138,7 @@ def _apply(job: Job, management: CloudAccount, listed: dict[str, DiscoveredAccou
                 pk__in=[a.pk for a in vanished], parent=management
             ).update(aws_state=AwsState.REMOVED, updated_at=timezone.now())
         _audit_moves(job, management, moved, vanished)
+        _announce(management, new, [*changed, *(row for row, _ in moved)], vanished, states_before)
         CloudAccount.objects.for_tenant(tenant_id).filter(pk=management.pk).update(last_synced_at=timezone.now())
         result = {
             "listed": len(listed),
@@ -152,6 +161,45 @@ def _apply(job: Job, management: CloudAccount, listed: dict[str, DiscoveredAccou
             ),
         )
     return result
+
+
+# What entering an AWS state announces (SPEC 9); closing goes through PENDING_CLOSURE first.
+STATE_EVENTS = {
+    AwsState.SUSPENDED: EventType.ACCOUNT_SUSPENDED,
+    AwsState.PENDING_CLOSURE: EventType.ACCOUNT_CLOSED,
+    AwsState.CLOSED: EventType.ACCOUNT_CLOSED,
+}
+
+
+def _announce(
+    management: CloudAccount,
+    new: list[dict[str, Any]],
+    updated: list[CloudAccount],
+    vanished: list[CloudAccount],
+    states_before: dict[int, str],
+) -> None:
+    """Events for what the sync found, in its transaction: accounts suspended, closed or gone
+    from the organization, and new ones (not on an organization's first sync, which finds them
+    all)."""
+    org = {"management_account": management.account_id}
+    notices = []
+    for row in updated:
+        before, after = states_before.get(row.pk), row.aws_state
+        event = STATE_EVENTS.get(AwsState(after)) if after != before else None
+        if event is not None and not (event == EventType.ACCOUNT_CLOSED and before == AwsState.PENDING_CLOSURE):
+            notices.append(Notice(event, account_ref(row), {**org, "aws_state": after, "previous_state": before}))
+    notices += [
+        Notice(EventType.ACCOUNT_REMOVED, account_ref(a), {**org, "previous_state": a.aws_state}) for a in vanished
+    ]
+    if new and management.last_synced_at is not None:
+        for ids in chunks([row["account_id"] for row in new], IN_CHUNK):
+            for row in CloudAccount.objects.for_tenant(management.tenant_id).filter(
+                parent=management, account_id__in=ids
+            ):
+                notices.append(
+                    Notice(EventType.ACCOUNT_DISCOVERED, account_ref(row), {**org, "aws_state": row.aws_state})
+                )
+    notify_many(tenant_id=management.tenant_id, notices=notices)
 
 
 def _audit_moves(
