@@ -12,8 +12,11 @@ from cloudmsp.audit.api import AuditEventViewSet
 from cloudmsp.cloud import urls as cloud_urls
 from cloudmsp.cloud.api.accounts import CloudAccountViewSet
 from cloudmsp.cloud.api.jobs import JobViewSet
+from cloudmsp.cloud.api.schedule import ScheduleViewSet
 from cloudmsp.customers import urls as customers_urls
 from cloudmsp.customers.api import CustomerViewSet
+from cloudmsp.notifications import urls as notifications_urls
+from cloudmsp.notifications.api import WebhookDeliveryViewSet, WebhookViewSet
 from cloudmsp.tenants import urls as tenants_urls
 from cloudmsp.tenants.api import TenantViewSet
 from cloudmsp.users import urls as users_urls
@@ -30,8 +33,15 @@ router.register("audit-events", AuditEventViewSet, basename="audit-event")
 router.register("cloud-accounts", CloudAccountViewSet, basename="cloud-account")
 router.register("jobs", JobViewSet, basename="job")
 router.register("tokens", ApiTokenViewSet, basename="token")
+router.register("webhooks", WebhookViewSet, basename="webhook")
+router.register("webhook-deliveries", WebhookDeliveryViewSet, basename="webhook-delivery")
 
-api = api_urlpatterns(router, path("auth/token/", ObtainTokenView.as_view(), name="api-token"))
+schedule = ScheduleViewSet.as_view({"get": "retrieve", "put": "update", "patch": "partial_update"})
+api = api_urlpatterns(
+    router,
+    path("auth/token/", ObtainTokenView.as_view(), name="api-token"),
+    path("schedule/", schedule, name="schedule"),
+)
 
 urlpatterns = [
     path("api/v1/", include(api)),
@@ -39,6 +49,7 @@ urlpatterns = [
     path("system/tenants/", include(([*tenants_urls.urlpatterns, *system_tenant_admin_pages.urls()], "tenants"))),
     path("audit/", include((audit_urls.urlpatterns, "audit"))),
     path("administration/accounts/", include((cloud_urls.urlpatterns, "cloud"))),
+    path("administration/notifications/", include((notifications_urls.urlpatterns, "notifications"))),
     path("", include((users_urls.urlpatterns, "users"))),
     path("", include(([path("", home, name="home"), *web_urls.urlpatterns], "web"))),
 ]

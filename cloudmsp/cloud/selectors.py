@@ -4,10 +4,10 @@ import hashlib
 from collections.abc import Iterable
 from typing import Any
 
-from django.db.models import OuterRef, Q, QuerySet, Value
+from django.db.models import Count, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Upper
 
-from cloudmsp.cloud.models import CloudAccount, Job, Kind, OnboardingStatus
+from cloudmsp.cloud.models import CloudAccount, Health, HealthCheck, Job, Kind, OnboardingStatus
 from cloudmsp.core.errors import NotFound
 from cloudmsp.core.queries import count_of, id_set
 from cloudmsp.customers.models import Customer
@@ -28,8 +28,11 @@ ACCOUNT_ORDERINGS: dict[str, tuple[str, ...]] = {
     "-ou_path": ("-ou_path", "-account_id", "-id"),
     "created_at": ("created_at", "id"),
     "-created_at": ("-created_at", "-id"),
+    # Broken first ("broken" < "healthy" < "unknown"), the longest broken first.
+    "health": ("health", "health_since", "account_id", "id"),
+    "-health": ("-health", "-health_since", "-account_id", "-id"),
 }
-FILTERS = ("category", "kind", "parent", "customer", "onboarding_status", "aws_state")
+FILTERS = ("category", "kind", "parent", "customer", "onboarding_status", "aws_state", "health")
 
 
 def accounts_visible_to(actor: Actor) -> QuerySet[CloudAccount]:
@@ -50,7 +53,8 @@ def account_list(
     filters: dict[str, Any] | None = None,
 ) -> QuerySet[CloudAccount]:
     """Accounts the actor can see, with search (account id, name, email, OU, customer) and the
-    filters of the API (`category`, `kind`, `parent`, `customer`, `onboarding_status`, `aws_state`)."""
+    filters of the API (`category`, `kind`, `parent`, `customer`, `onboarding_status`, `aws_state`,
+    `health`)."""
     qs = accounts_visible_to(actor).select_related("customer", "parent")
     for key, value in (filters or {}).items():
         if key not in FILTERS or value in (None, ""):
@@ -150,3 +154,43 @@ def customer_accounts(*, customer: Customer, search: str = "", ordering: str = "
     if search:
         qs = qs.filter(account_id__contains=search) | qs.filter(name__icontains=search)
     return qs.order_by(*CUSTOMER_ACCOUNT_ORDERINGS.get(ordering, CUSTOMER_ACCOUNT_ORDERINGS["account_id"]))
+
+
+def account_health_checks(*, actor: Actor, account: CloudAccount) -> QuerySet[HealthCheck]:
+    """The checks of an account (fetched by account_get: within the actor's reach), newest first."""
+    return HealthCheck.objects.for_tenant(actor.tenant_id or 0).filter(account=account).order_by("-checked_at", "-id")
+
+
+def account_health_timeline(*, actor: Actor, account: CloudAccount, limit: int = 50) -> list[HealthCheck]:
+    """The checks that changed the account's health, newest first."""
+    return list(account_health_checks(actor=actor, account=account).exclude(changed_from="")[:limit])
+
+
+def health_list(
+    *, actor: Actor, search: str = "", ordering: str = "health", health: str = ""
+) -> QuerySet[CloudAccount]:
+    """The Health page: every account with a role, broken ones first (tenant administrators)."""
+    require_tenant_admin(actor)
+    qs = account_list(actor=actor, search=search, ordering=ordering, filters={"health": health})
+    return qs.exclude(role_arn="")
+
+
+def health_counts(*, actor: Actor) -> dict[str, int]:
+    """How many of the tenant's roles are broken, healthy and never checked."""
+    tenant = require_tenant_admin(actor)
+    rows = (
+        CloudAccount.objects.for_tenant(tenant)
+        .exclude(role_arn="")
+        .values_list("health")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    counts = dict.fromkeys(Health.values, 0)
+    counts.update(dict(rows))
+    return counts
+
+
+def latest_tenant_job(*, actor: Actor, kind: str) -> Job | None:
+    """The tenant's latest job of `kind` that concerns no single account (scheduled validation)."""
+    tenant = require_tenant_admin(actor)
+    return Job.objects.for_tenant(tenant).filter(kind=kind, account=None).order_by("-created_at", "-id").first()

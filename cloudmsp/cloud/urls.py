@@ -1,6 +1,7 @@
 from django.urls import path
 
 from cloudmsp.cloud.web import accounts as views
+from cloudmsp.cloud.web import health as health_views
 from cloudmsp.cloud.web import members as member_views
 
 urlpatterns = [
@@ -22,4 +23,7 @@ urlpatterns = [
     path("link/create-customer/", member_views.link_create_customer, name="link_create_customer"),
     path("unlink/", member_views.unlink, name="unlink"),
     path("jobs/<id:job_id>/", views.job_status, name="job"),
+    path("health/", health_views.health_page, name="health"),
+    path("<id:account_id>/health/", health_views.account_health, name="account_health"),
+    path("schedule/", health_views.schedule_settings, name="schedule"),
 ]

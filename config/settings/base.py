@@ -266,6 +266,7 @@ _RATE_LIMIT_DEFAULTS = {
     "bulk": "30/min",
     "remove_role": "30/min",
     "validate": "60/min",
+    "webhook_test": "30/min",
     "login_email": "10/min",
     "login_ip": "30/min",
     "reset_email": "5/hour",

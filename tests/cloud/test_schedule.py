@@ -148,7 +148,11 @@ def test_several_schedulers_at_once_enqueue_each_job_once(threads_db):
     assert DBTaskResult.objects.count() == 2
 
 
-def test_the_command_runs_one_tick(capsys, commit):
+def test_the_command_runs_one_tick(capsys, commit, monkeypatch):
+    from cloudmsp.cloud.management.commands import scheduler
+
+    # Between ticks the command drops a stale connection, which would be the test's transaction.
+    monkeypatch.setattr(scheduler, "close_old_connections", lambda: None)
     _world()
     with commit():
         call_command("scheduler", "--once")

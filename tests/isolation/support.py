@@ -15,6 +15,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from cloudmsp.audit.models import AuditEvent, Outcome
 from cloudmsp.audit.services import audit_record
 from cloudmsp.cloud.models import Category, Job, JobKind, Kind
+from cloudmsp.notifications.models import DeliveryState, Event, WebhookDelivery
+from cloudmsp.notifications.services import webhook_create
 from cloudmsp.users.authentication import token_issue
 from cloudmsp.users.models import User
 from tests.factories import (
@@ -91,6 +93,8 @@ API_PK_KINDS = {
     "cloud-accounts": "cloud_account",
     "jobs": "job",
     "tokens": "api_token",
+    "webhooks": "webhook",
+    "webhook-deliveries": "webhook_delivery",
 }
 #: API resources that belong to the installation, not to a tenant (system administrators).
 API_SYSTEM_RESOURCES = {"tenants"}
@@ -105,6 +109,8 @@ PAGE_KWARG_KINDS = {
     "account_id": "cloud_account",
     "job_id": "job",
     "token_id": "api_token",
+    "webhook_id": "webhook",
+    "delivery_id": "webhook_delivery",
 }
 
 
@@ -162,6 +168,8 @@ class TenantData:
     event: Any  # an audit event
     token: Any = None  # an API token of `admin` (tokens are their user's alone)
     token2: Any = None  # an API token of `admin2`
+    webhook: Any = None  # a webhook, with
+    delivery: Any = None  # one failed delivery of an event to it
 
     def markers(self) -> list[str]:
         """Strings that identify this tenant's rows; none may appear in another tenant's pages."""
@@ -179,6 +187,7 @@ class TenantData:
             self.management.name,
             self.management.account_id,
             self.member.account_id,
+            *([self.webhook.url] if self.webhook else []),
         ]
 
 
@@ -256,6 +265,19 @@ def build_world() -> World:
         )
         world.tenants[key].token = token_issue(user=admin, name=f"{title} admin token")[0]
         world.tenants[key].token2 = token_issue(user=admin2, name=f"{title} second token")[0]
+        webhook, _secret = webhook_create(actor=admin, url=f"https://hooks.{key}.test/{title}-receiver")
+        hook_event = Event.unscoped.create(tenant=tenant, type="test", payload={"type": "test"})
+        world.tenants[key].webhook = webhook
+        world.tenants[key].delivery = WebhookDelivery.unscoped.create(
+            tenant=tenant,
+            webhook=webhook,
+            event=hook_event,
+            state=DeliveryState.FAILED,
+            status_code=500,
+            due_at=hook_event.created_at,
+            window_ends_at=hook_event.created_at,
+            attempted_at=hook_event.created_at,
+        )
     return world
 
 

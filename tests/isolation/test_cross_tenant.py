@@ -37,7 +37,16 @@ from tests.isolation.support import (
 pytestmark = pytest.mark.django_db
 
 ROUTES = all_routes()
-TENANT_OWNED_KINDS = {"customer", "user", "audit_event", "cloud_account", "job", "api_token"}
+TENANT_OWNED_KINDS = {
+    "customer",
+    "user",
+    "audit_event",
+    "cloud_account",
+    "job",
+    "api_token",
+    "webhook",
+    "webhook_delivery",
+}
 
 # Every (route, method, foreign tenant) pair, plus the nested and same-tenant variants, is one
 # request; the floor catches a generator that silently stops finding routes.
@@ -84,6 +93,10 @@ def own_id(route: Route, kwarg: str, kind: str, world: World) -> int:
         return a.event.pk
     if kind == "api_token":
         return a.token.pk
+    if kind == "webhook":
+        return a.webhook.pk
+    if kind == "webhook_delivery":
+        return a.delivery.pk
     raise AssertionError(f"no own object for {kind}")
 
 
@@ -112,6 +125,10 @@ def foreign_ids(kind: str, t: TenantData) -> list[tuple[str, int]]:
         return [("audit event", t.event.pk)]
     if kind == "api_token":
         return [("administrator's API token", t.token.pk)]
+    if kind == "webhook":
+        return [("webhook", t.webhook.pk)]
+    if kind == "webhook_delivery":
+        return [("webhook delivery", t.delivery.pk)]
     raise AssertionError(f"no foreign object for {kind}")
 
 

@@ -91,6 +91,8 @@ CUSTOMER_USER = {**CUSTOMER, "user_id": _id("alpha.pending_cuser")}
 ADMIN = {"user_id": _id("alpha.pending_admin")}
 SYS_TENANT = {"tenant_id": _id("charlie.tenant")}
 SYS_ADMIN = {**SYS_TENANT, "user_id": _id("charlie.pending_admin")}
+WEBHOOK = {"webhook_id": _id("alpha.webhook")}
+SCHEDULE = {"sync_interval_minutes": 1440, "validation_interval_minutes": 360, "check_retention_days": 90}
 
 MATRIX: dict[str, Row] = {
     # Customers (help page 004), the tenant administrator's.
@@ -160,6 +162,31 @@ MATRIX: dict[str, Row] = {
     "cloud:link_create_customer": Row({"GET": TA_PAGE, "POST": TA_PAGE}, bodies={"POST": customer_form}),
     "cloud:unlink": Row({"GET": TA_PAGE, "POST": TA_PAGE}, bodies={"POST": lambda w: {"accounts": [w.a.account.pk]}}),
     "cloud:job": Row({"GET": TA_PAGE}, {"job_id": _id("alpha.job")}),
+    # Role health and the scheduler's intervals (SPEC 9).
+    "cloud:health": Row({"GET": TA_PAGE}),
+    "cloud:account_health": Row({"GET": TA_PAGE}, {"account_id": _id("alpha.account")}),
+    "cloud:schedule": Row(
+        {"GET": TA_PAGE, "POST": (403, 200, 403, LOGIN)},
+        bodies={"POST": lambda _w: SCHEDULE},
+    ),
+    # Webhooks, the delivery log and the administrator's email preferences.
+    "notifications:webhook_list": Row({"GET": TA_PAGE}),
+    "notifications:webhook_create": Row(
+        {"GET": TA_PAGE, "POST": TA_POST}, bodies={"POST": lambda _w: {"url": "https://hooks.matrix.test/new"}}
+    ),
+    "notifications:webhook_detail": Row({"GET": TA_PAGE}, WEBHOOK),
+    "notifications:webhook_edit": Row(
+        {"GET": TA_PAGE, "POST": TA_POST},
+        WEBHOOK,
+        {"POST": lambda _w: {"url": "https://hooks.matrix.test/edited", "enabled": "on"}},
+    ),
+    "notifications:webhook_delete": Row({"GET": TA_PAGE, "POST": TA_POST}, WEBHOOK),
+    "notifications:webhook_test": Row({"POST": TA_PAGE}, WEBHOOK),
+    "notifications:deliveries": Row({"GET": TA_PAGE}),
+    "notifications:delivery_resend": Row({"POST": TA_PAGE}, {"delivery_id": _id("alpha.delivery")}),
+    "notifications:preferences": Row(
+        {"GET": TA_PAGE, "POST": (403, 200, 403, LOGIN)}, bodies={"POST": lambda _w: {"kinds": ["role.broken"]}}
+    ),
     # Tenants and their administrators, the system administrator's.
     "tenants:list": Row({"GET": SA_PAGE}),
     "tenants:create": Row({"GET": SA_PAGE, "POST": SA_POST}, bodies={"POST": lambda _w: {"name": "Delta MSP"}}),
@@ -340,6 +367,33 @@ MATRIX: dict[str, Row] = {
         {"GET": (404, 200, 404, 401), "DELETE": (404, 204, 404, 401)}, {"pk": _id("alpha.token")}, api=True
     ),
     "audit-event-detail": Row({"GET": (403, 200, 403, 401)}, {"pk": _id("alpha.event")}, api=True),
+    # Role health: a customer user reads its own customer's accounts' checks.
+    "cloud-account-health": Row({"GET": (403, 200, 200, 401)}, {"pk": _id("alpha.account")}, api=True),
+    "schedule": Row(
+        {"GET": (403, 200, 403, 401), "PUT": (403, 200, 403, 401), "PATCH": (403, 200, 403, 401)},
+        bodies={"PUT": lambda _w: SCHEDULE, "PATCH": lambda _w: {"validation_interval_minutes": 30}},
+        api=True,
+    ),
+    "webhook-list": Row(
+        {"GET": (403, 200, 403, 401), "POST": (403, 201, 403, 401)},
+        bodies={"POST": lambda _w: {"url": "https://hooks.matrix.test/api", "events": ["role.broken"]}},
+        api=True,
+    ),
+    "webhook-detail": Row(
+        {
+            "GET": (403, 200, 403, 401),
+            "PUT": (403, 200, 403, 401),
+            "PATCH": (403, 200, 403, 401),
+            "DELETE": (403, 204, 403, 401),
+        },
+        {"pk": _id("alpha.webhook")},
+        {"PUT": lambda _w: {"url": "https://hooks.matrix.test/put"}, "PATCH": lambda _w: {"enabled": False}},
+        api=True,
+    ),
+    "webhook-test": Row({"POST": (403, 202, 403, 401)}, {"pk": _id("alpha.webhook")}, api=True),
+    "webhook-delivery-list": Row({"GET": (403, 200, 403, 401)}, api=True),
+    "webhook-delivery-detail": Row({"GET": (403, 200, 403, 401)}, {"pk": _id("alpha.delivery")}, api=True),
+    "webhook-delivery-resend": Row({"POST": (403, 202, 403, 401)}, {"pk": _id("alpha.delivery")}, api=True),
 }
 
 #: Unnamed routes, by pattern: a concrete path reaching each and what it answers.

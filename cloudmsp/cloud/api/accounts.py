@@ -32,13 +32,14 @@ from cloudmsp.cloud.api.serializers import (
     CloudAccountUpdateSerializer,
     ConnectSerializer,
     DisassociateSerializer,
+    HealthCheckSerializer,
     JobSerializer,
     OnboardSerializer,
     RemoveRoleSerializer,
     SetupSerializer,
     ValidationResultSerializer,
 )
-from cloudmsp.cloud.models import AwsState, Category, CloudAccount, Job, Kind, OnboardingStatus
+from cloudmsp.cloud.models import AwsState, Category, CloudAccount, Health, Job, Kind, OnboardingStatus
 from cloudmsp.cloud.providers.base import RoleCheck
 from cloudmsp.cloud.services import accounts as account_services
 from cloudmsp.cloud.services import association, onboarding
@@ -73,6 +74,7 @@ BULK_CONFLICT = {
             ),
             OpenApiParameter("onboarding_status", OpenApiTypes.STR, enum=OnboardingStatus.values),
             OpenApiParameter("aws_state", OpenApiTypes.STR, enum=AwsState.values),
+            OpenApiParameter("health", OpenApiTypes.STR, enum=Health.values),
         )
     ),
 )
@@ -155,6 +157,17 @@ class CloudAccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scop
     def account_setup(self, request: Request, pk: str) -> Response:
         # Not named `setup`: that is Django's View.setup(), which every request calls.
         return Response(account_services.account_setup_documents(actor=self.actor, account=self.fetch(pk)))
+
+    @extend_schema(
+        responses={200: HealthCheckSerializer(many=True), 404: ERRORS[404]},
+        description="The checks of the account's role, newest first (paged): time, outcome, the failing "
+        "step and message, what triggered it, and whether it changed the account's health.",
+    )
+    @action(detail=True, methods=["get"])
+    def health(self, request: Request, pk: str) -> Response:
+        account = self.fetch(pk)
+        page = self.paginate_queryset(selectors.account_health_checks(actor=self.actor, account=account))
+        return self.get_paginated_response(HealthCheckSerializer(page, many=True, context={"request": request}).data)
 
     @extend_schema(
         request=ConnectSerializer,

@@ -11,7 +11,7 @@ from drf_spectacular.utils import (
 from rest_framework import serializers
 
 from cloudmsp.api.serializers import StrictCharField, StrictIntegerField
-from cloudmsp.cloud.models import AwsState, Category, CloudAccount, Job, Kind, OnboardingStatus
+from cloudmsp.cloud.models import AwsState, Category, CloudAccount, Health, HealthCheck, Job, Kind, OnboardingStatus
 from cloudmsp.cloud.providers import provider_for
 from cloudmsp.cloud.services import onboarding
 from cloudmsp.tenancy.access import MAX_ID, parse_id
@@ -56,6 +56,8 @@ class CloudAccountSerializer(serializers.ModelSerializer[CloudAccount]):
             "onboarding_status",
             "last_validated_at",
             "last_validation_message",
+            "health",
+            "health_since",
             "last_synced_at",
             "created_at",
             "updated_at",
@@ -214,6 +216,7 @@ class AccountFilterSerializer(serializers.Serializer[Any]):
     onboarding_status = serializers.ChoiceField(choices=OnboardingStatus.choices, required=False)
     aws_state = serializers.ChoiceField(choices=AwsState.choices, required=False)
     aws_status = serializers.ChoiceField(choices=AwsState.choices, required=False, help_text="Deprecated: `aws_state`.")
+    health = serializers.ChoiceField(choices=Health.choices, required=False)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         old = attrs.pop("aws_status", None)
@@ -225,3 +228,21 @@ class AccountFilterSerializer(serializers.Serializer[Any]):
         if value != "none" and parse_id(value) is None:
             raise serializers.ValidationError("Use a customer id, or `none` for accounts without a customer.")
         return value
+
+
+class HealthCheckSerializer(serializers.ModelSerializer[HealthCheck]):
+    state_change = serializers.BooleanField(read_only=True, help_text="Whether this check changed the health.")
+
+    class Meta:
+        model = HealthCheck
+        fields = ["id", "checked_at", "ok", "step", "message", "role_arn", "trigger", "changed_from", "state_change"]
+        read_only_fields = fields
+
+    def to_representation(self, instance: HealthCheck) -> dict[str, Any]:
+        data = dict(super().to_representation(instance))
+        request = self.context.get("request")
+        if request is not None and getattr(request.user, "is_customer_user", False):
+            # How the MSP reaches the account is the MSP's business (as on the account itself).
+            data.pop("role_arn", None)
+            data.pop("message", None)
+        return data

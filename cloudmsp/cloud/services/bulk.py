@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from django.conf import settings
 from django.db import transaction
@@ -15,7 +16,7 @@ from cloudmsp.audit.models import Outcome
 from cloudmsp.audit.services import AuditEntry, audit_record_many
 from cloudmsp.cloud.models import CheckTrigger, CloudAccount, Kind, OnboardingStatus
 from cloudmsp.cloud.providers import provider_for
-from cloudmsp.cloud.providers.base import RoleToCheck
+from cloudmsp.cloud.providers.base import RoleCheck, RoleToCheck
 from cloudmsp.cloud.services.health import HEALTH_FIELDS, Checked, health_apply
 from cloudmsp.tenancy.access import Actor, in_tenant, require_tenant_admin
 from cloudmsp.tenancy.models import Tenant
@@ -72,6 +73,28 @@ def validate_many(
         else:
             account.onboarding_status = OnboardingStatus.FAILED
             account.last_validation_message = f"{result.step} failed: {result.message}"
+    _store(actor=actor, tenant=tenant, targets=targets, results=results, trigger=trigger, now=now)
+    ok = sum(1 for r in results if r.ok)
+    return BulkValidation(
+        checked=len(targets),
+        ok=ok,
+        failed=len(targets) - ok,
+        credentials_reused=checks.credentials_reused,
+        assume_role_calls=checks.assume_role_calls,
+    )
+
+
+def _store(
+    *,
+    actor: Actor | None,
+    tenant: Tenant,
+    targets: list[CloudAccount],
+    results: list[RoleCheck],
+    trigger: str,
+    now: datetime,
+) -> None:
+    """The accounts' status, a health check each and (unless scheduled) their audit events, in
+    one transaction."""
     with transaction.atomic():
         health_apply([Checked(a, r) for a, r in zip(targets, results, strict=True)], trigger=trigger, now=now)
         CloudAccount.unscoped.bulk_update(
@@ -96,11 +119,3 @@ def validate_many(
             if trigger != CheckTrigger.SCHEDULED
             else [],
         )
-    ok = sum(1 for r in results if r.ok)
-    return BulkValidation(
-        checked=len(targets),
-        ok=ok,
-        failed=len(targets) - ok,
-        credentials_reused=checks.credentials_reused,
-        assume_role_calls=checks.assume_role_calls,
-    )

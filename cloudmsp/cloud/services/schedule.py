@@ -38,7 +38,10 @@ from cloudmsp.cloud.services.jobs import (
     job_running_for,
     job_start,
 )
+from cloudmsp.tenancy.access import Actor, require_tenant_admin
 from cloudmsp.tenancy.models import Tenant
+
+SCHEDULE_FIELDS = ("sync_interval_minutes", "validation_interval_minutes", "check_retention_days")
 
 # pg_advisory_xact_lock's key: the first 8 bytes of a hash of the name, as a signed bigint.
 LOCK_KEY = int.from_bytes(hashlib.sha256(b"cloudmsp.scheduler").digest()[:8], "big", signed=True)
@@ -202,3 +205,21 @@ def scheduled_validation(job: Job) -> dict[str, Any]:
     outcome = {"checked": done, "ok": ok, "failed": done - ok}
     job_finish(job, result=outcome)
     return outcome
+
+
+def schedule_update(*, actor: Actor, data: dict[str, Any]) -> Tenant:
+    """Change the tenant's intervals (SCHEDULE_FIELDS); the next tick uses them."""
+    tenant = require_tenant_admin(actor)
+    tenant = Tenant.objects.get(pk=tenant.pk)
+    changes: dict[str, list[Any]] = {}
+    for key in SCHEDULE_FIELDS:
+        if key in data and data[key] != getattr(tenant, key):
+            changes[key] = [getattr(tenant, key), data[key]]
+            setattr(tenant, key, data[key])
+    tenant.full_clean(exclude=[f.name for f in Tenant._meta.fields if f.name not in SCHEDULE_FIELDS])
+    if not changes:
+        return tenant
+    with transaction.atomic():
+        tenant.save(update_fields=[*changes, "updated_at"])
+        audit_record(actor=actor, action="tenant.schedule_update", obj=tenant, changes=changes)
+    return tenant

@@ -17,7 +17,7 @@ from cloudmsp.cloud.forms import AccountAddForm, AccountEditForm, ConnectForm
 from cloudmsp.cloud.models import Category, JobKind, Kind
 from cloudmsp.cloud.services import accounts as account_services
 from cloudmsp.cloud.services import sync as sync_services
-from cloudmsp.cloud.web.common import aws_state_filter, connect_context, notify
+from cloudmsp.cloud.web.common import aws_state_filter, connect_context, health_filter, notify
 from cloudmsp.core.errors import ApplicationError, ConflictError
 from cloudmsp.tenancy.pages import Admin, tenant_admin_page
 from cloudmsp.web.helpers import (
@@ -57,16 +57,19 @@ def _list_context(
 @tenant_admin_page
 def account_management(request: HttpRequest, admin: Admin) -> HttpResponse:
     """All the tenant's cloud accounts, with the left navigation panel."""
-    state = aws_state_filter(request)
+    state, health = aws_state_filter(request), health_filter(request)
     context = _list_context(
         request,
         qs=lambda p: selectors.account_list(
-            actor=admin.actor, search=p.search, ordering=p.ordering, filters={"aws_state": state.value}
+            actor=admin.actor,
+            search=p.search,
+            ordering=p.ordering,
+            filters={"aws_state": state.value, "health": health.value},
         ),
         target="account-table",
         label="accounts",
         section="all",
-        filters=[state],
+        filters=[state, health],
     )
     return render_htmx(request, "cloud/all_accounts.html", context, partial="table")
 
@@ -87,14 +90,19 @@ def msp_list(request: HttpRequest, admin: Admin) -> HttpResponse:
 @require_GET
 @tenant_admin_page
 def non_msp_list(request: HttpRequest, admin: Admin) -> HttpResponse:
+    health = health_filter(request)
     context = _list_context(
         request,
         qs=lambda p: selectors.account_list(
-            actor=admin.actor, search=p.search, ordering=p.ordering, filters={"kind": Kind.STANDALONE}
+            actor=admin.actor,
+            search=p.search,
+            ordering=p.ordering,
+            filters={"kind": Kind.STANDALONE, "health": health.value},
         ),
         target="non-msp-table",
         label="Non-MSP accounts",
         section="non_msp",
+        filters=[health],
     )
     context["select_form"] = "non-msp-form"
     return render_htmx(request, "cloud/non_msp_list.html", context, partial="table")

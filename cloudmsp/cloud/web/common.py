@@ -9,7 +9,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 
-from cloudmsp.cloud.models import AwsState, CloudAccount
+from cloudmsp.cloud.models import AwsState, CloudAccount, Health
 from cloudmsp.cloud.services import accounts as account_services
 from cloudmsp.tenancy.access import Actor
 from cloudmsp.web.helpers import ListFilter, list_filter, render_htmx
@@ -30,6 +30,11 @@ def notify(
 def aws_state_filter(request: HttpRequest) -> ListFilter:
     """The AWS state filter of the account lists (`?aws_state=`, as in the API)."""
     return list_filter(request, "aws_state", "AWS state", AwsState.choices)
+
+
+def health_filter(request: HttpRequest) -> ListFilter:
+    """The role health filter of the account lists (`?health=`, as in the API)."""
+    return list_filter(request, "health", "Health", Health.choices)
 
 
 def connect_context(actor: Actor, account: CloudAccount) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from cloudmsp.cloud.forms import LinkForm, OnboardForm
 from cloudmsp.cloud.models import JobKind, Kind
 from cloudmsp.cloud.providers import provider_for
 from cloudmsp.cloud.services import association, onboarding
-from cloudmsp.cloud.web.common import aws_state_filter, connect_context, notify
+from cloudmsp.cloud.web.common import aws_state_filter, connect_context, health_filter, notify
 from cloudmsp.core.errors import ApplicationError, ConflictError
 from cloudmsp.customers.forms import CustomerQuickForm
 from cloudmsp.customers.selectors import customer_choices, customer_for_field
@@ -34,12 +34,12 @@ def members(request: HttpRequest, admin: Admin, account_id: int) -> HttpResponse
     """Manage Customer Accounts of one MSP account."""
     management = selectors.account_get(actor=admin.actor, account_id=account_id, kind=Kind.MANAGEMENT)
     params = list_params(request, default_ordering="account_id", allowed=selectors.ACCOUNT_ORDERINGS)
-    state = aws_state_filter(request)
+    state, health = aws_state_filter(request), health_filter(request)
     qs = selectors.account_list(
         actor=admin.actor,
         search=params.search,
         ordering=params.ordering,
-        filters={"parent": management.pk, "aws_state": state.value},
+        filters={"parent": management.pk, "aws_state": state.value, "health": health.value},
     )
     context = {
         "section": "administration",
@@ -51,8 +51,8 @@ def members(request: HttpRequest, admin: Admin, account_id: int) -> HttpResponse
         "list_url": request.path,
         "target": "member-table",
         "label": "member accounts",
-        "list_filters": [state],
-        "filtered": is_filtered(params, [state]),
+        "list_filters": [state, health],
+        "filtered": is_filtered(params, [state, health]),
         "select_form": "members-form",
         "sync_job": selectors.latest_job(actor=admin.actor, account=management, kind=JobKind.SYNC),
     }
