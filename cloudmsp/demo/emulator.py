@@ -392,3 +392,17 @@ def ensure_role(
         PolicyDocument=json.dumps(policies.access_policy(management=management)),
     )
     return arn
+
+
+def delete_role(endpoint: str, account_id: str, role_name: str) -> bool:
+    """Delete a role (and its inline policies) in `account_id`, as a customer might by mistake.
+    False when there was no such role."""
+    iam = _client(endpoint, "iam", account_id)
+    try:
+        names = iam.list_role_policies(RoleName=role_name)["PolicyNames"]
+    except iam.exceptions.NoSuchEntityException:
+        return False
+    for name in names:
+        iam.delete_role_policy(RoleName=role_name, PolicyName=name)
+    iam.delete_role(RoleName=role_name)
+    return True

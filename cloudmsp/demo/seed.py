@@ -4,6 +4,7 @@ Idempotent: running it again leaves existing rows as they are."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -15,6 +16,10 @@ from cloudmsp.tenancy.roles import Role
 from cloudmsp.users.models import User
 
 DEMO_TENANT = "Demo MSP"
+DEMO_VALIDATION_MINUTES = 1
+DEMO_SYNC_MINUTES = 10
+# A customer's member account onboarded with a role, to break in the emulator (README).
+DEMO_CUSTOMER_ROLE = "CloudMSPAccess"
 LOGINS = (
     ("System administrator", "sysadmin@demo.test", "demo-sysadmin"),
     ("Tenant administrator", "admin@demo.test", "demo-admin"),
@@ -50,7 +55,12 @@ def _ensure_user(email: str, password: str, **fields: object) -> None:
 
 @transaction.atomic
 def seed_demo() -> list[DemoLogin]:
-    tenant, _ = Tenant.objects.get_or_create(name=DEMO_TENANT)
+    tenant, created = Tenant.objects.get_or_create(name=DEMO_TENANT)
+    if created:
+        # The demo's short schedule (SPEC 9): a broken role shows within a minute or two.
+        tenant.validation_interval_minutes = DEMO_VALIDATION_MINUTES
+        tenant.sync_interval_minutes = DEMO_SYNC_MINUTES
+        tenant.save(update_fields=["validation_interval_minutes", "sync_interval_minutes"])
     customers = []
     for company, first, last, email, country, city in CUSTOMERS:
         customer = Customer.objects.for_tenant(tenant).filter(company_name=company).first()
@@ -132,7 +142,34 @@ def seed_demo_aws(endpoint: str) -> str:
                 if customer is not None and free:
                     accounts_associate(actor=admin, customer=customer, account_ids=free[:count])
                     free = free[count:]
+    onboarded = _onboard_a_customer_account(endpoint, admin, tenant)
     return (
         f"AWS emulator: organization {org.management_id} with {len(org.members)} member accounts, "
-        f"connected as the MSP account of {tenant.name}."
+        f"connected as the MSP account of {tenant.name}"
+        + (
+            f"; {onboarded.account_id} ({onboarded.customer}) onboarded with the role {DEMO_CUSTOMER_ROLE}."
+            if onboarded
+            else "."
+        )
     )
+
+
+def _onboard_a_customer_account(endpoint: str, admin: User, tenant: Tenant) -> Any:
+    """Acme's first active member account, onboarded with a role registered by its ARN (made here
+    in the emulator from the account's template), unless one of its accounts already is."""
+    from cloudmsp.cloud.models import AwsState, CloudAccount, Kind
+    from cloudmsp.cloud.services.onboarding import onboard_manual
+    from cloudmsp.demo import emulator
+
+    acme = CloudAccount.objects.for_tenant(tenant).filter(
+        kind=Kind.MEMBER, customer__company_name="Acme Corporation", aws_state=AwsState.ACTIVE
+    )
+    done = acme.exclude(role_arn="").select_related("customer").first()
+    if done is not None:
+        return done
+    account = acme.select_related("customer").order_by("account_id").first()
+    if account is None:
+        return None
+    arn = emulator.ensure_role(endpoint, account.account_id, DEMO_CUSTOMER_ROLE, account.external_id, management=False)
+    result = onboard_manual(actor=admin, account=account, role_arn=arn)
+    return account if result.ok else None

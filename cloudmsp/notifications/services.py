@@ -21,6 +21,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mass_mail
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from cloudmsp.audit.services import audit_record
@@ -275,8 +276,8 @@ def emails_send(*, tenant_id: int, event_ids: Sequence[int]) -> int:
         body = (
             f"Hello {admin.full_name or admin.email},\n\n"
             f"In {tenant.name}:\n\n" + "\n".join(_describe(e) for e in wanted) + "\n\n"
-            f"Role health: {base}/administration/health/\n"
-            f"Choose which of these emails you get on your profile: {base}/profile/\n"
+            f"Role health: {base}{reverse('cloud:health')}\n"
+            f"Choose which of these emails you get: {base}{reverse('notifications:preferences')}\n"
         )
         messages.append((subject[:200], body, settings.DEFAULT_FROM_EMAIL, [admin.email]))
     if messages:

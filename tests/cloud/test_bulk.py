@@ -66,3 +66,18 @@ def test_validate_many_ignores_foreign_accounts(org, admin):
     foreign = CloudAccountFactory(role_arn="arn:aws:iam::123456789012:role/x")
     result = validate_many(actor=admin, accounts=[foreign])
     assert result.checked == 0
+
+
+def test_a_role_removed_while_it_was_checked_keeps_what_its_removal_wrote(org, admin):
+    from cloudmsp.cloud.models import Health, HealthCheck
+
+    accounts = _accounts_with_roles(org, admin, 2)
+    gone = accounts[0]
+    # Someone removes the role while the check is under way (the check holds the old instance).
+    CloudAccount.unscoped.filter(pk=gone.pk).update(role_arn="", onboarding_status=OnboardingStatus.NOT_ONBOARDED)
+    result = validate_many(actor=admin, accounts=accounts)
+    assert result.checked == 2
+    gone.refresh_from_db()
+    assert (gone.role_arn, gone.onboarding_status, gone.health) == ("", OnboardingStatus.NOT_ONBOARDED, Health.UNKNOWN)
+    assert not HealthCheck.unscoped.filter(account=gone).exists()
+    assert HealthCheck.unscoped.filter(account=accounts[1], ok=True).count() == 1

@@ -63,3 +63,49 @@ def test_deterministic_member_ids():
     first = [a() for _ in range(5)]
     assert first == [b() for _ in range(5)]
     assert all(len(x) == 12 and x.isdigit() for x in first)
+
+
+def test_the_demo_breaks_a_customer_role_and_the_next_scheduled_check_finds_it(aws, run_tasks, capsys, time_machine):
+    """The README's walk-through: a customer's onboarded role, deleted in the emulator with
+    `demo_delete_role`, is broken on the Health page after the demo's short schedule."""
+    import datetime as dt
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from cloudmsp.cloud.models import Health
+    from cloudmsp.cloud.services.schedule import scheduler_tick
+    from cloudmsp.demo.seed import DEMO_CUSTOMER_ROLE, DEMO_TENANT, DEMO_VALIDATION_MINUTES
+    from cloudmsp.demo.webhook_receiver import verify as receiver_verify
+    from cloudmsp.notifications.services import sign
+    from cloudmsp.tenancy.models import Tenant
+
+    seed_demo()
+    summary = seed_demo_aws(aws)
+    tenant = Tenant.objects.get(name=DEMO_TENANT)
+    assert tenant.validation_interval_minutes == DEMO_VALIDATION_MINUTES
+    account = CloudAccount.unscoped.get(tenant=tenant, role_arn__endswith=f"/{DEMO_CUSTOMER_ROLE}")
+    assert account.customer.company_name == "Acme Corporation"
+    assert account.health == Health.HEALTHY
+    assert account.account_id in summary
+
+    call_command("demo_delete_role", account.account_id)
+    assert "Deleted the role CloudMSPAccess" in capsys.readouterr().out
+    time_machine.move_to(timezone.now() + dt.timedelta(minutes=DEMO_VALIDATION_MINUTES + 1), tick=False)
+    assert scheduler_tick().validations
+    run_tasks()
+    account.refresh_from_db()
+    assert account.health == Health.BROKEN
+    # The receiver of the README verifies what the portal signs.
+    now = int(timezone.now().timestamp())
+    header = sign("whsec_demo", now, b'{"type":"test"}')
+    assert receiver_verify("whsec_demo", header, b'{"type":"test"}', tolerance=10**9)
+    assert not receiver_verify("whsec_other", header, b'{"type":"test"}', tolerance=10**9)
+
+
+def test_demo_delete_role_explains_what_it_cannot_do(aws):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="No account 999999999999"):
+        call_command("demo_delete_role", "999999999999")

@@ -96,7 +96,17 @@ def _store(
     """The accounts' status, a health check each and (unless scheduled) their audit events, in
     one transaction."""
     with transaction.atomic():
-        health_apply([Checked(a, r) for a, r in zip(targets, results, strict=True)], trigger=trigger, now=now)
+        # A role removed or replaced while it was being checked keeps what its removal wrote.
+        current = dict(
+            CloudAccount.objects.for_tenant(tenant)
+            .select_for_update()
+            .filter(pk__in=[a.pk for a in targets])
+            .values_list("pk", "role_arn")
+        )
+        kept = [(a, r) for a, r in zip(targets, results, strict=True) if current.get(a.pk) == a.role_arn]
+        targets = [a for a, _ in kept]
+        results = [r for _, r in kept]
+        health_apply([Checked(a, r) for a, r in kept], trigger=trigger, now=now)
         CloudAccount.unscoped.bulk_update(
             targets,
             ["onboarding_status", "last_validated_at", "last_validation_message", *HEALTH_FIELDS],

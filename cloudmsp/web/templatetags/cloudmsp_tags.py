@@ -59,3 +59,14 @@ def crud_url(context: template.Context, view: str, obj: Any = None) -> str:
     """The URL of one of the current PanelCrud's views (`detail`, `delete`, ...) for `obj`."""
     scope = {"url_kwargs": context.get("url_kwargs", {})}
     return str(context["crud"].url(view, scope, obj))
+
+
+@register.filter
+def minutes(value: int) -> str:
+    """An interval in minutes as people say it: "minute", "15 minutes", "6 hours", "day"."""
+    n = int(value)
+    for size, unit in ((24 * 60, "day"), (60, "hour")):
+        if n and n % size == 0:
+            count = n // size
+            return unit if count == 1 else f"{count} {unit}s"
+    return "minute" if n == 1 else f"{n} minutes"

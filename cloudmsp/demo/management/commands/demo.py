@@ -48,6 +48,7 @@ class Command(BaseCommand):
         env = {**os.environ, "PORTAL_BASE_URL": f"http://127.0.0.1:{port}", "PYTHONUNBUFFERED": "1"}
         children = [
             subprocess.Popen([*manage, "db_worker", "--no-reload", "--interval", "0.5"], env=env),
+            subprocess.Popen([*manage, "scheduler"], env=env),
             subprocess.Popen([*manage, "runserver", f"127.0.0.1:{port}", "--noreload"], env=env),
         ]
         self._welcome(port, aws_summary, logins)
@@ -83,7 +84,9 @@ class Command(BaseCommand):
                     aws_summary,
                     "Sign in with:",
                     *(f"  {login.role:22} {login.email:22} password: {login.password}" for login in logins),
-                    f"Activation and reset emails are written to {mail_dir}/",
+                    f"Activation, reset and notification emails are written to {mail_dir}/",
+                    "The scheduler checks every role each minute (Health); to see one break, run:",
+                    "  .venv/bin/python manage.py demo_delete_role <account id from Health>",
                     "Press Ctrl-C to stop everything.",
                     "",
                 ]
