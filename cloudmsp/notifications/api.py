@@ -12,7 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from cloudmsp.api.base import list_parameters
-from cloudmsp.api.serializers import ErrorSerializer
+from cloudmsp.api.serializers import ErrorSerializer, ModelSerializer
 from cloudmsp.notifications import selectors, services
 from cloudmsp.notifications.models import DeliveryState, EventType, Webhook, WebhookDelivery
 from cloudmsp.tenancy.api import ScopedViewSet
@@ -21,7 +21,7 @@ from cloudmsp.tenancy.roles import Role
 NOT_FOUND = {404: OpenApiResponse(ErrorSerializer, description="No such webhook within reach.")}
 
 
-class WebhookSerializer(serializers.ModelSerializer[Webhook]):
+class WebhookSerializer(ModelSerializer[Webhook]):
     events = serializers.ListField(
         child=serializers.ChoiceField(choices=EventType.choices),
         required=False,

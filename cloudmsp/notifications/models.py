@@ -8,6 +8,7 @@ from typing import ClassVar
 
 from django.db import models
 
+from cloudmsp.core.text import validate_plain_text
 from cloudmsp.tenancy.models import TenantManager, TenantOwnedModel
 
 
@@ -49,7 +50,7 @@ class Event(TenantOwnedModel):
 
 class Webhook(TenantOwnedModel):
     url = models.CharField(max_length=2048)
-    description = models.CharField(max_length=200, blank=True)
+    description = models.CharField(max_length=200, blank=True, validators=[validate_plain_text])
     # Event types sent to it; empty for all.
     events = models.JSONField(default=list, blank=True)
     enabled = models.BooleanField(default=True)

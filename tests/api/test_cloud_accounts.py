@@ -46,6 +46,8 @@ ACCOUNT_KEYS = {
     "onboarding_status",
     "last_validated_at",
     "last_validation_message",
+    "health",
+    "health_since",
     "last_synced_at",
     "created_at",
     "updated_at",

@@ -108,3 +108,7 @@ def test_an_accounts_checks_newest_first_and_customer_users_see_no_role(admin_ap
     listed = admin_api.get(url("cloud-accounts/"), {"health": "broken"}).json()
     assert [a["id"] for a in listed["results"]] == [account.pk]
     assert_error(admin_api.get(url("cloud-accounts/"), {"health": "sick"}), 400, "health")
+
+
+def test_options_on_the_schedule_answers(admin_api):
+    assert admin_api.options(url("schedule/")).status_code == 200

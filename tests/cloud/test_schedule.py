@@ -158,3 +158,45 @@ def test_the_command_runs_one_tick(capsys, commit, monkeypatch):
         call_command("scheduler", "--once")
     assert "1 sync(s), 1 validation job(s)" in capsys.readouterr().out
     assert Job.unscoped.filter(state=JobState.QUEUED).count() == 2
+
+
+def test_several_scheduler_processes_at_once_enqueue_each_job_once(threads_db):
+    """Real `manage.py scheduler --once` processes, started together against the test database
+    (committed data): each due job is enqueued by one of them."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from django.db import connection
+
+    _world()
+    db = connection.settings_dict
+    if connection.vendor == "sqlite":
+        url = f"sqlite:///{db['NAME']}"
+    else:
+        url = f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+    env = {
+        **{k: v for k, v in __import__("os").environ.items() if k not in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL")},
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": url,
+    }
+    root = Path(__file__).resolve().parents[2]
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "manage.py", "scheduler", "--once"],
+            cwd=root,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for _ in range(3)
+    ]
+    outputs = [p.communicate(timeout=120)[0] for p in processes]
+    assert all(p.returncode == 0 for p in processes), outputs
+    # Run at the real time, a day or more after NOW: both of Alpha's MSP accounts are due, and
+    # both tenants' roles.
+    assert Job.unscoped.filter(kind=JobKind.SYNC, state=JobState.QUEUED).count() == 2
+    assert Job.unscoped.filter(kind=JobKind.VALIDATE).count() == 2
+    assert DBTaskResult.objects.count() == 4
+    assert sum("Acted" in out for out in outputs) >= 1

@@ -32,6 +32,7 @@ from schemathesis.checks import (
 from cloudmsp.cloud.models import Category, Job, JobKind, JobState, Kind, OnboardingStatus
 from cloudmsp.cloud.providers.aws import client as aws_client
 from cloudmsp.cloud.providers.aws import operations
+from cloudmsp.notifications.services import webhook_create, webhook_send_test
 from cloudmsp.users.authentication import token_issue
 from config.wsgi import application
 from tests.factories import CloudAccountFactory, CustomerFactory, CustomerUserFactory, UserFactory
@@ -125,6 +126,8 @@ def world(admin, customer, settings, monkeypatch):
     standalone = CloudAccountFactory(tenant=tenant, customer=other, external_id="cmsp-fuzz-standalone")
     job = Job.objects.create(tenant=tenant, kind=JobKind.SYNC, account=management, state=JobState.SUCCEEDED)
     token, _ = token_issue(user=admin, name="spare")
+    webhook, _secret = webhook_create(actor=admin, url="https://hooks.fuzz.test/in")
+    delivery = webhook_send_test(actor=admin, webhook=webhook)
     KNOWN.clear()
     KNOWN.update(
         {
@@ -134,6 +137,8 @@ def world(admin, customer, settings, monkeypatch):
             "jobs": [job.pk],
             "tokens": [token.pk],
             "tenants": [tenant.pk],
+            "webhooks": [webhook.pk],
+            "webhook-deliveries": [delivery.pk],
         }
     )
     yield unreachable

@@ -9,6 +9,7 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from cloudmsp.api.serializers import StrictIntegerField
 from cloudmsp.cloud.services.schedule import SCHEDULE_FIELDS, schedule_update
 from cloudmsp.tenancy.access import require_tenant_admin
 from cloudmsp.tenancy.api import ScopedViewSet
@@ -17,13 +18,13 @@ from cloudmsp.tenancy.roles import Role
 
 
 class ScheduleSerializer(serializers.ModelSerializer[Tenant]):
-    sync_interval_minutes = serializers.IntegerField(
+    sync_interval_minutes = StrictIntegerField(
         min_value=1, max_value=30 * 24 * 60, help_text="Every connected MSP account is synced this often."
     )
-    validation_interval_minutes = serializers.IntegerField(
+    validation_interval_minutes = StrictIntegerField(
         min_value=1, max_value=30 * 24 * 60, help_text="Every connected role is validated this often."
     )
-    check_retention_days = serializers.IntegerField(
+    check_retention_days = StrictIntegerField(
         min_value=1, max_value=3650, help_text="Checks older than this are pruned (state changes are kept)."
     )
 
@@ -42,11 +43,15 @@ class ScheduleViewSet(ScopedViewSet):
     def _tenant(self) -> Tenant:
         return Tenant.objects.get(pk=require_tenant_admin(self.actor).pk)
 
+    def get_object(self) -> Tenant:
+        # One object, the caller's tenant (DRF's OPTIONS asks for it too): no id in the URL.
+        return self._tenant()
+
     def retrieve(self, request: Request) -> Response:
-        return Response(ScheduleSerializer(self._tenant()).data)
+        return Response(ScheduleSerializer(self.get_object()).data)
 
     def _update(self, request: Request, *, partial: bool) -> Response:
-        ser = ScheduleSerializer(self._tenant(), data=request.data, partial=partial)
+        ser = ScheduleSerializer(self.get_object(), data=request.data, partial=partial)
         ser.is_valid(raise_exception=True)
         data: dict[str, Any] = dict(ser.validated_data)
         return Response(ScheduleSerializer(schedule_update(actor=self.actor, data=data)).data)

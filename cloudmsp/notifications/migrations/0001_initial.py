@@ -2,6 +2,7 @@
 
 import django.db.models.deletion
 import django.db.models.manager
+import cloudmsp.core.text
 import uuid
 from django.conf import settings
 from django.db import migrations, models
@@ -47,7 +48,7 @@ class Migration(migrations.Migration):
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('updated_at', models.DateTimeField(auto_now=True)),
                 ('url', models.CharField(max_length=2048)),
-                ('description', models.CharField(blank=True, max_length=200)),
+                ('description', models.CharField(blank=True, max_length=200, validators=[cloudmsp.core.text.validate_plain_text])),
                 ('events', models.JSONField(blank=True, default=list)),
                 ('enabled', models.BooleanField(default=True)),
                 ('secret', models.CharField(editable=False, max_length=100)),
