@@ -142,6 +142,8 @@ class CloudAccount(TenantOwnedModel):
             models.Index(fields=["tenant", "onboarding_status", "account_id"]),
             models.Index(fields=["tenant", "aws_state", "account_id"]),
             models.Index(fields=["tenant", "health", "account_id"]),
+            # The Health page's sort: broken first, the longest broken first.
+            models.Index(fields=["tenant", "health", "health_since", "account_id", "id"]),
             models.Index(fields=["tenant", "parent", "onboarding_status"]),
             models.Index(fields=["tenant", "name", "id"]),
             models.Index(fields=["tenant", "ou_path", "account_id"]),

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status
@@ -99,6 +101,7 @@ class WebhookViewSet(
         return dict(ser.validated_data)
 
     @extend_schema(request=WebhookSerializer, responses={201: WebhookCreatedSerializer})
+    @method_decorator(never_cache)  # the answer carries the secret
     def create(self, request: Request) -> Response:
         data = self._data(partial=False)
         webhook, secret = services.webhook_create(actor=self.actor, **data)

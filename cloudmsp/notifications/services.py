@@ -25,7 +25,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cloudmsp.audit.services import audit_record
-from cloudmsp.core.errors import ApplicationError
+from cloudmsp.core.errors import ApplicationError, NotFound
 from cloudmsp.notifications import transport
 from cloudmsp.notifications.models import (
     EMAIL_KINDS,
@@ -36,7 +36,7 @@ from cloudmsp.notifications.models import (
     Webhook,
     WebhookDelivery,
 )
-from cloudmsp.tenancy.access import Actor, require_tenant_admin
+from cloudmsp.tenancy.access import Actor, in_tenant, require_tenant_admin
 from cloudmsp.tenancy.models import Tenant
 from cloudmsp.tenancy.roles import Role
 from cloudmsp.users.models import User
@@ -175,7 +175,10 @@ def delivery_attempt(delivery_id: int) -> WebhookDelivery | None:
             "X-Cloudmsp-Delivery": str(delivery.pk),
             SIGNATURE_HEADER: sign(webhook.secret, timestamp, body),
         }
-        answer = transport.post(webhook.url, body, headers)
+        try:
+            answer = transport.post(webhook.url, body, headers)
+        except Exception as exc:  # whatever happens, the attempt is logged and retried, not left claimed
+            answer = transport.Response(None, 0, error=f"Could not deliver: {type(exc).__name__}")
     ok = answer.status is not None and 200 <= answer.status < 300 and not answer.error
     delivery.state = DeliveryState.SUCCEEDED if ok else DeliveryState.FAILED
     delivery.status_code = answer.status
@@ -220,9 +223,40 @@ def _schedule(
     return nxt
 
 
+# A pending delivery untouched this long lost its task (a worker killed mid-request, an enqueue
+# lost after its commit): the scheduler hands it to the workers again.
+STUCK_AFTER = timedelta(minutes=15)
+
+
+def deliveries_requeue_stuck(*, now: datetime | None = None, limit: int = 500) -> int:
+    """System work (the scheduler, every tenant): re-enqueue pending deliveries that were due, or
+    claimed, longer than STUCK_AFTER ago. Their due time moves to now, so each is re-enqueued
+    once per STUCK_AFTER at most; the claim in delivery_attempt sends each attempt once."""
+    now = now or timezone.now()
+    stuck = list(
+        WebhookDelivery.unscoped.filter(state=DeliveryState.PENDING, due_at__lt=now - STUCK_AFTER)
+        .order_by("due_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    if not stuck:
+        return 0
+    WebhookDelivery.unscoped.filter(pk__in=stuck, state=DeliveryState.PENDING).update(
+        attempted_at=None, due_at=now, updated_at=now
+    )
+    transaction.on_commit(lambda: [_TASKS["deliver"].enqueue(pk) for pk in stuck])
+    return len(stuck)
+
+
+def _own(actor: Actor, obj: Webhook | WebhookDelivery) -> Tenant:
+    tenant = require_tenant_admin(actor)
+    if not in_tenant(obj, tenant):
+        raise NotFound("Webhook not found.")
+    return tenant
+
+
 def delivery_resend(*, actor: Actor, delivery: WebhookDelivery) -> WebhookDelivery:
     """Send the delivery's event again to its webhook, as attempt 1 of a new series."""
-    require_tenant_admin(actor)
+    _own(actor, delivery)
     if delivery.state == DeliveryState.PENDING:
         raise ApplicationError("This delivery has not been attempted yet.")
     now = timezone.now()
@@ -354,7 +388,7 @@ def webhook_create(
 
 
 def webhook_update(*, actor: Actor, webhook: Webhook, **data: Any) -> Webhook:
-    require_tenant_admin(actor)
+    _own(actor, webhook)
     changes: dict[str, list[Any]] = {}
     if "url" in data:
         new = _clean_url(data["url"])
@@ -383,7 +417,7 @@ def webhook_update(*, actor: Actor, webhook: Webhook, **data: Any) -> Webhook:
 
 
 def webhook_delete(*, actor: Actor, webhook: Webhook) -> None:
-    require_tenant_admin(actor)
+    _own(actor, webhook)
     with transaction.atomic():
         audit_record(actor=actor, action="webhook.delete", obj=webhook, changes={"url": [webhook.url, None]})
         webhook.delete()
@@ -391,7 +425,7 @@ def webhook_delete(*, actor: Actor, webhook: Webhook) -> None:
 
 def webhook_send_test(*, actor: Actor, webhook: Webhook) -> WebhookDelivery:
     """A `test` event to this webhook alone (whether it is enabled or not)."""
-    tenant = require_tenant_admin(actor)
+    tenant = _own(actor, webhook)
     with transaction.atomic():
         target = Webhook(**{f.attname: getattr(webhook, f.attname) for f in Webhook._meta.concrete_fields})
         target.enabled = True  # a test is sent to a disabled webhook too

@@ -6,18 +6,22 @@ here, every address it resolves to must be public (no private, loopback, link-lo
 holds the cloud metadata address 169.254.169.254 —, shared, multicast or reserved ranges), and
 the connection goes to that checked address, with the name kept for TLS and the Host header: a
 name cannot resolve to a public address for the check and a private one for the connection.
-Redirects are checked the same way; 307 and 308 are followed (at most MAX_REDIRECTS), other
-redirects are not (they would turn the POST into a GET)."""
+Redirects are checked the same way; 307 and 308 to the same host are followed (at most
+MAX_REDIRECTS), other redirects are not (they would turn the POST into a GET, or hand the signed
+body to another receiver). One deadline covers each request."""
 
 from __future__ import annotations
 
+import contextlib
+import http.client
 import ipaddress
 import socket
+import ssl
+import threading
 import time
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
-import urllib3
 from django.conf import settings
 
 MAX_REDIRECTS = 3
@@ -74,6 +78,14 @@ def _check_text(url: object) -> None:
         raise UrlRefused("The URL may not contain spaces or control characters.")
 
 
+def _ascii_host(hostname: str) -> str:
+    """The host as DNS and the Host header carry it (an internationalised name in IDNA)."""
+    try:
+        return hostname.rstrip(".").lower().encode("idna").decode("ascii")
+    except UnicodeError as exc:
+        raise UrlRefused("The URL's host name is not valid.") from exc
+
+
 def parse_url(url: str) -> Target:
     """The URL's parts, or UrlRefused (checks what can be checked without DNS)."""
     _check_text(url)
@@ -82,7 +94,7 @@ def parse_url(url: str) -> Target:
         port = parts.port
     except ValueError as exc:
         raise UrlRefused("This is not a valid URL.") from exc
-    host = (parts.hostname or "").rstrip(".").lower()
+    host = _ascii_host(parts.hostname or "")
     if parts.scheme not in ("https", "http") or not host:
         raise UrlRefused("Use an https:// URL.")
     if parts.username is not None or parts.password is not None:
@@ -123,37 +135,60 @@ def resolve(target: Target) -> str:
     return addresses[0]
 
 
-def _send_once(target: Target, address: str, body: bytes, headers: dict[str, str]) -> urllib3.BaseHTTPResponse:
-    timeout = urllib3.Timeout(connect=5, read=float(getattr(settings, "WEBHOOK_TIMEOUT_SECONDS", 10)))
+@dataclass(frozen=True)
+class _Answer:
+    status: int
+    location: str
+    excerpt: str
+
+
+def _host_header(target: Target) -> str:
+    host = f"[{target.host}]" if ":" in target.host else target.host
     default_port = 443 if target.scheme == "https" else 80
-    host_header = target.host if target.port == default_port else f"{target.host}:{target.port}"
-    pool: urllib3.HTTPConnectionPool
-    if target.scheme == "https":
-        pool = urllib3.HTTPSConnectionPool(
-            address,
-            target.port,
-            timeout=timeout,
-            retries=False,
-            server_hostname=target.host,
-            assert_hostname=target.host,
-            cert_reqs="CERT_REQUIRED",
-        )
-    else:
-        pool = urllib3.HTTPConnectionPool(address, target.port, timeout=timeout, retries=False)
-    with pool:
-        return pool.urlopen(
-            "POST",
-            target.path,
-            body=body,
-            headers={**headers, "Host": host_header},
-            redirect=False,
-            preload_content=False,
-            assert_same_host=False,
-        )
+    return host if target.port == default_port else f"{host}:{target.port}"
+
+
+def _send_once(target: Target, address: str, body: bytes, headers: dict[str, str]) -> _Answer:
+    """One POST to the checked `address`, with the name kept for TLS (SNI and the certificate's
+    hostname, verified against the system's CAs) and the Host header. The whole exchange has one
+    deadline (settings.WEBHOOK_TIMEOUT_SECONDS): a watchdog shuts the socket when it passes, so a
+    receiver that trickles its answer cannot hold a worker."""
+    limit = float(getattr(settings, "WEBHOOK_TIMEOUT_SECONDS", 10))
+    raw = socket.create_connection((address, target.port), timeout=min(5.0, limit))
+    sock: socket.socket = raw
+    watchdog = threading.Timer(limit, _shut, args=(raw,))
+    watchdog.daemon = True
+    watchdog.start()
+    try:
+        raw.settimeout(limit)
+        if target.scheme == "https":
+            sock = ssl.create_default_context().wrap_socket(raw, server_hostname=target.host)
+        conn = http.client.HTTPConnection(target.host, target.port, timeout=limit)
+        conn.sock = sock
+        try:
+            conn.request("POST", target.path, body=body, headers={**headers, "Host": _host_header(target)})
+            response = conn.getresponse()
+            excerpt = response.read(EXCERPT).decode("utf-8", "replace")
+            return _Answer(response.status, response.getheader("Location", "") or "", excerpt)
+        finally:
+            conn.close()
+    finally:
+        watchdog.cancel()
+        sock.close()
+
+
+def _shut(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+
+
+def _same_host(a: str, b: str) -> bool:
+    return (urlsplit(a).hostname or "").lower() == (urlsplit(b).hostname or "").lower()
 
 
 def post(url: str, body: bytes, headers: dict[str, str]) -> Response:
-    """POST `body` to `url`, following only checked 307/308 redirects. Never raises."""
+    """POST `body` to `url`, following only checked 307/308 redirects to the same host (the body
+    is signed for this receiver). Never raises: every failure is a Response with an error."""
     started = time.monotonic()
 
     def took() -> int:
@@ -169,30 +204,28 @@ def post(url: str, body: bytes, headers: dict[str, str]) -> Response:
             return Response(None, took(), error=f"{prefix}{exc}")
         try:
             answer = _send_once(target, address, body, headers)
-            try:
-                excerpt = answer.read(EXCERPT, decode_content=True).decode("utf-8", "replace")
-            finally:
-                answer.release_conn()
-        except (urllib3.exceptions.HTTPError, OSError) as exc:
+        except Exception as exc:  # anything the network or the receiver does is the delivery's failure
             return Response(None, took(), error=f"Could not deliver: {type(exc).__name__}: {str(exc)[:300]}")
-        location = answer.headers.get("Location", "")
-        if answer.status in (301, 302, 303, 307, 308) and location:
-            nxt = urljoin(current, location)
+        if answer.status in (301, 302, 303, 307, 308) and answer.location:
+            nxt = urljoin(current, answer.location)
             try:
                 resolve(parse_url(nxt))
             except UrlRefused as exc:
                 return Response(
-                    answer.status, took(), excerpt, error=f"Refused to follow the redirect to {nxt[:200]}: {exc}"
+                    answer.status,
+                    took(),
+                    answer.excerpt,
+                    error=f"Refused to follow the redirect to {nxt[:200]}: {exc}",
                 )
-            if answer.status not in (307, 308):
+            if answer.status not in (307, 308) or not _same_host(current, nxt):
                 return Response(
                     answer.status,
                     took(),
-                    excerpt,
-                    error=f"The receiver redirected ({answer.status}) to {nxt[:200]}; webhooks follow only 307 and 308 "
-                    "redirects: use the final URL.",
+                    answer.excerpt,
+                    error=f"The receiver redirected ({answer.status}) to {nxt[:200]}; webhooks follow only 307 and "
+                    "308 redirects on the same host: use the final URL.",
                 )
             current = nxt
             continue
-        return Response(answer.status, took(), excerpt)
+        return Response(answer.status, took(), answer.excerpt)
     return Response(None, took(), error=f"More than {MAX_REDIRECTS} redirects.")

@@ -6,6 +6,8 @@ from typing import Any, override
 
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.utils.decorators import method_decorator
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cloudmsp.core.errors import ApplicationError
@@ -50,7 +52,10 @@ class WebhookPages(PanelCrud[Webhook]):
     @override
     def create(self, request: HttpRequest, scope: Scope, data: dict[str, Any]) -> tuple[Webhook, dict[str, Any]]:
         webhook, secret = services.webhook_create(actor=actor_of(request.user), **data)
-        return webhook, {"secret": secret}
+        # Shown once, by the details panel that follows (htmx) or the page a browser without
+        # JavaScript is redirected to: kept in the session until then.
+        request.session[_secret_key(webhook.pk)] = secret
+        return webhook, {}
 
     @override
     def update(self, request: HttpRequest, scope: Scope, obj: Webhook, data: dict[str, Any]) -> Webhook:
@@ -64,11 +69,24 @@ class WebhookPages(PanelCrud[Webhook]):
         logged = obj.deliveries.count()
         return [f"It gets no more events; its {logged} logged deliver{'y' if logged == 1 else 'ies'} go with it."]
 
+    @method_decorator(never_cache)  # the answer shows the new webhook's secret
+    def create_view(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        return super().create_view(request, **kwargs)
+
+    @method_decorator(never_cache)  # after a create without JavaScript, it shows the secret
+    def detail_view(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+        return super().detail_view(request, **kwargs)
+
     @override
     def _detail_context(self, request: HttpRequest, scope: Scope, obj: Webhook, **extra: Any) -> dict[str, Any]:
         latest = selectors.delivery_list(actor=actor_of(request.user), webhook=obj.pk)[:5]
+        extra.setdefault("secret", request.session.pop(_secret_key(obj.pk), ""))
         event_labels = [EventType(e).label for e in obj.events if e in EventType.values]
         return {**super()._detail_context(request, scope, obj, **extra), "latest": latest, "event_labels": event_labels}
+
+
+def _secret_key(webhook_id: int) -> str:
+    return f"cloudmsp-webhook-secret-{webhook_id}"
 
 
 webhook_pages = WebhookPages()

@@ -112,3 +112,8 @@ def test_an_accounts_checks_newest_first_and_customer_users_see_no_role(admin_ap
 
 def test_options_on_the_schedule_answers(admin_api):
     assert admin_api.options(url("schedule/")).status_code == 200
+
+
+def test_the_created_answer_is_not_cached(admin_api):
+    created = admin_api.post(url("webhooks/"), {"url": "https://hooks.example.com/x"}, format="json")
+    assert "no-store" in created["Cache-Control"]

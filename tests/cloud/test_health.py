@@ -145,3 +145,55 @@ def test_pruning_keeps_state_changes_and_the_latest_check(admin):
     assert health_checks_prune(tenant_id=admin.tenant_id, retention_days=90, now=now) == 0
     assert HealthCheck.unscoped.filter(pk=last.pk).exists()
     assert CloudAccount.unscoped.filter(pk=lonely.pk).exists()
+
+
+def test_a_check_compares_with_the_health_stored_now_not_when_it_started(management, org, admin):
+    """A manual check found the role broken while a scheduled batch was under way: the batch,
+    holding the account as it was (healthy), announces nothing again and keeps "broken since"."""
+    from cloudmsp.cloud.services.bulk import validate_many
+    from cloudmsp.notifications.models import Event
+
+    stale = CloudAccount.unscoped.get(pk=management.pk)  # healthy, as the batch loaded it
+    _delete_role(org.endpoint, org.management_id)
+    aws_client.credential_cache.clear()
+    assert not account_validate(actor=admin, account=management).ok  # the manual check: broken
+    management.refresh_from_db()
+    since = management.health_since
+    assert Event.unscoped.filter(type="role.broken").count() == 1
+
+    validate_many(actor=admin, accounts=[stale])
+    management.refresh_from_db()
+    assert (management.health, management.health_since) == (Health.BROKEN, since)
+    assert Event.unscoped.filter(type="role.broken").count() == 1
+
+
+def test_a_role_removed_during_a_manual_check_stays_removed(management, admin, monkeypatch):
+    from cloudmsp.cloud.providers.aws.provider import AwsProvider
+
+    real = AwsProvider.check_role
+
+    def removed_meanwhile(self, **kwargs):
+        result = real(self, **kwargs)
+        CloudAccount.unscoped.filter(pk=management.pk).update(role_arn="", onboarding_status="not_onboarded")
+        return result
+
+    monkeypatch.setattr(AwsProvider, "check_role", removed_meanwhile)
+    before = HealthCheck.unscoped.filter(account=management).count()
+    account_validate(actor=admin, account=management)
+    management.refresh_from_db()
+    assert (management.role_arn, management.onboarding_status) == ("", "not_onboarded")
+    assert HealthCheck.unscoped.filter(account=management).count() == before
+
+
+def test_an_interrupted_sync_is_announced(management, admin, receiver, run_tasks, commit):
+    from cloudmsp.cloud.services.jobs import job_interrupt
+    from tests.cloud.conftest import age_job
+
+    webhook_create(actor=admin, url=receiver.url, events=["sync.failed"])
+    job = Job.unscoped.create(tenant=admin.tenant, kind=JobKind.SYNC, account=management, state=JobState.RUNNING)
+    age_job(job)
+    with commit():
+        assert job_interrupt(job)
+    run_tasks()
+    (got,) = receiver.received
+    assert json.loads(got.body)["data"]["job"] == job.pk

@@ -169,3 +169,14 @@ def test_the_health_page_links_the_latest_scheduled_check(admin_client, admin):
     assert "every 6 hours" in html
     page = admin_client.get(reverse("cloud:job", kwargs={"job_id": job.pk})).content.decode()
     assert "3 role(s) checked, 2 working, 1 failing" in page
+
+
+def test_without_javascript_the_secret_is_shown_once_after_the_redirect(admin_client):
+    created = admin_client.post(reverse("notifications:webhook_create"), {"url": "https://hooks.example.com/nojs"})
+    assert created.status_code == 303
+    webhook = Webhook.unscoped.get()
+    first = admin_client.get(created["Location"])
+    assert webhook.secret in first.content.decode()
+    assert "no-store" in first["Cache-Control"]
+    again = admin_client.get(created["Location"])
+    assert webhook.secret not in again.content.decode()

@@ -247,3 +247,80 @@ def test_test_events_send_no_email(admin, receiver, run_tasks, commit):
 def test_unknown_opt_out_kinds_are_refused(admin):
     with pytest.raises(ValidationError):
         email_preferences_set(actor=admin, wanted=["role.broken", "'; DROP TABLE x"])
+
+
+def test_a_receiver_that_trickles_its_answer_is_cut_off_at_the_deadline(settings):
+    """Each byte comes well within a read timeout, the whole answer would take 20 s: the one
+    deadline of the request ends it."""
+    import socket
+    import threading
+    import time
+
+    settings.WEBHOOK_TIMEOUT_SECONDS = 1
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(1)
+    stop = threading.Event()
+
+    def trickle() -> None:
+        conn, _ = server.accept()
+        conn.recv(65536)
+        for byte in b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok" + b" " * 40:
+            if stop.is_set():
+                break
+            try:
+                conn.send(bytes([byte]))
+            except OSError:
+                break
+            time.sleep(0.5)
+        conn.close()
+
+    thread = threading.Thread(target=trickle, daemon=True)
+    thread.start()
+    try:
+        answer = transport.post(f"http://127.0.0.1:{server.getsockname()[1]}/", b"{}", {})
+    finally:
+        stop.set()
+        server.close()
+    assert answer.status is None
+    assert answer.error.startswith("Could not deliver")
+
+
+def test_a_307_to_another_host_is_not_followed(receiver):
+    receiver.statuses = [307]
+    receiver.redirect_to = "http://localhost:1/elsewhere"
+    answer = transport.post(receiver.url, b"{}", {})
+    assert "on the same host" in answer.error
+    assert len(receiver.received) == 1
+
+
+def test_an_internationalised_host_is_sent_in_idna(admin):
+    target = transport.parse_url("https://bücher.example/hook")
+    assert target.host == "xn--bcher-kva.example"
+    webhook, _ = webhook_create(actor=admin, url="https://пример.рф/hook")
+    assert webhook.url == "https://пример.рф/hook"
+
+
+def test_a_delivery_whose_task_was_lost_is_sent_by_the_next_round(admin, receiver, run_tasks, commit):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from cloudmsp.notifications.services import STUCK_AFTER, deliveries_requeue_stuck
+
+    webhook, _ = webhook_create(actor=admin, url=receiver.url)
+    delivery = webhook_send_test(actor=admin, webhook=webhook)  # its enqueue never commits: lost
+    run_tasks()
+    assert receiver.received == []
+    assert deliveries_requeue_stuck() == 0  # not stuck yet
+    WebhookDelivery.unscoped.filter(pk=delivery.pk).update(
+        due_at=timezone.now() - STUCK_AFTER - timedelta(minutes=1), attempted_at=timezone.now() - STUCK_AFTER
+    )
+    with commit():
+        assert deliveries_requeue_stuck() == 1
+    _drain(run_tasks)
+    assert len(receiver.received) == 1
+    delivery.refresh_from_db()
+    assert delivery.state == DeliveryState.SUCCEEDED
+    with commit():
+        assert deliveries_requeue_stuck() == 0

@@ -83,6 +83,10 @@ class Migration(migrations.Migration):
             model_name='healthcheck',
             index=models.Index(fields=['tenant', 'checked_at'], name='cloud_healt_tenant__c8649e_idx'),
         ),
+        migrations.AddIndex(
+            model_name='cloudaccount',
+            index=models.Index(fields=['tenant', 'health', 'health_since', 'account_id', 'id'], name='cloud_cloud_tenant__cc268b_idx'),
+        ),
         TenantRowLevelSecurity('cloud_healthcheck'),
         migrations.RunPython(health_from_last_validation, migrations.RunPython.noop),
     ]

@@ -179,6 +179,7 @@ def account_connect(*, actor: Actor, account: CloudAccount, role_arn: str) -> Ro
         management=account.kind == Kind.MANAGEMENT,
     )
     with transaction.atomic():
+        account.role_arn = _reload_for_check(account)
         _store_check(actor=actor, account=account, result=result, role_arn=role_arn, action="cloud_account.connect")
     return result
 
@@ -189,12 +190,32 @@ def account_validate(*, actor: Actor | None, account: CloudAccount) -> RoleCheck
         require_tenant_admin(actor)
     if not account.role_arn:
         raise ApplicationError("This account has no Role ARN yet.")
+    checked_arn = account.role_arn
     result = provider_for(account.provider).check_role(
         account_id=account.account_id,
-        role_arn=account.role_arn,
+        role_arn=checked_arn,
         external_id=account.external_id,
         management=account.kind == Kind.MANAGEMENT,
     )
     with transaction.atomic():
+        if _reload_for_check(account) != checked_arn:
+            return result  # removed or replaced while it was checked: that change stands
         _store_check(actor=actor, account=account, result=result, role_arn=None, action="cloud_account.validate")
     return result
+
+
+def _reload_for_check(account: CloudAccount) -> str:
+    """Inside the transaction that stores a check: lock the account's row and take its stored
+    role and health (another check, or a removal, may have been written while AWS answered).
+    Returns the stored Role ARN."""
+    row = (
+        CloudAccount.objects.for_tenant(account.tenant_id)
+        .select_for_update()
+        .filter(pk=account.pk)
+        .values("role_arn", "health", "health_since", "onboarding_status")
+        .first()
+    )
+    if row is None:
+        return ""
+    account.health, account.health_since = row["health"], row["health_since"]
+    return str(row["role_arn"])

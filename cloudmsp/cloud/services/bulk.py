@@ -97,13 +97,17 @@ def _store(
     one transaction."""
     with transaction.atomic():
         # A role removed or replaced while it was being checked keeps what its removal wrote.
-        current = dict(
-            CloudAccount.objects.for_tenant(tenant)
+        # The health to compare with is the stored one, now: a manual check may have run meanwhile.
+        current = {
+            pk: (role_arn, health, since)
+            for pk, role_arn, health, since in CloudAccount.objects.for_tenant(tenant)
             .select_for_update()
             .filter(pk__in=[a.pk for a in targets])
-            .values_list("pk", "role_arn")
-        )
-        kept = [(a, r) for a, r in zip(targets, results, strict=True) if current.get(a.pk) == a.role_arn]
+            .values_list("pk", "role_arn", "health", "health_since")
+        }
+        kept = [(a, r) for a, r in zip(targets, results, strict=True) if current.get(a.pk, ("",))[0] == a.role_arn]
+        for a, _ in kept:
+            a.health, a.health_since = current[a.pk][1], current[a.pk][2]
         targets = [a for a, _ in kept]
         results = [r for _, r in kept]
         health_apply([Checked(a, r) for a, r in kept], trigger=trigger, now=now)

@@ -12,7 +12,9 @@ from typing import Any, TypeVar
 from django.db import transaction
 from django.utils import timezone
 
-from cloudmsp.cloud.models import CloudAccount, Job, JobState
+from cloudmsp.cloud.models import CloudAccount, Job, JobKind, JobState
+from cloudmsp.notifications.models import EventType
+from cloudmsp.notifications.services import Notice, account_ref, notify_many
 
 T = TypeVar("T")
 
@@ -55,9 +57,17 @@ def job_interrupt(job: Job) -> bool:
     """Mark a stale running job failed, as interrupted. False when it reported meanwhile (its
     worker lives) or finished: then it stays as it is."""
     now = timezone.now()
-    changed = Job.unscoped.filter(pk=job.pk, state=JobState.RUNNING, updated_at__lt=now - STALE_AFTER).update(
-        state=JobState.FAILED, error=INTERRUPTED, finished_at=now, updated_at=now
-    )
+    with transaction.atomic():
+        changed = Job.unscoped.filter(pk=job.pk, state=JobState.RUNNING, updated_at__lt=now - STALE_AFTER).update(
+            state=JobState.FAILED, error=INTERRUPTED, finished_at=now, updated_at=now
+        )
+        if changed and job.kind == JobKind.SYNC and job.account is not None:
+            notify_many(
+                tenant_id=job.tenant_id,
+                notices=[
+                    Notice(EventType.SYNC_FAILED, account_ref(job.account), {"error": INTERRUPTED, "job": job.pk})
+                ],
+            )
     return changed == 1
 
 

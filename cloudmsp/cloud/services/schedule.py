@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
+import logging
 import os
 import tempfile
 from collections.abc import Iterator
@@ -21,7 +22,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import DatabaseError, connection, transaction
 from django.db.models import OuterRef, Q, Subquery
 from django.utils import timezone
 
@@ -38,10 +39,13 @@ from cloudmsp.cloud.services.jobs import (
     job_running_for,
     job_start,
 )
+from cloudmsp.notifications.services import deliveries_requeue_stuck
 from cloudmsp.tenancy.access import Actor, require_tenant_admin
 from cloudmsp.tenancy.models import Tenant
 
 SCHEDULE_FIELDS = ("sync_interval_minutes", "validation_interval_minutes", "check_retention_days")
+
+logger = logging.getLogger(__name__)
 
 # pg_advisory_xact_lock's key: the first 8 bytes of a hash of the name, as a signed bigint.
 LOCK_KEY = int.from_bytes(hashlib.sha256(b"cloudmsp.scheduler").digest()[:8], "big", signed=True)
@@ -56,6 +60,7 @@ class Tick:
     syncs: list[int] = field(default_factory=list)  # job ids
     validations: list[int] = field(default_factory=list)  # job ids
     pruned: int = 0
+    requeued: int = 0  # webhook deliveries whose task was lost
 
 
 def _lock_path() -> Path:
@@ -111,11 +116,19 @@ def scheduler_tick(*, now: datetime | None = None) -> Tick:
 def _enqueue_due(now: datetime) -> Tick:
     tick = Tick(acted=True)
     for tenant in Tenant.objects.filter(is_active=True).order_by("pk"):
-        tick.syncs += _due_syncs(tenant, now)
-        job = _due_validation(tenant, now)
-        if job is not None:
-            tick.validations.append(job.pk)
-        tick.pruned += health_checks_prune(tenant_id=tenant.pk, retention_days=tenant.check_retention_days, now=now)
+        try:
+            # A savepoint each: one tenant's failure (logged) leaves the others' work in place.
+            with transaction.atomic():
+                syncs = _due_syncs(tenant, now)
+                job = _due_validation(tenant, now)
+                pruned = health_checks_prune(tenant_id=tenant.pk, retention_days=tenant.check_retention_days, now=now)
+        except DatabaseError:
+            logger.exception("Scheduling for tenant %s failed", tenant.pk)
+            continue
+        tick.syncs += syncs
+        tick.validations += [job.pk] if job is not None else []
+        tick.pruned += pruned
+    tick.requeued = deliveries_requeue_stuck(now=now)
     return tick
 
 
