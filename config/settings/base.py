@@ -242,6 +242,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "CloudAccountKindEnum": "cloudmsp.cloud.models.Kind",
         "JobKindEnum": "cloudmsp.cloud.models.JobKind",
+        # A role's health, on the account and as a check's previous health.
+        "HealthEnum": "cloudmsp.cloud.models.Health",
     },
 }
 
