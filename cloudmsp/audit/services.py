@@ -6,12 +6,13 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import connection, models, transaction
+from django.db import models, transaction
 from django.db.models import Expression, F, Value
 from django.db.models.functions import Cast
 from django.utils import timezone
 
 from cloudmsp.audit.models import AuditEvent, Outcome
+from cloudmsp.core.queries import insert_select
 from cloudmsp.tenancy.access import Actor
 
 
@@ -146,12 +147,7 @@ def audit_record_each(
         a_outcome=Value(Outcome.SUCCESS.value, output_field=models.CharField()),
         a_message=Value(message, output_field=models.CharField()),
     ).values(*(f"a_{c}" for c in _SELECT_COLUMNS))
-    select_sql, params = select.query.sql_with_params()
-    table = connection.ops.quote_name(AuditEvent._meta.db_table)
-    columns = ", ".join(connection.ops.quote_name(c) for c in _SELECT_COLUMNS)
-    with connection.cursor() as cursor:
-        cursor.execute(f"INSERT INTO {table} ({columns}) {select_sql}", params)
-        return int(cursor.rowcount)
+    return insert_select(AuditEvent, _SELECT_COLUMNS, select)
 
 
 def audit_denied(*, actor: Actor | None, action: str, message: str, target: str = "") -> None:

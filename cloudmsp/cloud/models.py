@@ -255,6 +255,53 @@ class HealthCheck(TenantOwnedModel):
         return bool(self.changed_from)
 
 
+class OwnershipCause(models.TextChoices):
+    MANUAL = "manual", "Manual"
+    BULK = "bulk", "Bulk"
+    RULE = "rule", "Rule"
+    IMPORT = "import", "Import"
+    CUSTOMER_DELETED = "customer_deleted", "Customer deleted"
+    BEFORE_HISTORY = "before_history", "Before history was kept"
+
+
+class OwnershipInterval(TenantOwnedModel):
+    """Who owned an account when (SPEC 10): each change of an account's customer closes the
+    account's open interval and, unless it became unassigned, opens the next, in the change's
+    transaction. `valid_from` is null for an assignment made before history was kept."""
+
+    account = models.ForeignKey(CloudAccount, on_delete=models.CASCADE, related_name="ownership")
+    customer = models.ForeignKey(
+        "customers.Customer", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # The customer's name when the interval opened: kept when the customer is deleted.
+    customer_name = models.CharField(max_length=200)
+    valid_from = models.DateTimeField(null=True, blank=True)
+    valid_to = models.DateTimeField(null=True, blank=True)
+    actor = models.ForeignKey("users.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    actor_email = models.CharField(max_length=254, blank=True)
+    cause = models.CharField(max_length=20, choices=OwnershipCause.choices)
+    closed_by = models.CharField(max_length=20, choices=OwnershipCause.choices, blank=True)
+
+    objects: ClassVar[TenantManager["OwnershipInterval"]] = TenantManager()  # type: ignore[assignment]
+
+    class Meta:
+        ordering = ["account_id", "valid_from", "id"]
+        default_manager_name = "unscoped"
+        indexes = [
+            models.Index(fields=["tenant", "account", "valid_to"]),
+            models.Index(fields=["tenant", "valid_from", "valid_to"]),
+        ]
+        constraints = [
+            # At most one open interval per account: the current owner.
+            models.UniqueConstraint(
+                fields=["account"], condition=Q(valid_to__isnull=True), name="ownership_one_open_interval"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} owned by {self.customer_name} from {self.valid_from} to {self.valid_to}"
+
+
 class Installation(models.Model):
     """This installation of the portal: one row, made by a migration. Its id marks the roles the
     portal creates in AWS (tag `cloudmsp:managed-by`), so that a role is deleted only by the

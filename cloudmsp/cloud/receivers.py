@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from cloudmsp.cloud.models import CloudAccount
+from cloudmsp.cloud.services.ownership import ownership_customer_deleted
 from cloudmsp.customers.models import Customer
 
 
 def release_accounts_of_deleted_customer(*, customer: Customer, **_: Any) -> None:
     """A deleted customer's accounts stay in the portal, unassigned: one UPDATE, in the deleting
-    transaction."""
+    transaction, after their ownership intervals end."""
+    ownership_customer_deleted(customer=customer)
     CloudAccount.objects.for_tenant(customer.tenant_id).filter(customer=customer).update(customer=None)

@@ -2,12 +2,13 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, OuterRef, Q, QuerySet, Value
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Upper
 
-from cloudmsp.cloud.models import CloudAccount, Health, HealthCheck, Job, Kind, OnboardingStatus
+from cloudmsp.cloud.models import CloudAccount, Health, HealthCheck, Job, Kind, OnboardingStatus, OwnershipInterval
 from cloudmsp.core.errors import NotFound
 from cloudmsp.core.queries import count_of, id_set
 from cloudmsp.customers.models import Customer
@@ -194,3 +195,24 @@ def latest_tenant_job(*, actor: Actor, kind: str) -> Job | None:
     """The tenant's latest job of `kind` that concerns no single account (scheduled validation)."""
     tenant = require_tenant_admin(actor)
     return Job.objects.for_tenant(tenant).filter(kind=kind, account=None).order_by("-created_at", "-id").first()
+
+
+def account_ownership(*, actor: Actor, account: CloudAccount) -> QuerySet[OwnershipInterval]:
+    """The account's ownership intervals, the current one first."""
+    tenant = require_tenant_admin(actor)
+    return (
+        OwnershipInterval.objects.for_tenant(tenant)
+        .filter(account=account)
+        .order_by(F("valid_to").desc(nulls_first=True), F("valid_from").desc(nulls_last=True), "-id")
+    )
+
+
+def ownership_during(*, actor: Actor, start: datetime, end: datetime) -> QuerySet[OwnershipInterval]:
+    """Every interval of the tenant that overlaps [start, end): who owned what in that period."""
+    tenant = require_tenant_admin(actor)
+    return (
+        OwnershipInterval.objects.for_tenant(tenant)
+        .filter(Q(valid_from__isnull=True) | Q(valid_from__lt=end), Q(valid_to__isnull=True) | Q(valid_to__gt=start))
+        .select_related("account")
+        .order_by("account__account_id", F("valid_from").asc(nulls_first=True), "id")
+    )

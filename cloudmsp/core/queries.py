@@ -144,3 +144,16 @@ def refresh_planner_statistics() -> None:
     with connection.cursor() as cursor:
         cursor.execute("PRAGMA analysis_limit=1000")
         cursor.execute("ANALYZE")
+
+
+def insert_select(model: Any, columns: tuple[str, ...], select: Any) -> int:
+    """INSERT INTO `model`'s table (`columns`) the rows of `select`, a `.values()` queryset whose
+    fields are, in order, the columns' values: one statement built by the database from the rows
+    it reads, whatever their number. Goes through the connection's execute wrappers (row-level
+    security included). Returns how many rows were inserted."""
+    select_sql, params = select.query.sql_with_params()
+    table = connection.ops.quote_name(model._meta.db_table)
+    names = ", ".join(connection.ops.quote_name(c) for c in columns)
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {table} ({names}) {select_sql}", params)
+        return int(cursor.rowcount)

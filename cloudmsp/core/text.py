@@ -35,3 +35,14 @@ def email_key(value: object) -> str:
     enough: PostgreSQL's UPPER() makes LATIN SMALL LETTER LONG S an "S" and lower() keeps it, so
     "sam@x.test" spelt with a long s would have had a budget of its own for that account."""
     return normalize(value).casefold() if isinstance(value, str) else ""
+
+
+# What a spreadsheet would run as a formula at the start of a cell (OWASP's CSV injection list).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: object) -> str:
+    """A value for a CSV export: text that a spreadsheet would read as a formula is prefixed
+    with an apostrophe, so it is shown, not run."""
+    text = "" if value is None else str(value)
+    return f"'{text}" if text.startswith(_FORMULA_START) else text

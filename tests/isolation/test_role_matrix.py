@@ -369,6 +369,9 @@ MATRIX: dict[str, Row] = {
     "audit-event-detail": Row({"GET": (403, 200, 403, 401)}, {"pk": _id("alpha.event")}, api=True),
     # Role health: a customer user reads its own customer's accounts' checks.
     "cloud-account-health": Row({"GET": (403, 200, 200, 401)}, {"pk": _id("alpha.account")}, api=True),
+    # Ownership history (SPEC 10): the tenant administrator's.
+    "cloud-account-ownership": Row({"GET": (403, 200, 403, 401)}, {"pk": _id("alpha.account")}, api=True),
+    "ownership-list": Row({"GET": (403, 200, 403, 401)}, api=True),
     "schedule": Row(
         {"GET": (403, 200, 403, 401), "PUT": (403, 200, 403, 401), "PATCH": (403, 200, 403, 401)},
         bodies={"PUT": lambda _w: SCHEDULE, "PATCH": lambda _w: {"validation_interval_minutes": 30}},

@@ -180,3 +180,20 @@ def test_without_javascript_the_secret_is_shown_once_after_the_redirect(admin_cl
     assert "no-store" in first["Cache-Control"]
     again = admin_client.get(created["Location"])
     assert webhook.secret not in again.content.decode()
+
+
+def test_an_accounts_page_shows_who_owned_it(admin_client, admin):
+    from cloudmsp.cloud.services.association import accounts_associate, accounts_disassociate
+    from tests.factories import CustomerFactory
+
+    account = _role(admin.tenant, "100000000077", Health.HEALTHY, timezone.now())
+    page = reverse("cloud:account_health", kwargs={"account_id": account.pk})
+    assert "never been assigned" in admin_client.get(page).content.decode()
+    accounts_associate(
+        actor=admin, customer=CustomerFactory(tenant=admin.tenant, company_name="Acme"), account_ids=[account.pk]
+    )
+    accounts_disassociate(actor=admin, account_ids=[account.pk])
+    html = admin_client.get(page).content.decode()
+    history = html[html.index("<h2>Ownership history</h2>") :]
+    assert "Acme" in history
+    assert admin.email in history

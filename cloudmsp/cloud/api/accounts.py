@@ -22,6 +22,7 @@ from cloudmsp.api.base import list_parameters
 from cloudmsp.api.serializers import ErrorSerializer
 from cloudmsp.api.throttling import THROTTLED
 from cloudmsp.cloud import selectors
+from cloudmsp.cloud.api.ownership import OwnershipSerializer
 from cloudmsp.cloud.api.serializers import (
     AccountFilterSerializer,
     AssociateSerializer,
@@ -168,6 +169,16 @@ class CloudAccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Scop
         account = self.fetch(pk)
         page = self.paginate_queryset(selectors.account_health_checks(actor=self.actor, account=account))
         return self.get_paginated_response(HealthCheckSerializer(page, many=True, context={"request": request}).data)
+
+    @extend_schema(
+        responses={200: OwnershipSerializer(many=True), 404: ERRORS[404]},
+        description="Who owned the account when, the current owner first (tenant administrators).",
+    )
+    @action(detail=True, methods=["get"])
+    def ownership(self, request: Request, pk: str) -> Response:
+        account = self.fetch(pk)
+        page = self.paginate_queryset(selectors.account_ownership(actor=self.actor, account=account))
+        return self.get_paginated_response(OwnershipSerializer(page, many=True).data)
 
     @extend_schema(
         request=ConnectSerializer,

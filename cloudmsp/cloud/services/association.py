@@ -21,8 +21,9 @@ from django.db.models.functions import JSONArray, JSONObject
 from django.utils import timezone
 
 from cloudmsp.audit.services import audit_record_each
-from cloudmsp.cloud.models import CloudAccount
+from cloudmsp.cloud.models import CloudAccount, OwnershipCause
 from cloudmsp.cloud.selectors import selection_state
+from cloudmsp.cloud.services.ownership import ownership_change
 from cloudmsp.core.concurrency import lock_conflicts
 from cloudmsp.core.errors import ConflictError
 from cloudmsp.core.queries import id_set
@@ -87,8 +88,9 @@ def _change(
 
 
 def _set_customer(*, actor: Actor, tenant_id: int, ids: list[int], customer: Customer | None, action: str) -> int:
-    """Audit, then change, every account whose customer differs: two statements for any number
-    of accounts (the audit rows are built by the database from the accounts themselves)."""
+    """Audit, record the ownership history of (services.ownership), then change, every account
+    whose customer differs: four statements for any number of accounts (the audit and history
+    rows are built by the database from the accounts themselves)."""
     target = customer.pk if customer else None
     changing = _accounts(tenant_id, ids)
     changing = changing.filter(customer__isnull=False) if target is None else changing.exclude(customer_id=target)
@@ -99,7 +101,16 @@ def _set_customer(*, actor: Actor, tenant_id: int, ids: list[int], customer: Cus
         object_repr="account_id",
         changes=JSONObject(customer=JSONArray("customer_id", Value(target, output_field=BigIntegerField()))),
     )
-    updated = changing.update(customer=customer, updated_at=timezone.now())
+    now = timezone.now()
+    ownership_change(
+        tenant_id=tenant_id,
+        rows=changing,
+        customer=customer,
+        actor=actor,
+        cause=OwnershipCause.MANUAL if len(ids) == 1 else OwnershipCause.BULK,
+        now=now,
+    )
+    updated = changing.update(customer=customer, updated_at=now)
     assert updated == changed, (updated, changed)
     return updated
 

@@ -58,6 +58,7 @@ def account_health(request: HttpRequest, admin: Admin, account_id: int) -> HttpR
         "account": account,
         "timeline": selectors.account_health_timeline(actor=admin.actor, account=account),
         "recent": list(selectors.account_health_checks(actor=admin.actor, account=account)[:20]),
+        "ownership": list(selectors.account_ownership(actor=admin.actor, account=account)[:50]),
     }
     return render_htmx(request, "cloud/account_health.html", context)
 
