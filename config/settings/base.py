@@ -244,6 +244,8 @@ SPECTACULAR_SETTINGS = {
         "JobKindEnum": "cloudmsp.cloud.models.JobKind",
         # A role's health, on the account and as a check's previous health.
         "HealthEnum": "cloudmsp.cloud.models.Health",
+        # How an ownership interval began and ended.
+        "OwnershipCauseEnum": "cloudmsp.cloud.models.OwnershipCause",
     },
 }
 
