@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
 
 from django.db.models import Q, QuerySet
 
@@ -76,13 +75,3 @@ def delivery_get(*, actor: Actor, delivery_id: object) -> WebhookDelivery:
     if delivery is None:
         raise not_found("Webhook delivery", delivery_id)
     return delivery
-
-
-def webhook_stats(webhooks: Any) -> dict[int, WebhookDelivery]:
-    """Each webhook's latest attempt."""
-    out: dict[int, WebhookDelivery] = {}
-    for w in webhooks:
-        latest = WebhookDelivery.objects.for_tenant(w.tenant_id).filter(webhook=w).exclude(attempted_at=None).first()
-        if latest is not None:
-            out[w.pk] = latest
-    return out
