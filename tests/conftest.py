@@ -91,6 +91,16 @@ def run_tasks(django_capture_on_commit_callbacks, monkeypatch):
 
 
 @pytest.fixture
+def receiver():
+    """A real webhook receiver on loopback (tests/notifications/receiver.py)."""
+    from tests.notifications.receiver import Receiver
+
+    r = Receiver().start()
+    yield r
+    r.stop()
+
+
+@pytest.fixture
 def commit(django_capture_on_commit_callbacks):
     """with commit(): ... runs the block's on-commit callbacks (the tasks it enqueued, the
     emails) at its end, as a real commit would; the test's own transaction holds them back."""

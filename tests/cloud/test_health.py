@@ -19,16 +19,8 @@ from cloudmsp.cloud.services.schedule import scheduler_tick
 from cloudmsp.notifications.models import DeliveryState, Event, WebhookDelivery
 from cloudmsp.notifications.services import verify, webhook_create
 from tests.cloud.conftest import PORTAL_ROLE, boto, create_portal_role
-from tests.notifications.receiver import Receiver
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def receiver():
-    r = Receiver().start()
-    yield r
-    r.stop()
 
 
 def _delete_role(endpoint: str, account_id: str, name: str = PORTAL_ROLE) -> None:

@@ -18,17 +18,9 @@ from cloudmsp.cloud.models import CheckTrigger, Health, HealthCheck
 from cloudmsp.notifications.services import verify
 from tests.e2e.support import axe_violations, dialog, shot, sign_in
 from tests.factories import PASSWORD, CloudAccountFactory, CustomerFactory
-from tests.notifications.receiver import Receiver
 
 pytestmark = pytest.mark.e2e
 WIDTHS = (390, 1280, 1440)
-
-
-@pytest.fixture
-def receiver():
-    r = Receiver().start()
-    yield r
-    r.stop()
 
 
 @pytest.fixture
