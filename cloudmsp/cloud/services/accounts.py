@@ -13,7 +13,7 @@ from cloudmsp.audit.services import audit_record, update_with_audit
 from cloudmsp.cloud.models import Category, CheckTrigger, CloudAccount, Kind, OnboardingStatus
 from cloudmsp.cloud.providers import provider_for
 from cloudmsp.cloud.providers.base import RoleCheck
-from cloudmsp.cloud.services.health import HEALTH_FIELDS, Checked, health_apply
+from cloudmsp.cloud.services.health import HEALTH_FIELDS, Checked, health_apply, health_reload
 from cloudmsp.core.errors import ApplicationError
 from cloudmsp.core.text import normalize
 from cloudmsp.core.validation import save_or_conflict, validate_model
@@ -179,7 +179,7 @@ def account_connect(*, actor: Actor, account: CloudAccount, role_arn: str) -> Ro
         management=account.kind == Kind.MANAGEMENT,
     )
     with transaction.atomic():
-        account.role_arn = _reload_for_check(account)
+        account.role_arn = health_reload(account.tenant_id, [account]).get(account.pk, "")
         _store_check(actor=actor, account=account, result=result, role_arn=role_arn, action="cloud_account.connect")
     return result
 
@@ -198,24 +198,7 @@ def account_validate(*, actor: Actor | None, account: CloudAccount) -> RoleCheck
         management=account.kind == Kind.MANAGEMENT,
     )
     with transaction.atomic():
-        if _reload_for_check(account) != checked_arn:
+        if health_reload(account.tenant_id, [account]).get(account.pk) != checked_arn:
             return result  # removed or replaced while it was checked: that change stands
         _store_check(actor=actor, account=account, result=result, role_arn=None, action="cloud_account.validate")
     return result
-
-
-def _reload_for_check(account: CloudAccount) -> str:
-    """Inside the transaction that stores a check: lock the account's row and take its stored
-    role and health (another check, or a removal, may have been written while AWS answered).
-    Returns the stored Role ARN."""
-    row = (
-        CloudAccount.objects.for_tenant(account.tenant_id)
-        .select_for_update()
-        .filter(pk=account.pk)
-        .values("role_arn", "health", "health_since", "onboarding_status")
-        .first()
-    )
-    if row is None:
-        return ""
-    account.health, account.health_since = row["health"], row["health_since"]
-    return str(row["role_arn"])

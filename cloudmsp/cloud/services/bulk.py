@@ -17,7 +17,7 @@ from cloudmsp.audit.services import AuditEntry, audit_record_many
 from cloudmsp.cloud.models import CheckTrigger, CloudAccount, Kind, OnboardingStatus
 from cloudmsp.cloud.providers import provider_for
 from cloudmsp.cloud.providers.base import RoleCheck, RoleToCheck
-from cloudmsp.cloud.services.health import HEALTH_FIELDS, Checked, health_apply
+from cloudmsp.cloud.services.health import HEALTH_FIELDS, Checked, health_apply, health_reload
 from cloudmsp.tenancy.access import Actor, in_tenant, require_tenant_admin
 from cloudmsp.tenancy.models import Tenant
 
@@ -96,18 +96,8 @@ def _store(
     """The accounts' status, a health check each and (unless scheduled) their audit events, in
     one transaction."""
     with transaction.atomic():
-        # A role removed or replaced while it was being checked keeps what its removal wrote.
-        # The health to compare with is the stored one, now: a manual check may have run meanwhile.
-        current = {
-            pk: (role_arn, health, since)
-            for pk, role_arn, health, since in CloudAccount.objects.for_tenant(tenant)
-            .select_for_update()
-            .filter(pk__in=[a.pk for a in targets])
-            .values_list("pk", "role_arn", "health", "health_since")
-        }
-        kept = [(a, r) for a, r in zip(targets, results, strict=True) if current.get(a.pk, ("",))[0] == a.role_arn]
-        for a, _ in kept:
-            a.health, a.health_since = current[a.pk][1], current[a.pk][2]
+        stored = health_reload(tenant.pk, targets)
+        kept = [(a, r) for a, r in zip(targets, results, strict=True) if stored.get(a.pk) == a.role_arn]
         targets = [a for a, _ in kept]
         results = [r for _, r in kept]
         health_apply([Checked(a, r) for a, r in kept], trigger=trigger, now=now)

@@ -82,6 +82,24 @@ def health_apply(checked: Sequence[Checked], *, trigger: str, now: datetime | No
     return changed
 
 
+def health_reload(tenant_id: int, accounts: Sequence[CloudAccount]) -> dict[int, str]:
+    """Inside the transaction that stores checks: lock the accounts' rows and put their stored
+    health on the instances (another check may have been written while AWS answered). Returns
+    each one's stored Role ARN, by id: a role removed or replaced meanwhile keeps that change."""
+    stored: dict[int, str] = {}
+    by_pk = {a.pk: a for a in accounts}
+    rows = (
+        CloudAccount.objects.for_tenant(tenant_id)
+        .select_for_update()
+        .filter(pk__in=list(by_pk))
+        .values_list("pk", "role_arn", "health", "health_since")
+    )
+    for pk, role_arn, health, since in rows:
+        by_pk[pk].health, by_pk[pk].health_since = health, since
+        stored[pk] = role_arn
+    return stored
+
+
 def health_forget(account: CloudAccount) -> None:
     """The account has no role any more: nothing to be healthy or broken (its checks stay)."""
     account.health, account.health_since = Health.UNKNOWN, None
