@@ -17,7 +17,7 @@ from cloudmsp.notifications.models import EMAIL_KINDS, DeliveryState, EventType,
 from cloudmsp.tenancy.access import actor_of, require_tenant_admin
 from cloudmsp.tenancy.pages import Admin, tenant_admin_page
 from cloudmsp.web.crud import PanelCrud, Scope
-from cloudmsp.web.helpers import PER_PAGE_CHOICES, is_filtered, list_filter, list_params, paginate, render_htmx
+from cloudmsp.web.helpers import list_context, list_filter, list_params, render_htmx
 from cloudmsp.web.ratelimit import rate_limit
 
 
@@ -124,15 +124,7 @@ def delivery_log(request: HttpRequest, admin: Admin) -> HttpResponse:
         webhook=webhook.value,
     )
     context = {
-        "section": "administration",
-        "params": params,
-        "per_page_choices": PER_PAGE_CHOICES,
-        "page": paginate(qs, params),
-        "list_url": request.path,
-        "target": "delivery-table",
-        "label": "deliveries",
-        "list_filters": filters,
-        "filtered": is_filtered(params, filters),
+        **list_context(request, params=params, qs=qs, target="delivery-table", label="deliveries", filters=filters),
         "has_webhooks": bool(webhooks),
     }
     return render_htmx(request, "notifications/deliveries.html", context, partial="table")

@@ -74,6 +74,31 @@ def paginate(qs: QuerySet[Any], params: ListParams) -> Page[Any]:
     return paginator.get_page(params.page)
 
 
+def list_context(
+    request: HttpRequest,
+    *,
+    params: ListParams,
+    qs: QuerySet[Any],
+    target: str,
+    label: str,
+    filters: Sequence[ListFilter] = (),
+    section: str = "administration",
+) -> dict[str, Any]:
+    """What a list page's template and its toolbar need: the page of `qs`, the list's URL, the
+    htmx target, the search box's label, the filters and whether any narrows the list."""
+    return {
+        "section": section,
+        "params": params,
+        "per_page_choices": PER_PAGE_CHOICES,
+        "page": paginate(qs, params),
+        "list_url": request.path,
+        "target": target,
+        "label": label,
+        "list_filters": filters,
+        "filtered": is_filtered(params, filters),
+    }
+
+
 def render_htmx(
     request: HttpRequest,
     template: str,

@@ -21,13 +21,11 @@ from cloudmsp.cloud.web.common import aws_state_filter, connect_context, health_
 from cloudmsp.core.errors import ApplicationError, ConflictError
 from cloudmsp.tenancy.pages import Admin, tenant_admin_page
 from cloudmsp.web.helpers import (
-    PER_PAGE_CHOICES,
     ListFilter,
     apply_errors,
     htmx_redirect,
-    is_filtered,
+    list_context,
     list_params,
-    paginate,
     render_htmx,
 )
 from cloudmsp.web.ratelimit import rate_limit
@@ -40,16 +38,8 @@ def _list_context(
 ) -> dict[str, Any]:
     params = list_params(request, default_ordering="account_id", allowed=selectors.ACCOUNT_ORDERINGS)
     return {
-        "section": "administration",
+        **list_context(request, params=params, qs=qs(params), target=target, label=label, filters=filters),
         "nav": section,
-        "params": params,
-        "per_page_choices": PER_PAGE_CHOICES,
-        "page": paginate(qs(params), params),
-        "list_url": request.path,
-        "target": target,
-        "label": label,
-        "list_filters": filters,
-        "filtered": is_filtered(params, filters),
     }
 
 

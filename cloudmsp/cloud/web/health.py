@@ -14,12 +14,10 @@ from cloudmsp.cloud.services.schedule import schedule_update
 from cloudmsp.tenancy.models import Tenant
 from cloudmsp.tenancy.pages import Admin, tenant_admin_page
 from cloudmsp.web.helpers import (
-    PER_PAGE_CHOICES,
     apply_errors,
-    is_filtered,
+    list_context,
     list_filter,
     list_params,
-    paginate,
     render_htmx,
 )
 
@@ -33,15 +31,7 @@ def health_page(request: HttpRequest, admin: Admin) -> HttpResponse:
     counts = selectors.health_counts(actor=admin.actor)
     latest = selectors.latest_tenant_job(actor=admin.actor, kind=JobKind.VALIDATE)
     context = {
-        "section": "administration",
-        "params": params,
-        "per_page_choices": PER_PAGE_CHOICES,
-        "page": paginate(qs, params),
-        "list_url": request.path,
-        "target": "health-table",
-        "label": "accounts",
-        "list_filters": [health],
-        "filtered": is_filtered(params, [health]),
+        **list_context(request, params=params, qs=qs, target="health-table", label="accounts", filters=[health]),
         "counts": counts,
         "latest_job": latest,
         "tenant": Tenant.objects.get(pk=admin.tenant.pk),
