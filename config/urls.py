@@ -13,6 +13,7 @@ from cloudmsp.cloud import urls as cloud_urls
 from cloudmsp.cloud.api.accounts import CloudAccountViewSet
 from cloudmsp.cloud.api.jobs import JobViewSet
 from cloudmsp.cloud.api.ownership import OwnershipViewSet
+from cloudmsp.cloud.api.rules import AssignmentRuleViewSet
 from cloudmsp.cloud.api.schedule import ScheduleViewSet
 from cloudmsp.customers import urls as customers_urls
 from cloudmsp.customers.api import CustomerViewSet
@@ -36,6 +37,7 @@ router.register("jobs", JobViewSet, basename="job")
 router.register("tokens", ApiTokenViewSet, basename="token")
 router.register("webhooks", WebhookViewSet, basename="webhook")
 router.register("ownership", OwnershipViewSet, basename="ownership")
+router.register("assignment-rules", AssignmentRuleViewSet, basename="assignment-rule")
 router.register("webhook-deliveries", WebhookDeliveryViewSet, basename="webhook-delivery")
 
 schedule = ScheduleViewSet.as_view({"get": "retrieve", "put": "update", "patch": "partial_update"})

@@ -37,3 +37,49 @@ class OnboardForm(forms.Form):
 
 class LinkForm(forms.Form):
     customer = forms.TypedChoiceField(label="Select a customer to associate with the accounts", coerce=int)
+
+
+class AssignmentRuleForm(forms.Form):
+    """An auto-assignment rule (SPEC 10). The customer and MSP account choices are the tenant's,
+    set by the page (`with_choices`); the service checks every field again."""
+
+    name = forms.CharField(label="Name", max_length=200)
+    customer = forms.TypedChoiceField(label="Assign to customer", coerce=int)
+    priority = forms.IntegerField(
+        label="Priority", min_value=0, max_value=1_000_000, initial=100, help_text="Lower runs first; first match wins."
+    )
+    ou_path_prefix = forms.CharField(
+        label="OU path prefix",
+        max_length=1000,
+        required=False,
+        help_text="Accounts in this OU or below it.",
+        widget=forms.TextInput(attrs={"placeholder": "Root/Production", "autocomplete": "off"}),
+    )
+    name_glob = forms.CharField(
+        label="Account name pattern",
+        max_length=200,
+        required=False,
+        help_text="* matches any characters, ? one; not case-sensitive.",
+        widget=forms.TextInput(attrs={"placeholder": "acme-*", "autocomplete": "off"}),
+    )
+    email_domain = forms.CharField(
+        label="Email domain",
+        max_length=253,
+        required=False,
+        widget=forms.TextInput(attrs={"placeholder": "acme.example", "autocomplete": "off"}),
+    )
+    tag_key = forms.CharField(label="AWS tag key", max_length=128, required=False)
+    tag_value = forms.CharField(
+        label="AWS tag value", max_length=256, required=False, help_text="Empty: any value of the key."
+    )
+    management_account = forms.TypedChoiceField(
+        label="MSP account", coerce=int, required=False, empty_value=None, help_text="Only its members."
+    )
+    enabled = forms.BooleanField(label="Enabled", required=False, initial=True)
+    override_manual = forms.BooleanField(
+        label="Also move accounts already assigned to another customer", required=False
+    )
+
+    def with_choices(self, customers: list[tuple[int, str]], msp_accounts: list[tuple[int, str]]) -> None:
+        self.fields["customer"].choices = [("", "Choose a customer"), *customers]  # type: ignore[attr-defined]
+        self.fields["management_account"].choices = [("", "Any"), *msp_accounts]  # type: ignore[attr-defined]

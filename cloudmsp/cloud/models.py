@@ -105,6 +105,9 @@ class CloudAccount(TenantOwnedModel):
     # is what it is (the start of a breakage, "broken since T").
     health = models.CharField(max_length=8, choices=Health.choices, default=Health.UNKNOWN)
     health_since = models.DateTimeField(null=True, blank=True)
+    # The account's AWS tags (Organizations' ListTagsForResource), read by the sync while the
+    # tenant has a rule that matches on a tag (services.rules); {} until then.
+    tags = models.JSONField(default=dict, blank=True)
 
     objects: ClassVar[TenantManager["CloudAccount"]] = TenantManager()  # type: ignore[assignment]
 
@@ -171,6 +174,7 @@ class JobKind(models.TextChoices):
     SYNC = "sync", "Organization sync"
     ONBOARD = "onboard", "Onboard account"
     VALIDATE = "validate", "Role validation"
+    APPLY_RULE = "apply_rule", "Apply an assignment rule"
 
 
 class JobState(models.TextChoices):
@@ -300,6 +304,37 @@ class OwnershipInterval(TenantOwnedModel):
 
     def __str__(self) -> str:
         return f"{self.account_id} owned by {self.customer_name} from {self.valid_from} to {self.valid_to}"
+
+
+class AssignmentRule(TenantOwnedModel):
+    """Auto-assignment (SPEC 10): accounts matching every given condition go to `customer`. Rules
+    are tried by `priority` (lower first, then id) and the first that matches an account wins.
+    Without `override_manual` a rule only assigns accounts that have no customer."""
+
+    name = models.CharField(max_length=200, validators=[validate_plain_text])
+    priority = models.PositiveIntegerField(default=100)
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+")
+    enabled = models.BooleanField(default=True)
+    override_manual = models.BooleanField(default=False)
+    ou_path_prefix = models.CharField(max_length=1000, blank=True, validators=[validate_plain_text])
+    name_glob = models.CharField(max_length=200, blank=True, validators=[validate_plain_text])
+    email_domain = models.CharField(max_length=253, blank=True)
+    tag_key = models.CharField(max_length=128, blank=True, validators=[validate_plain_text])
+    tag_value = models.CharField(max_length=256, blank=True, validators=[validate_plain_text])
+    management_account = models.ForeignKey(
+        CloudAccount, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    created_by = models.ForeignKey("users.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    objects: ClassVar[TenantManager["AssignmentRule"]] = TenantManager()  # type: ignore[assignment]
+
+    class Meta:
+        ordering = ["priority", "id"]
+        default_manager_name = "unscoped"
+        indexes = [models.Index(fields=["tenant", "priority", "id"])]
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class Installation(models.Model):

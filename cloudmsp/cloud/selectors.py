@@ -8,7 +8,16 @@ from typing import Any
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Value
 from django.db.models.functions import Upper
 
-from cloudmsp.cloud.models import CloudAccount, Health, HealthCheck, Job, Kind, OnboardingStatus, OwnershipInterval
+from cloudmsp.cloud.models import (
+    AssignmentRule,
+    CloudAccount,
+    Health,
+    HealthCheck,
+    Job,
+    Kind,
+    OnboardingStatus,
+    OwnershipInterval,
+)
 from cloudmsp.core.errors import NotFound
 from cloudmsp.core.queries import count_of, id_set
 from cloudmsp.customers.models import Customer
@@ -216,3 +225,32 @@ def ownership_during(*, actor: Actor, start: datetime, end: datetime) -> QuerySe
         .select_related("account")
         .order_by("account__account_id", F("valid_from").asc(nulls_first=True), "id")
     )
+
+
+RULE_ORDERINGS: dict[str, tuple[str, ...]] = {
+    "priority": ("priority", "id"),
+    "-priority": ("-priority", "-id"),
+    "name": ("name", "id"),
+    "-name": ("-name", "-id"),
+    "created_at": ("created_at", "id"),
+    "-created_at": ("-created_at", "-id"),
+}
+
+
+def rule_list(*, actor: Actor, search: str = "", ordering: str = "priority") -> QuerySet[AssignmentRule]:
+    """The tenant's assignment rules in the order they are tried (or as sorted)."""
+    tenant = require_tenant_admin(actor)
+    qs = AssignmentRule.objects.for_tenant(tenant).select_related("customer", "management_account")
+    term = search.strip()
+    if term:
+        qs = qs.filter(Q(name__icontains=term) | Q(customer__company_name__icontains=term))
+    return qs.order_by(*RULE_ORDERINGS.get(ordering, RULE_ORDERINGS["priority"]))
+
+
+def rule_get(*, actor: Actor, rule_id: object) -> AssignmentRule:
+    tenant = require_tenant_admin(actor)
+    pk = parse_id(rule_id)
+    rule = rule_list(actor=actor).filter(pk=pk).first() if pk else None
+    if rule is None or rule.tenant_id != tenant.pk:
+        raise not_found("Assignment rule", rule_id)
+    return rule

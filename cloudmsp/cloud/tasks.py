@@ -11,6 +11,7 @@ from django.tasks import task
 from cloudmsp.cloud.models import Job, JobKind
 from cloudmsp.cloud.services.jobs import job_task
 from cloudmsp.cloud.services.onboarding import onboard_job
+from cloudmsp.cloud.services.rules import rule_apply
 from cloudmsp.cloud.services.schedule import scheduled_validation
 from cloudmsp.cloud.services.sync import organization_sync
 from cloudmsp.tenancy import rls
@@ -45,3 +46,10 @@ def run_onboard(job_id: int) -> dict[str, Any]:
 def run_validate(job_id: int) -> dict[str, Any]:
     with _job_in_its_tenant(job_id) as job:
         return scheduled_validation(job)
+
+
+@job_task(JobKind.APPLY_RULE)
+@task
+def run_apply_rule(job_id: int) -> dict[str, Any]:
+    with _job_in_its_tenant(job_id) as job:
+        return rule_apply(job)

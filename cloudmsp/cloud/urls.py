@@ -3,6 +3,7 @@ from django.urls import path
 from cloudmsp.cloud.web import accounts as views
 from cloudmsp.cloud.web import health as health_views
 from cloudmsp.cloud.web import members as member_views
+from cloudmsp.cloud.web import rules as rule_views
 
 urlpatterns = [
     path("", views.account_management, name="accounts"),
@@ -26,4 +27,8 @@ urlpatterns = [
     path("health/", health_views.health_page, name="health"),
     path("<id:account_id>/health/", health_views.account_health, name="account_health"),
     path("schedule/", health_views.schedule_settings, name="schedule"),
+    *rule_views.rule_pages.urls(),
+    path("rules/preview/", rule_views.rule_preview, name="rule_preview"),
+    path("rules/<id:rule_id>/preview/", rule_views.rule_preview, name="rule_preview_saved"),
+    path("rules/<id:rule_id>/apply/", rule_views.rule_apply, name="rule_apply"),
 ]

@@ -76,10 +76,13 @@ def behave_like_aws_today() -> None:
     - AssumeRole is refused (AccessDenied) unless the role exists and its trust policy lets the
       caller in, with the external id it asks for, and (for a role's session) the caller's own
       policies allow sts:AssumeRole on it; a role chained from another role's session gets at
-      most one hour, and no session outlasts the role's MaxSessionDuration."""
+      most one hour, and no session outlasts the role's MaxSessionDuration.
+    - Organizations' ListTagsForResource answers in pages (TAG_PAGE tags, then a NextToken), as
+      AWS may: moto gives every tag at once."""
     import warnings
 
     _drop_retired_status()
+    _page_tags()
     _check_assume_role()
     # STS's service model has no AccessDenied shape (AWS answers it all the same).
     warnings.filterwarnings("ignore", message=r".*code AccessDenied does not match an error shape")
@@ -100,6 +103,30 @@ def _drop_retired_status() -> None:
 
     account.describe = describe  # type: ignore[method-assign]
     account._cloudmsp_patched = True  # type: ignore[attr-defined]
+
+
+TAG_PAGE = 10
+
+
+def _page_tags() -> None:
+    from moto.organizations import models as org_models
+
+    backend = org_models.OrganizationsBackend
+    if getattr(backend, "_cloudmsp_paged_tags", False):
+        return
+    original = backend.list_tags_for_resource
+
+    def list_tags_for_resource(self: Any, **kwargs: Any) -> dict[str, Any]:
+        token = kwargs.pop("NextToken", None) or "0"
+        tags = original(self, **kwargs)["Tags"]
+        start = int(token) if token.isdigit() else 0
+        answer: dict[str, Any] = {"Tags": tags[start : start + TAG_PAGE]}
+        if start + TAG_PAGE < len(tags):
+            answer["NextToken"] = str(start + TAG_PAGE)
+        return answer
+
+    backend.list_tags_for_resource = list_tags_for_resource  # type: ignore[method-assign]
+    backend._cloudmsp_paged_tags = True  # type: ignore[attr-defined]
 
 
 def _check_assume_role() -> None:

@@ -73,6 +73,10 @@ class PanelCrud[M: Model]:
         """Sentences saying what goes with the object, shown in the confirmation."""
         return []
 
+    def make_form(self, request: HttpRequest, form_class: type[forms.BaseForm], **kwargs: Any) -> forms.BaseForm:  # noqa: ARG002 (a hook)
+        """The form of a create or edit panel (a hook for forms whose choices depend on the user)."""
+        return form_class(**kwargs)
+
     def initial(self, obj: M) -> dict[str, Any]:
         return {name: getattr(obj, name) for name in self.form_class.base_fields}  # type: ignore[attr-defined]
 
@@ -133,7 +137,7 @@ class PanelCrud[M: Model]:
         version = version_of(obj.updated_at) if hasattr(obj, "updated_at") else ""
         conflict = ""
         if request.method == "POST":
-            form = self.form_class(request.POST)
+            form = self.make_form(request, self.form_class, data=request.POST)
             version = request.POST.get("version", "")[:64]
             if form.is_valid():
                 try:
@@ -157,7 +161,7 @@ class PanelCrud[M: Model]:
                     )
             status = 409 if conflict else 422
         else:
-            form = self.form_class(initial=self.initial(obj))
+            form = self.make_form(request, self.form_class, initial=self.initial(obj))
             status = 200
         detail = self._detail_context(request, scope, obj, form=form, version=version, conflict=conflict)
         if getattr(request, "htmx", False):
@@ -172,7 +176,7 @@ class PanelCrud[M: Model]:
         scope = self.scope(request, kwargs)
         form_class = self.create_form_class or self.form_class
         if request.method == "POST":
-            form = form_class(request.POST)
+            form = self.make_form(request, form_class, data=request.POST)
             if form.is_valid():
                 try:
                     obj, extra = self.create(request, scope, form.cleaned_data)
@@ -194,7 +198,7 @@ class PanelCrud[M: Model]:
                     return response
             status = 422
         else:
-            form = form_class()
+            form = self.make_form(request, form_class)
             status = 200
         ctx = {**scope, "crud": self, "form": form, "create_url": self.url("create", scope)}
         if getattr(request, "htmx", False):

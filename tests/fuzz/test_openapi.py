@@ -32,6 +32,7 @@ from schemathesis.checks import (
 from cloudmsp.cloud.models import Category, Job, JobKind, JobState, Kind, OnboardingStatus
 from cloudmsp.cloud.providers.aws import client as aws_client
 from cloudmsp.cloud.providers.aws import operations
+from cloudmsp.cloud.services.rules import rule_create
 from cloudmsp.notifications.services import webhook_create, webhook_send_test
 from cloudmsp.users.authentication import token_issue
 from config.wsgi import application
@@ -128,6 +129,7 @@ def world(admin, customer, settings, monkeypatch):
     token, _ = token_issue(user=admin, name="spare")
     webhook, _secret = webhook_create(actor=admin, url="https://hooks.fuzz.test/in")
     delivery = webhook_send_test(actor=admin, webhook=webhook)
+    rule = rule_create(actor=admin, data={"name": "fuzz rule", "customer": customer.pk, "name_glob": "fuzz-*"})
     KNOWN.clear()
     KNOWN.update(
         {
@@ -139,6 +141,7 @@ def world(admin, customer, settings, monkeypatch):
             "tenants": [tenant.pk],
             "webhooks": [webhook.pk],
             "webhook-deliveries": [delivery.pk],
+            "assignment-rules": [rule.pk],
         }
     )
     yield unreachable

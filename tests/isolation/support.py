@@ -15,6 +15,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from cloudmsp.audit.models import AuditEvent, Outcome
 from cloudmsp.audit.services import audit_record
 from cloudmsp.cloud.models import Category, Job, JobKind, Kind
+from cloudmsp.cloud.services.rules import rule_create
 from cloudmsp.notifications.models import DeliveryState, Event, WebhookDelivery
 from cloudmsp.notifications.services import webhook_create
 from cloudmsp.users.authentication import token_issue
@@ -95,6 +96,7 @@ API_PK_KINDS = {
     "tokens": "api_token",
     "webhooks": "webhook",
     "webhook-deliveries": "webhook_delivery",
+    "assignment-rules": "assignment_rule",
 }
 #: API resources that belong to the installation, not to a tenant (system administrators).
 API_SYSTEM_RESOURCES = {"tenants"}
@@ -111,6 +113,7 @@ PAGE_KWARG_KINDS = {
     "token_id": "api_token",
     "webhook_id": "webhook",
     "delivery_id": "webhook_delivery",
+    "rule_id": "assignment_rule",
 }
 
 
@@ -170,6 +173,7 @@ class TenantData:
     token2: Any = None  # an API token of `admin2`
     webhook: Any = None  # a webhook, with
     delivery: Any = None  # one failed delivery of an event to it
+    rule: Any = None  # an assignment rule giving accounts to customer1
 
     def markers(self) -> list[str]:
         """Strings that identify this tenant's rows; none may appear in another tenant's pages."""
@@ -188,6 +192,7 @@ class TenantData:
             self.management.account_id,
             self.member.account_id,
             *([self.webhook.url] if self.webhook else []),
+            *([self.rule.name] if self.rule else []),
         ]
 
 
@@ -268,6 +273,9 @@ def build_world() -> World:
         webhook, _secret = webhook_create(actor=admin, url=f"https://hooks.{key}.test/{title}-receiver")
         hook_event = Event.unscoped.create(tenant=tenant, type="test", payload={"type": "test"})
         world.tenants[key].webhook = webhook
+        world.tenants[key].rule = rule_create(
+            actor=admin, data={"name": f"{title} rule", "customer": c1.pk, "name_glob": f"{key}-*"}
+        )
         world.tenants[key].delivery = WebhookDelivery.unscoped.create(
             tenant=tenant,
             webhook=webhook,

@@ -46,6 +46,7 @@ TENANT_OWNED_KINDS = {
     "api_token",
     "webhook",
     "webhook_delivery",
+    "assignment_rule",
 }
 
 # Every (route, method, foreign tenant) pair, plus the nested and same-tenant variants, is one
@@ -76,28 +77,29 @@ OBJECT_ROUTES = tenant_owned_routes()
 # Which ids to try --------------------------------------------------------------------------
 
 
+# The attribute of TenantData holding alpha's (or a foreign tenant's) object of each kind.
+OBJECT_OF_KIND = {
+    "customer": "customer1",
+    "cloud_account": "account",
+    "job": "job",
+    "audit_event": "event",
+    "api_token": "token",
+    "webhook": "webhook",
+    "webhook_delivery": "delivery",
+    "assignment_rule": "rule",
+}
+
+
 def own_id(route: Route, kwarg: str, kind: str, world: World) -> int:
     """An id of alpha's that the route accepts, used beside a foreign id in nested routes."""
     a = world.a
-    if kind == "customer":
-        return a.customer1.pk
     if kind == "user":
         if "customer_id" in route.kwargs:
             return a.cuser1.pk  # a user of customer1, the own customer used in nested routes
         return a.admin2.pk
-    if kind == "cloud_account":
-        return a.account.pk
-    if kind == "job":
-        return a.job.pk
-    if kind == "audit_event":
-        return a.event.pk
-    if kind == "api_token":
-        return a.token.pk
-    if kind == "webhook":
-        return a.webhook.pk
-    if kind == "webhook_delivery":
-        return a.delivery.pk
-    raise AssertionError(f"no own object for {kind}")
+    if kind not in OBJECT_OF_KIND:
+        raise AssertionError(f"no own object for {kind}")
+    return getattr(a, OBJECT_OF_KIND[kind]).pk
 
 
 def own_candidates(route: Route, kwarg: str, kind: str, world: World) -> list[int]:
@@ -129,6 +131,8 @@ def foreign_ids(kind: str, t: TenantData) -> list[tuple[str, int]]:
         return [("webhook", t.webhook.pk)]
     if kind == "webhook_delivery":
         return [("webhook delivery", t.delivery.pk)]
+    if kind == "assignment_rule":
+        return [("assignment rule", t.rule.pk)]
     raise AssertionError(f"no foreign object for {kind}")
 
 

@@ -92,6 +92,13 @@ ADMIN = {"user_id": _id("alpha.pending_admin")}
 SYS_TENANT = {"tenant_id": _id("charlie.tenant")}
 SYS_ADMIN = {**SYS_TENANT, "user_id": _id("charlie.pending_admin")}
 WEBHOOK = {"webhook_id": _id("alpha.webhook")}
+RULE = {"rule_id": _id("alpha.rule")}
+
+
+def rule_form(w: World) -> dict[str, Any]:
+    return {"name": "Matrix rule", "customer": w.a.customer2.pk, "priority": 5, "name_glob": "matrix-*"}
+
+
 SCHEDULE = {"sync_interval_minutes": 1440, "validation_interval_minutes": 360, "check_retention_days": 90}
 
 MATRIX: dict[str, Row] = {
@@ -169,6 +176,15 @@ MATRIX: dict[str, Row] = {
         {"GET": TA_PAGE, "POST": (403, 200, 403, LOGIN)},
         bodies={"POST": lambda _w: SCHEDULE},
     ),
+    # Assignment rules (SPEC 10): the tenant administrator's.
+    "cloud:rule_list": Row({"GET": TA_PAGE}),
+    "cloud:rule_create": Row({"GET": TA_PAGE, "POST": TA_POST}, bodies={"POST": rule_form}),
+    "cloud:rule_detail": Row({"GET": TA_PAGE}, RULE),
+    "cloud:rule_edit": Row({"GET": TA_PAGE, "POST": TA_POST}, RULE, {"POST": rule_form}),
+    "cloud:rule_delete": Row({"GET": TA_PAGE, "POST": TA_POST}, RULE),
+    "cloud:rule_preview": Row({"POST": TA_PAGE}, bodies={"POST": rule_form}),
+    "cloud:rule_preview_saved": Row({"POST": TA_PAGE}, RULE, {"POST": rule_form}),
+    "cloud:rule_apply": Row({"POST": TA_PAGE}, RULE),
     # Webhooks, the delivery log and the administrator's email preferences.
     "notifications:webhook_list": Row({"GET": TA_PAGE}),
     "notifications:webhook_create": Row(
@@ -377,6 +393,22 @@ MATRIX: dict[str, Row] = {
         bodies={"PUT": lambda _w: SCHEDULE, "PATCH": lambda _w: {"validation_interval_minutes": 30}},
         api=True,
     ),
+    "assignment-rule-list": Row(
+        {"GET": (403, 200, 403, 401), "POST": (403, 201, 403, 401)}, bodies={"POST": rule_form}, api=True
+    ),
+    "assignment-rule-detail": Row(
+        {
+            "GET": (403, 200, 403, 401),
+            "PUT": (403, 200, 403, 401),
+            "PATCH": (403, 200, 403, 401),
+            "DELETE": (403, 204, 403, 401),
+        },
+        {"pk": _id("alpha.rule")},
+        {"PUT": rule_form, "PATCH": lambda _w: {"enabled": False}},
+        api=True,
+    ),
+    "assignment-rule-preview": Row({"POST": (403, 200, 403, 401)}, bodies={"POST": rule_form}, api=True),
+    "assignment-rule-apply": Row({"POST": (403, 202, 403, 401)}, {"pk": _id("alpha.rule")}, api=True),
     "webhook-list": Row(
         {"GET": (403, 200, 403, 401), "POST": (403, 201, 403, 401)},
         bodies={"POST": lambda _w: {"url": "https://hooks.matrix.test/api", "events": ["role.broken"]}},

@@ -89,6 +89,7 @@ class DiscoveredAccount:
     ou_path: str
     joined_method: str = ""
     joined_at: datetime | None = None
+    tags: dict[str, str] | None = None  # None: not read (the listing was asked for no tags)
 
 
 @dataclass(frozen=True)
@@ -131,10 +132,16 @@ class Provider(Protocol):
         ...
 
     def list_organization(
-        self, *, role_arn: str, external_id: str, progress: Callable[[int], None] | None = None
+        self,
+        *,
+        role_arn: str,
+        external_id: str,
+        progress: Callable[[int], None] | None = None,
+        tags: bool = False,
     ) -> Listing:
         """Every account of the organization whose management account's role this is; `progress`
-        is called with the number listed so far. Raises ProviderError."""
+        is called with the number listed so far; with `tags`, each account's tags too. Raises
+        ProviderError."""
         ...
 
     def create_member_role(

@@ -21,6 +21,7 @@ from cloudmsp.cloud.services.jobs import (
     job_start,
     job_still_running,
 )
+from cloudmsp.cloud.services.rules import rules_apply_discovered, rules_need_tags
 from cloudmsp.core.errors import ApplicationError, ConflictError
 from cloudmsp.core.queries import IN_CHUNK, chunks, insert_rows, refresh_planner_statistics
 from cloudmsp.notifications.models import EventType
@@ -66,7 +67,10 @@ def organization_sync(job: Job) -> dict[str, Any]:
     started = time.monotonic()
     try:
         listing = provider_for(management.provider).list_organization(
-            role_arn=management.role_arn, external_id=management.external_id, progress=_heartbeat(job)
+            role_arn=management.role_arn,
+            external_id=management.external_id,
+            progress=_heartbeat(job),
+            tags=rules_need_tags(management.tenant_id),
         )
     except ProviderError as exc:
         with transaction.atomic():
@@ -123,20 +127,26 @@ def _apply(job: Job, management: CloudAccount, listed: dict[str, DiscoveredAccou
             a for account_id, a in members.items() if account_id not in listed and a.aws_state != AwsState.REMOVED
         ]
         new.sort(key=lambda a: a["account_id"])  # in index order: fewer pages touched per insert
+        inserting = timezone.now()
         insert_rows(
             CloudAccount,
             new,
             common={"tenant_id": tenant_id, "category": Category.MSP, "kind": Kind.MEMBER, "parent_id": management.pk},
         )
-        CloudAccount.unscoped.bulk_update(changed, [*SYNCED_FIELDS, "external_id", "updated_at"], batch_size=BATCH)
         CloudAccount.unscoped.bulk_update(
-            [row for row, _ in moved], [*SYNCED_FIELDS, "parent", "external_id", "updated_at"], batch_size=BATCH
+            changed, [*SYNCED_FIELDS, "tags", "external_id", "updated_at"], batch_size=BATCH
+        )
+        CloudAccount.unscoped.bulk_update(
+            [row for row, _ in moved], [*SYNCED_FIELDS, "tags", "parent", "external_id", "updated_at"], batch_size=BATCH
         )
         if vanished:
             # Still this organization's: another organization's sync may have just moved one in.
             CloudAccount.objects.for_tenant(tenant_id).filter(
                 pk__in=[a.pk for a in vanished], parent=management
             ).update(aws_state=AwsState.REMOVED, updated_at=timezone.now())
+        assigned = rules_apply_discovered(
+            management=management, since=inserting, actor=job.created_by, now=timezone.now()
+        )
         _audit_moves(job, management, moved, vanished)
         _announce(management, new, [*changed, *(row for row, _ in moved)], vanished, states_before)
         CloudAccount.objects.for_tenant(tenant_id).filter(pk=management.pk).update(last_synced_at=timezone.now())
@@ -146,6 +156,7 @@ def _apply(job: Job, management: CloudAccount, listed: dict[str, DiscoveredAccou
             "updated": len(changed),
             "removed": len(vanished),
             "moved_in": len(moved),
+            "assigned_by_rules": assigned,
             "skipped_elsewhere": sorted(elsewhere)[:100],
         }
         audit_record(
@@ -250,20 +261,20 @@ def _known(
         for ids in chunks(list(listed), IN_CHUNK)
         for a in CloudAccount.objects.for_tenant(tenant_id)
         .filter(account_id__in=ids)
-        .only("id", "account_id", "parent_id", "kind", "role_arn", "external_id", *SYNCED_FIELDS)
+        .only("id", "account_id", "parent_id", "kind", "role_arn", "external_id", "tags", *SYNCED_FIELDS)
     }
     members = {
         a.account_id: a
         for a in CloudAccount.objects.for_tenant(tenant_id)
         .filter(parent=management)
-        .only("id", "account_id", "parent_id", "kind", "role_arn", "external_id", *SYNCED_FIELDS)
+        .only("id", "account_id", "parent_id", "kind", "role_arn", "external_id", "tags", *SYNCED_FIELDS)
     }
     existing.update(members)
     return existing, members
 
 
 def _synced_values(acct: DiscoveredAccount) -> dict[str, Any]:
-    return {
+    values: dict[str, Any] = {
         "name": acct.name[:200],
         "email": acct.email[:254],
         "aws_state": acct.state if acct.state in AwsState.values else AwsState.ACTIVE,
@@ -271,6 +282,9 @@ def _synced_values(acct: DiscoveredAccount) -> dict[str, Any]:
         "joined_method": acct.joined_method if acct.joined_method in JoinedMethod.values else "",
         "joined_at": acct.joined_at,
     }
+    if acct.tags is not None:  # read only while a rule matches on tags (services.rules)
+        values["tags"] = acct.tags
+    return values
 
 
 def _diff(
@@ -290,7 +304,7 @@ def _diff(
         row = existing.get(account_id)
         external_id = provider.member_external_id(management_external_id=management.external_id, account_id=account_id)
         if row is None:
-            new.append({"account_id": account_id, **values, "external_id": external_id})
+            new.append({"account_id": account_id, **values, "external_id": external_id, "tags": acct.tags or {}})
             continue
         old_parent = row.parent_id
         is_moving = old_parent not in (None, management.pk) and row.kind == Kind.MEMBER

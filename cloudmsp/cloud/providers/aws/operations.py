@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import secrets
+import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -99,10 +101,13 @@ def organization_master(creds: Credentials) -> str:
     return str(org["Organization"]["MasterAccountId"])
 
 
-def _pages(fn: Any, key: str, step: str, counter: list[int], **kwargs: Any) -> Iterator[dict[str, Any]]:
+def _pages(
+    fn: Any, key: str, step: str, counter: list[int], *, page_size: int | None = PAGE_SIZE, **kwargs: Any
+) -> Iterator[dict[str, Any]]:
     token: str | None = None
     while True:
-        args = {**kwargs, "MaxResults": PAGE_SIZE, **({"NextToken": token} if token else {})}
+        size = {"MaxResults": page_size} if page_size else {}
+        args = {**kwargs, **size, **({"NextToken": token} if token else {})}
         page: dict[str, Any] = call(step, partial(fn, **args))
         counter[0] += 1
         yield from page.get(key, [])
@@ -157,6 +162,36 @@ def organization_accounts(creds: Credentials, stats: ListingStats | None = None)
         stats.list_accounts_calls = calls[0]
     stats.list_accounts_calls = calls[0]
     stats.other_calls = other[0]
+
+
+def account_tags(
+    creds: Credentials, account_ids: list[str], *, concurrency: int, stats: ListingStats
+) -> dict[str, dict[str, str]]:
+    """Each account's tags (ListTagsForResource, which takes no page size: every NextToken is
+    followed), `concurrency` accounts at a time, one client per thread."""
+    local = threading.local()
+    lock = threading.Lock()
+
+    def one(account_id: str) -> tuple[str, dict[str, str]]:
+        org = getattr(local, "org", None)
+        if org is None:
+            org = local.org = client("organizations", creds)
+        calls = [0]
+        pages = _pages(
+            org.list_tags_for_resource,
+            "Tags",
+            "Read an account's tags (ListTagsForResource)",
+            calls,
+            page_size=None,
+            ResourceId=account_id,
+        )
+        tags = {str(t["Key"]): str(t.get("Value", "")) for t in pages}
+        with lock:
+            stats.other_calls += calls[0]
+        return account_id, tags
+
+    with ThreadPoolExecutor(max_workers=max(1, min(concurrency, 64))) as pool:
+        return dict(pool.map(one, account_ids))
 
 
 def account_state(acct: dict[str, Any]) -> str:

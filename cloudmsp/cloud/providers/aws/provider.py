@@ -5,8 +5,10 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 
 from cloudmsp.cloud.providers.aws import operations, policies
@@ -84,22 +86,27 @@ class AwsProvider:
         )
 
     def list_organization(
-        self, *, role_arn: str, external_id: str, progress: Callable[[int], None] | None = None
+        self,
+        *,
+        role_arn: str,
+        external_id: str,
+        progress: Callable[[int], None] | None = None,
+        tags: bool = False,
     ) -> Listing:
         """One call in flight at a time, MaxResults=20, following every NextToken. Two faults a
         second reading of the whole listing cures are retried once: cached credentials that
         expired early, and a page token AWS refused because the organization changed between two
-        pages."""
+        pages. Tags are read after the listing, AWS_CONCURRENCY accounts at a time."""
         creds = _assume_management(role_arn, external_id)
         try:
-            return _read_listing(creds, progress)
+            return _read_listing(creds, progress, tags)
         except AwsError as exc:
             if exc.code in EXPIRED_CODES:
                 credential_cache.forget(role_arn)
                 creds = _assume_management(role_arn, external_id)
             elif not _stale_page_token(exc):
                 raise
-            return _read_listing(creds, progress)
+            return _read_listing(creds, progress, tags)
 
     def create_member_role(
         self, *, management: ManagementRole, account_id: str, role_name: str, external_id: str, owner: str
@@ -197,13 +204,16 @@ def _member_access(management: ManagementRole, account_id: str) -> tuple[Credent
     )
 
 
-def _read_listing(creds: Credentials, progress: Callable[[int], None] | None) -> Listing:
+def _read_listing(creds: Credentials, progress: Callable[[int], None] | None, tags: bool) -> Listing:
     stats = operations.ListingStats()
     accounts: dict[str, DiscoveredAccount] = {}
     for acct in operations.organization_accounts(creds, stats):
         accounts[acct.account_id] = acct
         if progress is not None:
             progress(len(accounts))
+    if tags:
+        found = operations.account_tags(creds, list(accounts), concurrency=settings.AWS_CONCURRENCY, stats=stats)
+        accounts = {k: replace(a, tags=found[k]) for k, a in accounts.items()}
     return Listing(accounts=accounts, list_accounts_calls=stats.list_accounts_calls, other_calls=stats.other_calls)
 
 
