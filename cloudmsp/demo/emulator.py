@@ -433,3 +433,24 @@ def delete_role(endpoint: str, account_id: str, role_name: str) -> bool:
         iam.delete_role_policy(RoleName=role_name, PolicyName=name)
     iam.delete_role(RoleName=role_name)
     return True
+
+
+def add_account(endpoint: str, *, name: str, ou_path: str = "Root", tags: dict[str, str] | None = None) -> str:
+    """Create a member account in the demo organization, in the OU at `ou_path` ("Root/Production"),
+    as an MSP creating one for a customer would; the portal finds it at its next sync. Returns its
+    id. ValueError when there is no such OU."""
+    org = _client(endpoint, "organizations", MANAGEMENT_ACCOUNT)
+    parent = org.list_roots()["Roots"][0]["Id"]
+    for part in [p for p in ou_path.split("/")[1:] if p]:
+        children = org.list_organizational_units_for_parent(ParentId=parent)["OrganizationalUnits"]
+        found = next((ou["Id"] for ou in children if ou["Name"] == part), None)
+        if found is None:
+            raise ValueError(f"No OU {part!r} in {ou_path!r}.")
+        parent = found
+    extra = {"Tags": [{"Key": k, "Value": v} for k, v in (tags or {}).items()]} if tags else {}
+    status = org.create_account(Email=f"aws+{name}@demo-msp.example", AccountName=name, **extra)["CreateAccountStatus"]
+    account_id = str(status["AccountId"])
+    root = org.list_roots()["Roots"][0]["Id"]
+    if parent != root:
+        org.move_account(AccountId=account_id, SourceParentId=root, DestinationParentId=parent)
+    return account_id

@@ -116,6 +116,7 @@ def build(
                     name=f"member-{m}-{j:05d}",
                     email=f"aws+{m}-{j}@bench.example",
                     ou_path=ous[j % len(ous)],
+                    tags={"team": ["data", "web", "ops"][j % 3], "cost-center": str(j % 50)} if j % 4 == 0 else {},
                     customer_id=customer_ids[n % len(customer_ids)] if assigned else None,
                     external_id=_external_id(),
                     role_arn=f"arn:aws:iam::{account_id}:role/CloudMSPAccess" if onboarded else "",

@@ -54,6 +54,8 @@ def run_all(report: Report, *, quick: bool, only: set[str]) -> None:
             lists(report, data, repeat=repeat)
         if "bulk" in only:
             bulk_association(report, data, count=2_000 if quick else 10_000)
+        if "rules" in only:
+            assignment_rules(report, data)
         if "discovery" in only:
             discovery(report, members=300 if quick else 10_000)
         if "validation" in only:
@@ -342,8 +344,8 @@ def bulk_association(report: Report, data: Dataset, *, count: int) -> None:
         f"associate {len(ids)} accounts in one request",
         round(ms, 1),
         "ms",
-        "< 2000 ms",
-        ms < 2000,
+        "< 1000 ms",
+        ms < 1000,
         statements=statements,
     )
     report.add(f"associate {len(ids)}: audit events written", events, "", f"= {len(ids)}", events == len(ids))
@@ -361,8 +363,8 @@ def bulk_association(report: Report, data: Dataset, *, count: int) -> None:
         f"disassociate {len(ids)} accounts in one request",
         round(ms, 1),
         "ms",
-        "< 2000 ms",
-        ms < 2000,
+        "< 1000 ms",
+        ms < 1000,
         statements=statements,
     )
     report.add(
@@ -372,6 +374,75 @@ def bulk_association(report: Report, data: Dataset, *, count: int) -> None:
         "equal",
         statements == few_statements,
     )
+
+
+def assignment_rules(report: Report, data: Dataset) -> None:
+    """Preview and apply of auto-assignment rules over the whole tenant (SPEC 10): an OU prefix
+    (an indexable condition), a name pattern (a scan) and a tag; the apply as its job runs it,
+    audit events and ownership history included."""
+    from cloudmsp.cloud.models import CloudAccount, Job, JobKind, OwnershipInterval
+    from cloudmsp.cloud.services import rules
+    from cloudmsp.customers.models import Customer
+
+    client = _client(data)
+    customer = Customer.objects.for_tenant(data.tenant).order_by("-id").first()
+    assert customer is not None
+    total = CloudAccount.objects.for_tenant(data.tenant).count()
+    conditions = {
+        "OU prefix Root/Production": {"ou_path_prefix": "Root/Production"},
+        "name pattern member-3-*": {"name_glob": "member-3-*"},
+        "tag team=data": {"tag_key": "team", "tag_value": "data"},
+    }
+    for label, condition in conditions.items():
+        body = {"name": "bench", "customer": customer.pk, "override_manual": True, **condition}
+        answers: list[Any] = []
+
+        def preview(body: dict[str, Any] = body, answers: list[Any] = answers) -> None:
+            answer = client.post("/api/v1/assignment-rules/preview/", body, content_type="application/json")
+            assert answer.status_code == 200, answer.content[:300]
+            answers.append(answer.json())
+
+        p50, p95, _ = measure(preview, repeat=5, warmup=1)
+        matched = answers[-1]["matched"]
+        report.add(
+            f"rule preview over {total} accounts ({label}): p95",
+            round(p95, 1),
+            "ms",
+            "< 2000 ms",
+            p95 < 2000,
+            p50=round(p50, 1),
+            matched=matched,
+        )
+    rule = rules.rule_create(
+        actor=data.admin,
+        data={
+            "name": "bench apply",
+            "customer": customer.pk,
+            "override_manual": True,
+            "ou_path_prefix": "Root/Production",
+        },
+    )
+    job = Job.objects.create(
+        tenant=data.tenant, kind=JobKind.APPLY_RULE, created_by=data.admin, params={"rule": rule.pk}
+    )
+    intervals = OwnershipInterval.objects.for_tenant(data.tenant).count()
+    with CaptureQueriesContext(connection) as ctx:
+        start = time.perf_counter()
+        result = rules.rule_apply(job)
+        ms = (time.perf_counter() - start) * 1000
+    report.add(
+        f"rule apply over {total} accounts: {result['changed']} assigned or moved",
+        round(ms, 1),
+        "ms",
+        "< 2000 ms",
+        ms < 2000,
+        statements=len(ctx.captured_queries),
+    )
+    written = OwnershipInterval.objects.for_tenant(data.tenant).count() - intervals
+    report.add(
+        "rule apply: ownership intervals opened", written, "", f"= {result['changed']}", written == result["changed"]
+    )
+    rule.delete()
 
 
 class _InFlight:

@@ -109,3 +109,63 @@ def test_demo_delete_role_explains_what_it_cannot_do(aws):
 
     with pytest.raises(CommandError, match="No account 999999999999"):
         call_command("demo_delete_role", "999999999999")
+
+
+def test_the_demo_rule_walk_through(aws, run_tasks, capsys, time_machine, api_for):
+    """The README's walk-through of SPEC 10: a rule "OU Root/Production -> a customer" previews,
+    applies, and assigns an account added to that OU in the emulator at the next sync; "as of
+    yesterday" still shows who owned an account before."""
+    import datetime as dt
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    from cloudmsp.cloud.models import JobState
+    from cloudmsp.cloud.services.sync import sync_start
+    from cloudmsp.customers.models import Customer
+    from cloudmsp.users.models import User
+
+    seed_demo()
+    seed_demo_aws(aws)
+    admin = User.unscoped.get(email="admin@demo.test")
+    api = api_for(admin)
+    globex = Customer.objects.for_tenant(admin.tenant).get(company_name="Globex Inc")
+    production = CloudAccount.objects.for_tenant(admin.tenant).filter(ou_path__startswith="Root/Production")
+    earlier = {a.pk: a.customer_id for a in production}
+    yesterday = timezone.localdate()  # the demo's assignments were made today; the rule comes tomorrow
+    time_machine.move_to(timezone.now() + dt.timedelta(days=1), tick=False)
+
+    rule = {"name": "Production to Globex", "customer": globex.pk, "ou_path_prefix": "Root/Production"}
+    preview = api.post("/api/v1/assignment-rules/preview/", {**rule, "override_manual": True}, format="json").json()
+    assert preview["matched"] == production.count()
+    assert preview["would_change"] == sum(1 for c in earlier.values() if c != globex.pk)
+    created = api.post("/api/v1/assignment-rules/", {**rule, "override_manual": True}, format="json").json()
+    api.post(f"/api/v1/assignment-rules/{created['id']}/apply/")
+    run_tasks()
+    assert set(production.values_list("customer_id", flat=True)) == {globex.pk}
+
+    call_command("demo_add_account", "shop-prod", "--ou", "Root/Production/Web")
+    assert "Created shop-prod" in capsys.readouterr().out
+    sync_start(actor=admin, account=CloudAccount.objects.for_tenant(admin.tenant).get(kind=Kind.MANAGEMENT))
+    run_tasks()
+    shop = CloudAccount.objects.for_tenant(admin.tenant).get(name="shop-prod")
+    assert shop.customer_id == globex.pk
+    assert shop.jobs.model.objects.for_tenant(admin.tenant).latest("id").state == JobState.SUCCEEDED
+
+    # As of yesterday: the owners before the rule.
+    owned = api.get(f"/api/v1/ownership/?at={yesterday.isoformat()}").json()["results"]
+    then = {row["account"]: row["customer"] for row in owned}
+    assert {pk: c for pk, c in earlier.items() if c} == {pk: then[pk] for pk, c in earlier.items() if c}
+    assert shop.pk not in then
+
+
+def test_demo_add_account_explains_what_it_cannot_do(aws, settings):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    settings.AWS_ENDPOINT_URL = aws
+    emulator.seed_organization(aws)
+    with pytest.raises(CommandError, match="No OU 'Nowhere'"):
+        call_command("demo_add_account", "x", "--ou", "Root/Nowhere")
+    with pytest.raises(CommandError, match="KEY=VALUE"):
+        call_command("demo_add_account", "x", "--tag", "novalue")

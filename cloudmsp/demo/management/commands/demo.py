@@ -87,6 +87,8 @@ class Command(BaseCommand):
                     f"Activation, reset and notification emails are written to {mail_dir}/",
                     "The scheduler checks every role each minute (Health); to see one break, run:",
                     "  .venv/bin/python manage.py demo_delete_role <account id from Health>",
+                    "To add an account to the organization (for the assignment rules), run:",
+                    "  .venv/bin/python manage.py demo_add_account shop-prod --ou Root/Production",
                     "Press Ctrl-C to stop everything.",
                     "",
                 ]
