@@ -84,11 +84,19 @@ def test_malformed_calls_are_refused_before_anything_is_written(tenant, rows, co
 
 
 def test_a_field_with_a_per_row_default_must_be_given(tenant, admin):
+    from cloudmsp.notifications.models import Event
+
+    with pytest.raises(ValueError, match="event_id"):
+        insert_rows(Event, [{"type": "test"}], common={"tenant_id": tenant.pk})
+    # An empty dict or list is the same for every row: shared, or given.
     job = {"tenant_id": tenant.pk, "kind": "sync", "created_by_id": admin.pk}
-    with pytest.raises(ValueError, match="params"):
-        insert_rows(Job, [{"state": "queued"}], common=job)
+    insert_rows(Job, [{"state": "queued"}, {"state": "running"}], common=job)
     insert_rows(Job, [{"state": "queued", "params": {"n": 1}, "result": {}}], common=job)
-    assert Job.objects.for_tenant(tenant).get().params == {"n": 1}
+    assert list(Job.objects.for_tenant(tenant).order_by("id").values_list("state", "params")) == [
+        ("queued", {}),
+        ("running", {}),
+        ("queued", {"n": 1}),
+    ]
 
 
 def test_a_failing_row_writes_none_of_the_rows(tenant):
@@ -106,3 +114,19 @@ def test_a_value_longer_than_its_column_is_refused_not_cut_short(tenant):
     with pytest.raises(DataError), transaction.atomic():
         insert_rows(CloudAccount, rows, common=_common(tenant))
     assert not CloudAccount.objects.for_tenant(tenant).exists()
+
+
+def test_in_ids_matches_the_given_ids_as_one_parameter_on_keys_and_foreign_keys(tenant):
+    insert_rows(CloudAccount, _rows(5), common=_common(tenant))
+    ids = sorted(CloudAccount.objects.for_tenant(tenant).values_list("pk", flat=True))
+    wanted = [ids[0], ids[3], 10**15]
+    with CaptureQueriesContext(connection) as ctx:
+        found = sorted(CloudAccount.objects.for_tenant(tenant).filter(pk__in_ids=wanted).values_list("pk", flat=True))
+    assert found == [ids[0], ids[3]]
+    sql = ctx.captured_queries[0]["sql"]
+    assert ("= ANY(" if connection.vendor == "postgresql" else "json_each(") in sql
+    job = Job.objects.create(tenant=tenant, kind="sync", account_id=ids[1])
+    assert list(Job.objects.for_tenant(tenant).filter(account__in_ids=[ids[1]])) == [job]
+    assert not Job.objects.for_tenant(tenant).filter(account__in_ids=[]).exists()
+    many = list(range(1, 40_000))  # far above SQLite's limit on bound parameters
+    assert CloudAccount.objects.for_tenant(tenant).filter(pk__in_ids=many).count() == 5

@@ -122,7 +122,7 @@ def set_customer(
         message=message,
     )
     now = now or timezone.now()
-    ownership_change(tenant_id=tenant_id, rows=changing, customer=customer, actor=actor, cause=cause, now=now)
+    ownership_change(tenant_id=tenant_id, ids=ids, rows=changing, customer=customer, actor=actor, cause=cause, now=now)
     updated = changing.update(customer=customer, updated_at=now)
     assert updated == changed, (updated, changed)
     return updated

@@ -33,18 +33,25 @@ _COLUMNS = (
 def ownership_change(
     *,
     tenant_id: int,
+    ids: list[int],
     rows: models.QuerySet[CloudAccount],
     customer: Any,
     actor: Any,
     cause: str,
     now: datetime,
 ) -> int:
-    """Close the open interval of every account in `rows` (the accounts whose customer is about to
-    change, read before the change) and, when `customer` is not None, open the next one for it.
-    Returns how many intervals were opened."""
-    OwnershipInterval.objects.for_tenant(tenant_id).filter(
-        account_id__in=rows.values("pk"), valid_to__isnull=True
-    ).update(valid_to=now, closed_by=cause, updated_at=now)
+    """Close the open interval of every account in `rows` (those of `ids` whose customer is about
+    to change, read before the change) and, when `customer` is not None, open the next one for
+    it. Returns how many intervals were opened.
+
+    The intervals to close are found from `ids` themselves (an account's open interval is its
+    current customer's) with core.queries' `in_ids`: through `rows`, or `__in=id_set(ids)`, the
+    id list is a subquery, which PostgreSQL, with statistics taken before the intervals were
+    written, plans as a loop over the ids for each interval (2.6 s for 10,000 accounts)."""
+    open_intervals = OwnershipInterval.objects.for_tenant(tenant_id).filter(account__in_ids=ids, valid_to__isnull=True)
+    if customer is not None:
+        open_intervals = open_intervals.exclude(customer_id=customer.pk)
+    open_intervals.update(valid_to=now, closed_by=cause, updated_at=now)
     if customer is None:
         return 0
     actor_id = getattr(actor, "pk", None)
