@@ -71,6 +71,34 @@ Field.register_lookup(InIds)
 ForeignObject.register_lookup(InIds)  # foreign keys have lookups of their own
 
 
+def like_pattern(glob: str) -> str:
+    """A LIKE pattern (escape character `\\`) for a glob: `*` any run of characters, `?` one,
+    everything else itself; runs of `*` are one."""
+    glob = re.sub(r"\*+", "*", glob)
+    escaped = glob.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped.replace("*", "%").replace("?", "_")
+
+
+class IGlob(Lookup[Any]):
+    """`field__iglob="acme-*"`: the text matches the glob (core.queries.like_pattern), case
+    folded. LIKE, not a regular expression: both databases match it without the backtracking a
+    regular expression of many `.*` takes on a row that does not match."""
+
+    lookup_name = "iglob"
+
+    def get_db_prep_lookup(self, value: Any, connection: Any) -> tuple[str, tuple[str]]:  # noqa: ARG002 (Django's signature)
+        return "%s", (like_pattern(str(value)),)
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, Any]:
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        operator = "ILIKE" if connection.vendor == "postgresql" else "LIKE"
+        return f"{lhs} {operator} {rhs} ESCAPE '\\'", [*lhs_params, *rhs_params]
+
+
+Field.register_lookup(IGlob)
+
+
 # Rows per INSERT statement of insert_rows on PostgreSQL (its arrays hold this many values each).
 INSERT_CHUNK = 5_000
 

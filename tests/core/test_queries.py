@@ -130,3 +130,28 @@ def test_in_ids_matches_the_given_ids_as_one_parameter_on_keys_and_foreign_keys(
     assert not Job.objects.for_tenant(tenant).filter(account__in_ids=[]).exists()
     many = list(range(1, 40_000))  # far above SQLite's limit on bound parameters
     assert CloudAccount.objects.for_tenant(tenant).filter(pk__in_ids=many).count() == 5
+
+
+@pytest.mark.parametrize(
+    ("glob", "pattern"),
+    [("a*b?c", "a%b_c"), ("50%_off", "50\\%\\_off"), ("back\\slash", "back\\\\slash"), ("**a***", "%a%")],
+)
+def test_like_pattern_escapes_everything_but_the_wildcards(glob, pattern):
+    assert queries.like_pattern(glob) == pattern
+
+
+def test_iglob_matches_case_folded_with_like_wildcards_escaped(tenant):
+    names = ["Acme-Prod", "acme_dev", "acme%x", "other", "a" * 200]
+    insert_rows(CloudAccount, [{**r, "name": n} for r, n in zip(_rows(5), names, strict=True)], common=_common(tenant))
+    found = CloudAccount.objects.for_tenant(tenant)
+
+    def names_of(glob: str) -> set[str]:
+        return set(found.filter(name__iglob=glob).values_list("name", flat=True))
+
+    assert names_of("ACME-*") == {"Acme-Prod"}
+    assert names_of("acme_*") == {"acme_dev"}
+    assert names_of("acme%*") == {"acme%x"}
+    assert names_of("acme?dev") == {"acme_dev"}
+    assert names_of("*") == set(names)
+    # A pattern that would make a regular expression backtrack: a plain no-match here.
+    assert names_of("*a*a*a*a*a*a*a*a*a*a*b") == set()
