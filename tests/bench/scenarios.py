@@ -380,8 +380,7 @@ def assignment_rules(report: Report, data: Dataset) -> None:
     """Preview and apply of auto-assignment rules over the whole tenant (SPEC 10): an OU prefix
     (an indexable condition), a name pattern (a scan) and a tag; the apply as its job runs it,
     audit events and ownership history included."""
-    from cloudmsp.cloud.models import CloudAccount, Job, JobKind, OwnershipInterval
-    from cloudmsp.cloud.services import rules
+    from cloudmsp.cloud.models import CloudAccount
     from cloudmsp.customers.models import Customer
 
     client = _client(data)
@@ -413,12 +412,20 @@ def assignment_rules(report: Report, data: Dataset) -> None:
             p50=round(p50, 1),
             matched=matched,
         )
+    for label, override in (("unassigned accounts only (the default)", False), ("moving assigned ones too", True)):
+        _rule_apply(report, data, customer, total, label=label, override=override)
+
+
+def _rule_apply(report: Report, data: Dataset, customer: Any, total: int, *, label: str, override: bool) -> None:
+    from cloudmsp.cloud.models import Job, JobKind, OwnershipInterval
+    from cloudmsp.cloud.services import rules
+
     rule = rules.rule_create(
         actor=data.admin,
         data={
-            "name": "bench apply",
+            "name": f"bench apply {label}",
             "customer": customer.pk,
-            "override_manual": True,
+            "override_manual": override,
             "ou_path_prefix": "Root/Production",
         },
     )
@@ -431,7 +438,7 @@ def assignment_rules(report: Report, data: Dataset) -> None:
         result = rules.rule_apply(job)
         ms = (time.perf_counter() - start) * 1000
     report.add(
-        f"rule apply over {total} accounts: {result['changed']} assigned or moved",
+        f"rule apply over {total} accounts, {label}: {result['changed']} changed",
         round(ms, 1),
         "ms",
         "< 2000 ms",
@@ -440,7 +447,11 @@ def assignment_rules(report: Report, data: Dataset) -> None:
     )
     written = OwnershipInterval.objects.for_tenant(data.tenant).count() - intervals
     report.add(
-        "rule apply: ownership intervals opened", written, "", f"= {result['changed']}", written == result["changed"]
+        f"rule apply, {label}: ownership intervals opened",
+        written,
+        "",
+        f"= {result['changed']}",
+        written == result["changed"],
     )
     rule.delete()
 
