@@ -6,7 +6,7 @@ from typing import Any
 
 from django.core.exceptions import FieldDoesNotExist
 from django.db import connection
-from django.db.models import Count, Field, Lookup, OuterRef, Subquery, Value
+from django.db.models import CharField, Count, Expression, F, Field, Lookup, OuterRef, Subquery, Value
 from django.db.models.expressions import RawSQL
 from django.db.models.fields.related import ForeignObject
 from django.db.models.functions import Coalesce
@@ -97,6 +97,32 @@ class IGlob(Lookup[Any]):
 
 
 Field.register_lookup(IGlob)
+
+
+class JsonKeyText(Expression):
+    """The text at `key` of the JSON object in `column` (NULL when absent). Unlike Django's
+    KeyTextTransform, a key of digits ("2024") stays a key, never an array index, and any
+    character may be in it; the key is a bound parameter on both databases."""
+
+    output_field = CharField()
+
+    def __init__(self, column: str, key: str) -> None:
+        super().__init__()
+        self.column: Any = F(column)
+        self.key = key
+
+    def get_source_expressions(self) -> list[Any]:
+        return [self.column]
+
+    def set_source_expressions(self, exprs: Any) -> None:
+        (self.column,) = exprs
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, Any]:
+        column, params = compiler.compile(self.column)
+        if connection.vendor == "postgresql":
+            return f"({column} ->> %s)", [*params, self.key]
+        # json_each compares the key as a string: no JSON path to quote.
+        return f"(SELECT value FROM json_each({column}) WHERE key = %s)", [*params, self.key]  # noqa: S608
 
 
 # Rows per INSERT statement of insert_rows on PostgreSQL (its arrays hold this many values each).

@@ -52,7 +52,7 @@ def local(admin):
             name="prod-db",
             email="dba@globex.example",
             ou_path="Root/Production/Data",
-            tags={"team": "data", "cost-center": "42"},
+            tags={"team": "data", "cost-center": "42", "2024": "yes", 'we"ird.$[0]': "x"},
         ),
         "near": _member(admin.tenant, management, name="Production-like", ou_path="Root/ProductionX"),
         "dev": _member(admin.tenant, management, name="dev-1", email="x@ACME.example", ou_path="Root/Dev"),
@@ -76,6 +76,9 @@ def local(admin):
         ({"tag_key": "team"}, {"db"}),
         ({"tag_key": "team", "tag_value": "data"}, {"db"}),
         ({"tag_key": "team", "tag_value": "web"}, set()),
+        ({"tag_key": "2024"}, {"db"}),  # a key of digits is a key, not an array index
+        ({"tag_key": 'we"ird.$[0]', "tag_value": "x"}, {"db"}),
+        ({"tag_key": "team", "tag_value": "dat%"}, set()),
         ({"ou_path_prefix": "Root/Production", "email_domain": "acme.example"}, {"web"}),
     ],
 )

@@ -17,8 +17,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
-from django.db.models.fields.json import KeyTextTransform
-from django.db.models.lookups import Exact
+from django.db.models.lookups import Exact, IsNull
 from django.utils import timezone
 
 from cloudmsp.audit.services import audit_record
@@ -26,6 +25,7 @@ from cloudmsp.cloud.models import AssignmentRule, CloudAccount, Job, JobKind, Ki
 from cloudmsp.cloud.services.association import set_customer
 from cloudmsp.cloud.services.jobs import job_enqueue, job_finish, job_start
 from cloudmsp.core.errors import ApplicationError
+from cloudmsp.core.queries import JsonKeyText
 from cloudmsp.customers.models import Customer
 from cloudmsp.tenancy.access import Actor, in_tenant, not_found, parse_id, require_tenant_admin
 from cloudmsp.tenancy.models import Tenant
@@ -49,10 +49,9 @@ def rule_condition(rule: AssignmentRule) -> Q:
         q &= Q(name__iglob=rule.name_glob)  # core.queries: a LIKE, never a backtracking regex
     if rule.email_domain:
         q &= Q(email__iendswith="@" + rule.email_domain)
-    if rule.tag_key and rule.tag_value:
-        q &= Q(Exact(KeyTextTransform(rule.tag_key, "tags"), rule.tag_value))
-    elif rule.tag_key:
-        q &= Q(tags__has_key=rule.tag_key)
+    if rule.tag_key:
+        tag = JsonKeyText("tags", rule.tag_key)
+        q &= Q(Exact(tag, rule.tag_value)) if rule.tag_value else Q(IsNull(tag, False))
     if rule.management_account_id:
         q &= Q(parent_id=rule.management_account_id)
     return q
