@@ -325,6 +325,8 @@ class AssignmentRule(TenantOwnedModel):
         CloudAccount, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
     created_by = models.ForeignKey("users.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # Not stored: how many syncs saving the rule started to read the accounts' tags.
+    tag_syncs = 0
 
     objects: ClassVar[TenantManager["AssignmentRule"]] = TenantManager()  # type: ignore[assignment]
 

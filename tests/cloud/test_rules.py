@@ -341,7 +341,10 @@ def test_tags_are_read_paged_only_while_a_rule_needs_them(org, admin, management
     assert CloudAccount.objects.for_tenant(admin.tenant).get(account_id=tagged).tags == {}
     data = CustomerFactory(tenant=admin.tenant)
     rule = _rule(admin, data, tag_key="team", tag_value="data")
-    second = _sync(admin, management)
+    assert rule.tag_syncs == 1  # the first tag rule starts the sync that reads the tags
+    second = Job.objects.for_tenant(admin.tenant).get(kind=JobKind.SYNC, state=JobState.QUEUED)
+    sync.organization_sync(second)
+    second.refresh_from_db()
     account = CloudAccount.objects.for_tenant(admin.tenant).get(account_id=tagged)
     assert account.tags == {t["Key"]: t["Value"] for t in many}
     # One call per account, and a second page for the tagged one (the emulator pages like AWS).
@@ -354,3 +357,110 @@ def test_tags_are_read_paged_only_while_a_rule_needs_them(org, admin, management
     # An unsaved rule of the same priority comes after it: the account is the saved rule's.
     draft = rules.rule_preview(actor=admin, data={"name": "p", "customer": data.pk, "tag_key": "team"})
     assert draft.matched == 0
+
+
+def test_an_earlier_tag_rule_leaves_untagged_accounts_to_later_rules(admin, local):
+    _, members = local
+    tagged, other = CustomerFactory(tenant=admin.tenant), CustomerFactory(tenant=admin.tenant)
+    _rule(admin, tagged, priority=1, tag_key="team", tag_value="data")
+    found = rules.rule_preview(
+        actor=admin, data={"name": "p", "customer": other.pk, "priority": 2, "ou_path_prefix": "Root"}
+    )
+    # Every member but the tagged one: an account without the tag is not the earlier rule's.
+    assert {s["account_id"] for s in found.sample} == {a.account_id for k, a in members.items() if k != "db"}
+
+
+def test_the_ou_prefix_is_case_sensitive_on_both_databases(admin, local):
+    customer = CustomerFactory(tenant=admin.tenant)
+    found = rules.rule_preview(
+        actor=admin, data={"name": "p", "customer": customer.pk, "ou_path_prefix": "root/production"}
+    )
+    assert found.matched == 0
+
+
+def test_tag_keys_and_values_keep_their_spaces(admin):
+    customer = CustomerFactory(tenant=admin.tenant)
+    rule = _rule(admin, customer, tag_key=" team ", tag_value="a b ")
+    assert (rule.tag_key, rule.tag_value) == (" team ", "a b ")
+
+
+def test_the_first_tag_rule_starts_a_sync_of_each_connected_msp_account(admin, local):
+    management, _ = local
+    CloudAccount.objects.for_tenant(admin.tenant).filter(pk=management.pk).update(
+        role_arn="arn:aws:iam::111122223333:role/CloudMSPPortal", onboarding_status="onboarded"
+    )
+    _management(admin.tenant, account_id="999988887777")  # not connected: no sync
+    customer = CustomerFactory(tenant=admin.tenant)
+    first = _rule(admin, customer, tag_key="team")
+    assert first.tag_syncs == 1
+    assert list(Job.objects.for_tenant(admin.tenant).values_list("kind", "account_id")) == [
+        (JobKind.SYNC, management.pk)
+    ]
+    assert _rule(admin, customer, tag_key="env").tag_syncs == 0  # tags are read already
+    assert Job.objects.for_tenant(admin.tenant).count() == 1
+
+
+def test_rules_deleted_with_their_customer_or_msp_account_are_audited(admin, local):
+    management, _ = local
+    from cloudmsp.cloud.services.accounts import account_delete
+    from cloudmsp.customers.services import customer_delete
+
+    gone, kept = CustomerFactory(tenant=admin.tenant), CustomerFactory(tenant=admin.tenant)
+    by_customer = _rule(admin, gone, name_glob="*")
+    by_msp = _rule(admin, kept, management_account=management.pk)
+    _rule(admin, kept, name_glob="x*")
+    customer_delete(actor=admin, customer=gone)
+    account_delete(actor=admin, account=management)
+    deletions = AuditEvent.objects.for_tenant(admin.tenant).filter(action="assignment_rule.delete")
+    assert sorted(int(e.object_id) for e in deletions) == sorted([by_customer.pk, by_msp.pk])
+    assert AssignmentRule.objects.for_tenant(admin.tenant).count() == 1
+
+
+def test_tags_that_cannot_be_read_leave_the_listing_whole_and_say_why(org, admin, management, monkeypatch):
+    from cloudmsp.cloud.providers.aws import operations
+    from cloudmsp.cloud.providers.aws.errors import AwsError
+
+    _sync(admin, management)
+    CloudAccount.objects.for_tenant(admin.tenant).filter(account_id=org.members[0]).update(tags={"team": "old"})
+    AssignmentRule.objects.create(
+        tenant=admin.tenant, name="t", customer=CustomerFactory(tenant=admin.tenant), tag_key="team"
+    )
+
+    def denied(*_args, **_kwargs):
+        raise AwsError("Read an account's tags (ListTagsForResource)", "denied", code="AccessDeniedException")
+
+    monkeypatch.setattr(operations, "account_tags", denied)
+    org.add_member("late-comer")
+    job = _sync(admin, management)
+    assert job.result["added"] == 1
+    assert "organizations:ListTagsForResource" in job.result["warnings"][0]
+    assert CloudAccount.objects.for_tenant(admin.tenant).get(account_id=org.members[0]).tags == {"team": "old"}
+
+
+def test_tags_are_read_with_progress_and_an_account_gone_meanwhile_has_none(org, admin, management):
+    from cloudmsp.cloud.providers.aws import operations
+    from cloudmsp.cloud.providers.aws.client import credential_cache
+    from cloudmsp.cloud.providers.aws.provider import _assume_management
+
+    org.org_client().tag_resource(ResourceId=org.members[2], Tags=[{"Key": "k", "Value": "v"}])
+    creds = _assume_management(management.role_arn, management.external_id)
+    seen: list[int] = []
+    found = operations.account_tags(
+        creds,
+        [org.members[2], org.members[3], "000000000000"],
+        concurrency=2,
+        stats=operations.ListingStats(),
+        progress=seen.append,
+    )
+    assert found == {org.members[2]: {"k": "v"}, org.members[3]: {}, "000000000000": {}}
+    assert seen == [1, 2, 3]
+    credential_cache.clear()
+
+
+def test_the_management_policy_allows_reading_tags():
+    from cloudmsp.cloud.providers.aws.policies import access_policy
+
+    actions = {a for st in access_policy(management=True)["Statement"] for a in st["Action"]}
+    assert "organizations:ListTagsForResource" in actions
+    member = {a for st in access_policy(management=False)["Statement"] for a in st["Action"]}
+    assert "organizations:ListTagsForResource" not in member

@@ -99,6 +99,7 @@ class Listing:
     accounts: dict[str, DiscoveredAccount]
     list_accounts_calls: int
     other_calls: int
+    warnings: tuple[str, ...] = ()  # what could not be read, the listing being whole all the same
 
 
 class Provider(Protocol):

@@ -14,6 +14,7 @@ from cloudmsp.cloud.models import Category, CheckTrigger, CloudAccount, Kind, On
 from cloudmsp.cloud.providers import provider_for
 from cloudmsp.cloud.providers.base import RoleCheck
 from cloudmsp.cloud.services.health import HEALTH_FIELDS, Checked, health_apply, health_reload
+from cloudmsp.cloud.services.rules import rules_deleted_with
 from cloudmsp.core.errors import ApplicationError
 from cloudmsp.core.text import normalize
 from cloudmsp.core.validation import save_or_conflict, validate_model
@@ -109,6 +110,8 @@ def account_delete(*, actor: Actor, account: CloudAccount) -> int:
             obj=account,
             changes={"account_id": [account.account_id, None], "members_removed": [members, 0]},
         )
+        if account.kind == Kind.MANAGEMENT:
+            rules_deleted_with(actor=actor, management=account)
         account.delete()
     return members
 

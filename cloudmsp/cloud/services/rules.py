@@ -9,14 +9,16 @@ the enabled rules over the accounts it has just inserted, in its own transaction
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.db.models import Q, QuerySet
+from django.db.models.functions import Substr
 from django.db.models.lookups import Exact, IsNull
 from django.utils import timezone
 
@@ -24,7 +26,7 @@ from cloudmsp.audit.services import audit_record
 from cloudmsp.cloud.models import AssignmentRule, CloudAccount, Job, JobKind, Kind, OwnershipCause
 from cloudmsp.cloud.services.association import set_customer
 from cloudmsp.cloud.services.jobs import job_enqueue, job_finish, job_start
-from cloudmsp.core.errors import ApplicationError
+from cloudmsp.core.errors import ApplicationError, ConflictError
 from cloudmsp.core.queries import JsonKeyText
 from cloudmsp.customers.models import Customer
 from cloudmsp.tenancy.access import Actor, in_tenant, not_found, parse_id, require_tenant_admin
@@ -44,14 +46,20 @@ def rule_condition(rule: AssignmentRule) -> Q:
     """The rule's conditions as one filter over CloudAccount (all of them must hold)."""
     q = Q()
     if rule.ou_path_prefix:
-        q &= Q(ou_path=rule.ou_path_prefix) | Q(ou_path__startswith=rule.ou_path_prefix + "/")
+        # Case-sensitive on both databases (SQLite's LIKE, and so startswith, folds ASCII case).
+        below = rule.ou_path_prefix + "/"
+        q &= Q(ou_path=rule.ou_path_prefix) | Q(Exact(Substr("ou_path", 1, len(below)), below))
     if rule.name_glob:
         q &= Q(name__iglob=rule.name_glob)  # core.queries: a LIKE, never a backtracking regex
     if rule.email_domain:
         q &= Q(email__iendswith="@" + rule.email_domain)
     if rule.tag_key:
         tag = JsonKeyText("tags", rule.tag_key)
-        q &= Q(Exact(tag, rule.tag_value)) if rule.tag_value else Q(IsNull(tag, False))
+        # The key's presence is part of the condition, so that an account without the tag is
+        # FALSE, never NULL: excluding an earlier rule's condition (rule_matches) keeps it.
+        q &= Q(IsNull(tag, False))
+        if rule.tag_value:
+            q &= Q(Exact(tag, rule.tag_value))
     if rule.management_account_id:
         q &= Q(parent_id=rule.management_account_id)
     return q
@@ -99,9 +107,12 @@ def _text(data: dict[str, Any], field: str) -> str:
 
 
 def _clean_conditions(rule: AssignmentRule, data: dict[str, Any], errors: dict[str, list[str]]) -> None:
-    for field in ("ou_path_prefix", "name_glob", "tag_key", "tag_value"):
+    for field in ("ou_path_prefix", "name_glob"):
         if field in data:
             setattr(rule, field, _text(data, field))
+    for field in ("tag_key", "tag_value"):  # AWS tags may begin or end with spaces: kept
+        if field in data:
+            setattr(rule, field, "" if data[field] is None else str(data[field]))
     rule.ou_path_prefix = rule.ou_path_prefix.rstrip("/")
     if "email_domain" in data:
         rule.email_domain = _text(data, "email_domain").lower().removeprefix("@")
@@ -116,27 +127,29 @@ def _clean_conditions(rule: AssignmentRule, data: dict[str, Any], errors: dict[s
         )
 
 
+def _reference(qs: QuerySet[Any], raw: object, kind: str, field: str, errors: dict[str, list[str]]) -> Any:
+    """The object of `qs` (already the tenant's) whose id is `raw` (an id or an object), or None
+    with an error on `field`: a foreign id reads exactly like a missing one."""
+    raw_id = getattr(raw, "pk", raw)
+    pk = parse_id(raw_id)
+    found = qs.filter(pk=pk).first() if pk else None
+    if found is None:
+        errors[field] = [not_found(kind, raw_id).message]
+    return found
+
+
 def _clean_references(tenant: Tenant, rule: AssignmentRule, data: dict[str, Any], errors: dict[str, list[str]]) -> None:
-    """The customer and the MSP account, looked up within the tenant only: a foreign id reads
-    exactly like a missing one."""
+    """The customer and the MSP account, looked up within the tenant only."""
     if "customer" in data:
-        raw = data["customer"]
-        raw_id = getattr(raw, "pk", raw)
-        found = Customer.objects.for_tenant(tenant).filter(pk=raw_id).first() if str(raw_id).isdigit() else None
-        if found is None:
-            errors["customer"] = [not_found("Customer", raw_id).message]
-        else:
-            rule.customer = found
+        customer = _reference(Customer.objects.for_tenant(tenant), data["customer"], "Customer", "customer", errors)
+        if customer is not None:
+            rule.customer = customer
     elif not rule.customer_id:
         errors["customer"] = ["Choose the customer the rule assigns accounts to."]
     if data.get("management_account") not in (None, ""):
-        raw = data["management_account"]
-        raw_id = getattr(raw, "pk", raw)
         msp = CloudAccount.objects.for_tenant(tenant).filter(kind=Kind.MANAGEMENT)
-        account = msp.filter(pk=raw_id).first() if str(raw_id).isdigit() else None
-        if account is None:
-            errors["management_account"] = [not_found("MSP account", raw_id).message]
-        else:
+        account = _reference(msp, data["management_account"], "MSP account", "management_account", errors)
+        if account is not None:
             rule.management_account = account
     elif "management_account" in data:
         rule.management_account = None
@@ -180,7 +193,27 @@ def _described(rule: AssignmentRule) -> dict[str, Any]:
     return {f: getattr(rule, f"{f}_id" if f in ("customer", "management_account") else f) for f in FIELDS}
 
 
+def _read_tags(actor: Actor, tenant: Tenant) -> int:
+    """When the first rule matching on a tag appears, the accounts' tags have never been read
+    (the sync reads them only while such a rule exists): start a sync of every connected MSP
+    account to read them. Returns how many started (one already running counts)."""
+    from cloudmsp.cloud.services.sync import sync_start  # the sync runs the rules: imported late
+
+    if AssignmentRule.objects.for_tenant(tenant).exclude(tag_key="").count() != 1:
+        return 0
+    started = 0
+    for management in CloudAccount.objects.for_tenant(tenant).filter(kind=Kind.MANAGEMENT):
+        if not management.is_onboarded:
+            continue
+        with contextlib.suppress(ConflictError):
+            sync_start(actor=actor, account=management)
+        started += 1
+    return started
+
+
 def rule_create(*, actor: Actor, data: dict[str, Any]) -> AssignmentRule:
+    """A new rule. Nothing is assigned until it is applied or a sync adds accounts; the first
+    rule on a tag starts the syncs that read the tags (`_read_tags`)."""
     tenant = require_tenant_admin(actor)
     rule = rule_build(tenant=tenant, data=data)
     rule.created_by_id = actor.pk
@@ -194,6 +227,8 @@ def rule_create(*, actor: Actor, data: dict[str, Any]) -> AssignmentRule:
             obj=rule,
             changes={k: [None, v] for k, v in _described(rule).items() if v not in ("", None)},
         )
+        if rule.tag_key:
+            rule.tag_syncs = _read_tags(actor, tenant)
     return rule
 
 
@@ -207,7 +242,28 @@ def rule_update(*, actor: Actor, rule: AssignmentRule, data: dict[str, Any]) -> 
         with transaction.atomic():
             rule.save()
             audit_record(actor=actor, action="assignment_rule.update", obj=rule, changes=changes)
+            if "tag_key" in changes and not before["tag_key"]:
+                rule.tag_syncs = _read_tags(actor, tenant)
     return rule
+
+
+def rules_deleted_with(*, actor: Actor | None, customer: Any = None, management: CloudAccount | None = None) -> int:
+    """Audit the rules that go with a deleted customer or MSP account (the database deletes them
+    with it), in the deleting transaction. Returns how many."""
+    going = AssignmentRule.objects.for_tenant((customer or management).tenant_id)  # type: ignore[union-attr]
+    going = going.filter(customer=customer) if customer is not None else going.filter(management_account=management)
+    what = f"customer {customer}" if customer is not None else f"MSP account {management}"
+    count = 0
+    for rule in going:
+        audit_record(
+            actor=actor,
+            action="assignment_rule.delete",
+            obj=rule,
+            changes={"name": [rule.name, None]},
+            message=f"Deleted with its {what}.",
+        )
+        count += 1
+    return count
 
 
 def rule_delete(*, actor: Actor, rule: AssignmentRule) -> None:
@@ -296,11 +352,16 @@ def rule_apply(job: Job) -> dict[str, Any]:
     if rule is None or not rule.enabled:
         job_finish(job, error="The rule was deleted or disabled before it could be applied; nothing changed.")
         return {}
-    with transaction.atomic():
-        matched = rule_matches(rule, assignable(rule.tenant_id))
-        changed = _assign(rule=rule, actor=job.created_by, changing=rule_changes(rule, matched), now=timezone.now())
-        result = {"rule": rule.pk, "matched": matched.count(), "changed": changed}
-        job_finish(job, result=result)
+    try:
+        with transaction.atomic():
+            matched = rule_matches(rule, assignable(rule.tenant_id))
+            changing = rule_changes(rule, matched)
+            changed = _assign(rule=rule, actor=job.created_by, changing=changing, now=timezone.now())
+            result = {"rule": rule.pk, "matched": matched.count(), "changed": changed}
+            job_finish(job, result=result)
+    except DatabaseError as exc:  # nothing was changed: the transaction rolled back
+        job_finish(job, error=f"The rule could not be applied, nothing changed: {str(exc)[:300]}")
+        return {}
     return result
 
 
@@ -311,13 +372,15 @@ def rules_apply_discovered(*, management: CloudAccount, since: datetime, actor: 
     accounts were assigned or moved."""
     organization = CloudAccount.objects.for_tenant(management.tenant_id).filter(parent=management)
     new = organization.filter(created_at__gte=since)
+    rules = list(
+        AssignmentRule.objects.for_tenant(management.tenant_id).filter(enabled=True).select_related("customer")
+    )
+    if not rules or not (new.exists() or any(r.override_manual for r in rules)):
+        return 0
     changed = 0
-    tried: list[AssignmentRule] = []
-    rules = AssignmentRule.objects.for_tenant(management.tenant_id).filter(enabled=True).select_related("customer")
-    for rule in rules:
-        matched = rule_matches(rule, organization if rule.override_manual else new, tried)
+    for position, rule in enumerate(rules):
+        matched = rule_matches(rule, organization if rule.override_manual else new, rules[:position])
         changed += _assign(rule=rule, actor=actor, changing=rule_changes(rule, matched), now=now)
-        tried.append(rule)
     return changed
 
 

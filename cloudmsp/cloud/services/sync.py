@@ -88,6 +88,8 @@ def organization_sync(job: Job) -> dict[str, Any]:
         return {}  # taken as interrupted meanwhile; a newer run owns the account now
     if result.get("added"):
         refresh_planner_statistics()
+    if listing.warnings:
+        result["warnings"] = list(listing.warnings)
     result.update(
         list_accounts_calls=listing.list_accounts_calls,
         other_calls=listing.other_calls,
@@ -133,6 +135,10 @@ def _apply(job: Job, management: CloudAccount, listed: dict[str, DiscoveredAccou
             new,
             common={"tenant_id": tenant_id, "category": Category.MSP, "kind": Kind.MEMBER, "parent_id": management.pk},
         )
+        # Rows are locked in primary-key order, as an assignment rule's apply locks them: two
+        # writers taking locks in one order cannot deadlock.
+        changed.sort(key=lambda a: a.pk)
+        moved.sort(key=lambda pair: pair[0].pk)
         CloudAccount.unscoped.bulk_update(
             changed, [*SYNCED_FIELDS, "tags", "external_id", "updated_at"], batch_size=BATCH
         )

@@ -69,7 +69,8 @@ class RulePages(PanelCrud[AssignmentRule]):
 
     @override
     def create(self, request: HttpRequest, scope: Scope, data: dict[str, Any]) -> tuple[AssignmentRule, dict[str, Any]]:
-        return rules.rule_create(actor=actor_of(request.user), data=data), {}
+        rule = rules.rule_create(actor=actor_of(request.user), data=data)
+        return rule, {"tag_syncs": rule.tag_syncs}
 
     @override
     def update(self, request: HttpRequest, scope: Scope, obj: AssignmentRule, data: dict[str, Any]) -> AssignmentRule:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import secrets
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -165,10 +165,18 @@ def organization_accounts(creds: Credentials, stats: ListingStats | None = None)
 
 
 def account_tags(
-    creds: Credentials, account_ids: list[str], *, concurrency: int, stats: ListingStats
+    creds: Credentials,
+    account_ids: list[str],
+    *,
+    concurrency: int,
+    stats: ListingStats,
+    progress: Callable[[int], None] | None = None,
 ) -> dict[str, dict[str, str]]:
     """Each account's tags (ListTagsForResource, which takes no page size: every NextToken is
-    followed), `concurrency` accounts at a time, one client per thread."""
+    followed), `concurrency` accounts at a time, one client per thread; `progress` is called in
+    the caller's thread with the number read so far. An account that left the organization
+    meanwhile (TargetNotFoundException) has none; AccessDenied (a role without
+    organizations:ListTagsForResource) is raised."""
     local = threading.local()
     lock = threading.Lock()
 
@@ -185,13 +193,23 @@ def account_tags(
             page_size=None,
             ResourceId=account_id,
         )
-        tags = {str(t["Key"]): str(t.get("Value", "")) for t in pages}
+        try:
+            tags = {str(t["Key"]): str(t.get("Value", "")) for t in pages}
+        except AwsError as exc:
+            if exc.code != "TargetNotFoundException":
+                raise
+            tags = {}
         with lock:
             stats.other_calls += calls[0]
         return account_id, tags
 
+    found: dict[str, dict[str, str]] = {}
     with ThreadPoolExecutor(max_workers=max(1, min(concurrency, 64))) as pool:
-        return dict(pool.map(one, account_ids))
+        for account_id, tags in pool.map(one, account_ids):
+            found[account_id] = tags
+            if progress is not None:
+                progress(len(found))
+    return found
 
 
 def account_state(acct: dict[str, Any]) -> str:

@@ -39,6 +39,7 @@ MANAGEMENT_EXTRA_ACTIONS = [
     "organizations:ListOrganizationalUnitsForParent",
     "organizations:ListParents",
     "organizations:ListRoots",
+    "organizations:ListTagsForResource",  # the accounts' tags, for the assignment rules
 ]
 
 INLINE_POLICY_NAME = "CloudMSPReadOnly"

@@ -211,10 +211,29 @@ def _read_listing(creds: Credentials, progress: Callable[[int], None] | None, ta
         accounts[acct.account_id] = acct
         if progress is not None:
             progress(len(accounts))
+    warnings: tuple[str, ...] = ()
     if tags:
-        found = operations.account_tags(creds, list(accounts), concurrency=settings.AWS_CONCURRENCY, stats=stats)
-        accounts = {k: replace(a, tags=found[k]) for k, a in accounts.items()}
-    return Listing(accounts=accounts, list_accounts_calls=stats.list_accounts_calls, other_calls=stats.other_calls)
+        try:
+            found = operations.account_tags(
+                creds, list(accounts), concurrency=settings.AWS_CONCURRENCY, stats=stats, progress=progress
+            )
+        except AwsError as exc:
+            if not exc.access_denied:
+                raise
+            # A role deployed before the portal read tags: the listing stands, the tags stay.
+            warnings = (
+                "The accounts' tags could not be read, so the tag rules used the tags read before: "
+                "add organizations:ListTagsForResource to the MSP account's role (download its "
+                f"template again). {exc}",
+            )
+        else:
+            accounts = {k: replace(a, tags=found[k]) for k, a in accounts.items()}
+    return Listing(
+        accounts=accounts,
+        list_accounts_calls=stats.list_accounts_calls,
+        other_calls=stats.other_calls,
+        warnings=warnings,
+    )
 
 
 def _stale_page_token(exc: AwsError) -> bool:
