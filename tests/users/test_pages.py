@@ -185,3 +185,24 @@ def test_send_activation_again_from_the_details_panel(admin_client, customer, dj
         response = admin_client.post(url, **HTMX)
     assert "A new activation link was emailed" in response.content.decode()
     assert mail.outbox[-1].to == [user.email]
+
+
+def test_every_create_dialog_names_what_it_creates_once(admin_client, sysadmin_client, admin, tenant):
+    """Issue 15, defect 1: "Create customer usercustomer user"."""
+    from tests.factories import CustomerFactory
+
+    customer = CustomerFactory(tenant=admin.tenant)
+    dialogs = [
+        (admin_client, reverse("customers:user_create", kwargs={"customer_id": customer.pk}), "Create customer user"),
+        (admin_client, reverse("users:admin_create"), "Create administrator"),
+        (admin_client, reverse("customers:create"), "Create customer"),
+        (admin_client, reverse("cloud:rule_create"), "Create assignment rule"),
+        (
+            sysadmin_client,
+            reverse("tenants:admin_create", kwargs={"tenant_id": tenant.pk}),
+            "Create tenant administrator",
+        ),
+    ]
+    for client, url, title in dialogs:
+        html = client.get(url, HTTP_HX_REQUEST="true").content.decode()
+        assert f'<h2 id="modal-title">{title}</h2>' in html, (url, html[:300])
