@@ -121,7 +121,7 @@ _SELECT_COLUMNS = (
 
 def audit_record_each(
     *,
-    actor: Actor,
+    actor: Actor | None,
     action: str,
     rows: models.QuerySet[Any],
     object_repr: str,
@@ -137,8 +137,8 @@ def audit_record_each(
     select = rows.annotate(
         a_created_at=Value(now, output_field=models.DateTimeField()),
         a_tenant_id=F("tenant_id"),
-        a_actor_id=Value(actor.pk, output_field=models.BigIntegerField()),
-        a_actor_email=Value(actor.email, output_field=models.CharField()),
+        a_actor_id=Value(getattr(actor, "pk", None), output_field=models.BigIntegerField()),
+        a_actor_email=Value(getattr(actor, "email", "") or "", output_field=models.CharField()),
         a_action=Value(action, output_field=models.CharField()),
         a_object_type=Value(rows.model._meta.model_name, output_field=models.CharField()),
         a_object_id=Cast("pk", output_field=models.CharField()),

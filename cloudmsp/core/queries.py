@@ -49,6 +49,14 @@ def id_set(ids: list[int]) -> RawSQL:
     return RawSQL("SELECT value FROM json_each(%s)", (json.dumps(list(ids)),))
 
 
+def text_set(values: list[str]) -> RawSQL:
+    """`id_set` for text values (account ids, names): a subquery yielding `values`, bound as one
+    parameter."""
+    if connection.vendor == "postgresql":
+        return RawSQL("SELECT unnest(%s::text[])", (list(values),))
+    return RawSQL("SELECT value FROM json_each(%s)", (json.dumps(list(values)),))
+
+
 # Rows per INSERT statement of insert_rows on PostgreSQL (its arrays hold this many values each).
 INSERT_CHUNK = 5_000
 

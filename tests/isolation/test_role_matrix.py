@@ -372,6 +372,10 @@ MATRIX: dict[str, Row] = {
     # Ownership history (SPEC 10): the tenant administrator's.
     "cloud-account-ownership": Row({"GET": (403, 200, 403, 401)}, {"pk": _id("alpha.account")}, api=True),
     "ownership-list": Row({"GET": (403, 200, 403, 401)}, api=True),
+    # CSV imports (SPEC 10): the tenant administrator's; the matrix's empty body passes the role
+    # check, then is refused as an empty file (tests/api/test_imports.py sends real ones).
+    "import-assignments": Row({"POST": (403, 400, 403, 401)}, api=True),
+    "import-customers": Row({"POST": (403, 400, 403, 401)}, api=True),
     "schedule": Row(
         {"GET": (403, 200, 403, 401), "PUT": (403, 200, 403, 401), "PATCH": (403, 200, 403, 401)},
         bodies={"PUT": lambda _w: SCHEDULE, "PATCH": lambda _w: {"validation_interval_minutes": 30}},

@@ -13,6 +13,7 @@ writer at a time — and refuses if the assignment is no longer what it read.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -84,13 +85,31 @@ def _change(
     with lock_conflicts(CONFLICT), transaction.atomic():
         if selection_state(_assignment(tenant_id, ids, lock=True)) != expected:
             raise ConflictError(CONFLICT)
-        return _set_customer(actor=actor, tenant_id=tenant_id, ids=ids, customer=customer, action=action)
+        return set_customer(
+            actor=actor,
+            tenant_id=tenant_id,
+            ids=ids,
+            customer=customer,
+            action=action,
+            cause=OwnershipCause.MANUAL if len(ids) == 1 else OwnershipCause.BULK,
+        )
 
 
-def _set_customer(*, actor: Actor, tenant_id: int, ids: list[int], customer: Customer | None, action: str) -> int:
+def set_customer(
+    *,
+    actor: Actor | None,
+    tenant_id: int,
+    ids: list[int],
+    customer: Customer | None,
+    action: str,
+    cause: str,
+    message: str = "",
+    now: datetime | None = None,
+) -> int:
     """Audit, record the ownership history of (services.ownership), then change, every account
-    whose customer differs: four statements for any number of accounts (the audit and history
-    rows are built by the database from the accounts themselves)."""
+    of `ids` whose customer differs: four statements for any number of accounts (the audit and
+    history rows are built by the database from the accounts themselves). The caller holds the
+    transaction, and has checked `ids` and `customer` belong to the tenant."""
     target = customer.pk if customer else None
     changing = _accounts(tenant_id, ids)
     changing = changing.filter(customer__isnull=False) if target is None else changing.exclude(customer_id=target)
@@ -100,16 +119,10 @@ def _set_customer(*, actor: Actor, tenant_id: int, ids: list[int], customer: Cus
         rows=changing,
         object_repr="account_id",
         changes=JSONObject(customer=JSONArray("customer_id", Value(target, output_field=BigIntegerField()))),
+        message=message,
     )
-    now = timezone.now()
-    ownership_change(
-        tenant_id=tenant_id,
-        rows=changing,
-        customer=customer,
-        actor=actor,
-        cause=OwnershipCause.MANUAL if len(ids) == 1 else OwnershipCause.BULK,
-        now=now,
-    )
+    now = now or timezone.now()
+    ownership_change(tenant_id=tenant_id, rows=changing, customer=customer, actor=actor, cause=cause, now=now)
     updated = changing.update(customer=customer, updated_at=now)
     assert updated == changed, (updated, changed)
     return updated
