@@ -2,6 +2,7 @@ from django.urls import path
 
 from cloudmsp.cloud.web import accounts as views
 from cloudmsp.cloud.web import health as health_views
+from cloudmsp.cloud.web import imports as import_views
 from cloudmsp.cloud.web import members as member_views
 
 urlpatterns = [
@@ -26,4 +27,5 @@ urlpatterns = [
     path("health/", health_views.health_page, name="health"),
     path("<id:account_id>/health/", health_views.account_health, name="account_health"),
     path("schedule/", health_views.schedule_settings, name="schedule"),
+    path("import/", import_views.import_assignments, name="import"),
 ]

@@ -124,6 +124,9 @@ MATRIX: dict[str, Row] = {
     # Every page here checks the role first (tenancy.pages.tenant_admin_page): anyone but a
     # tenant administrator gets 403 before any account is looked up.
     "cloud:accounts": Row({"GET": TA_PAGE}),
+    # The CSV import pages: an empty POST is an upload form without its file (422).
+    "cloud:import": Row({"GET": TA_PAGE, "POST": (403, 422, 403, LOGIN)}),
+    "customers:import": Row({"GET": TA_PAGE, "POST": (403, 422, 403, LOGIN)}),
     "cloud:msp": Row({"GET": TA_PAGE}),
     "cloud:non_msp": Row({"GET": TA_PAGE}),
     "cloud:add": Row(
