@@ -62,6 +62,8 @@ class CsvExportMixin:
         return super().list(request, *args, **kwargs)  # type: ignore[misc]
 
     def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
-        if isinstance(response, Response) and response.status_code >= 400:
+        # Only the list streams CSV (above); every other answer of the view (errors, and other
+        # actions asked with ?format=csv, such as a create) is JSON.
+        if isinstance(response, Response):
             request.accepted_renderer, request.accepted_media_type = JSONRenderer(), "application/json"
         return super().finalize_response(request, response, *args, **kwargs)  # type: ignore[misc]

@@ -68,3 +68,14 @@ def test_customer_users_export_only_what_they_see(customer_user, customer_api):
 def test_errors_stay_json(admin_api, anon):
     assert_error(admin_api.get(url("cloud-accounts/"), {"format": "csv", "onboarding_status": "bogus"}), 400)
     assert_error(anon.get(url("cloud-accounts/"), {"format": "csv"}), 401)
+
+
+def test_other_actions_asked_as_csv_answer_json(admin_api):
+    created = admin_api.post(
+        url("customers/") + "?format=csv",
+        {"company_name": "Initech", "first_name": "Bill", "last_name": "L", "email": "b@i.test"},
+        format="json",
+    )
+    assert created.status_code == 201
+    assert created["Content-Type"].startswith("application/json")
+    assert created.json()["company_name"] == "Initech"

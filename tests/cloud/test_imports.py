@@ -127,3 +127,22 @@ def test_a_fixed_number_of_statements_whatever_the_number_of_lines(admin):
 def test_customer_users_may_not_import(customer_user):
     with pytest.raises(PermissionDenied):
         assignments_import(actor=customer_user, data=csv_of(("100000000001", "Acme")))
+
+
+def test_a_change_made_since_the_file_was_read_refuses_the_whole_import(admin, setup, monkeypatch):
+    from cloudmsp.cloud.services import imports
+    from cloudmsp.core.errors import ConflictError
+
+    _acme, globex = setup
+    plan = imports._plan
+
+    def plan_then_someone_else_changes(tenant_id, table):
+        planned = plan(tenant_id, table)
+        CloudAccount.objects.for_tenant(admin.tenant).filter(account_id="100000000002").update(customer=globex)
+        return planned
+
+    monkeypatch.setattr(imports, "_plan", plan_then_someone_else_changes)
+    with pytest.raises(ConflictError):
+        assignments_import(actor=admin, data=csv_of(("100000000001", "Globex"), ("100000000002", "")), dry_run=False)
+    assert owners(admin.tenant)["100000000001"] is None
+    assert not AuditEvent.objects.for_tenant(admin.tenant).filter(action="cloud_account.import").exists()
