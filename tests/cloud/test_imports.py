@@ -119,9 +119,10 @@ def test_a_fixed_number_of_statements_whatever_the_number_of_lines(admin):
     small = _statements(admin, 5, customers)
     large = _statements(admin, 60, customers)
     assert small == large, (small, large)
-    # Reads of the file's accounts and of the customers, then the lock, then per customer:
-    # audit, close and open the history intervals, update (plus the transaction's own).
-    assert large <= 3 + 4 * len(customers) + 2
+    # Reads of the file's accounts and of the customers, the lock, the end of the open history
+    # intervals, then per customer: audit, open the next interval, change (plus the
+    # transaction's own savepoint and release).
+    assert large == 4 + 3 * len(customers) + 2
 
 
 def test_customer_users_may_not_import(customer_user):

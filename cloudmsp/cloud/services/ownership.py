@@ -30,6 +30,15 @@ _COLUMNS = (
 )
 
 
+def ownership_close(*, tenant_id: int, rows: models.QuerySet[CloudAccount], cause: str, now: datetime) -> int:
+    """End, at `now`, the open interval of every account in `rows`: one statement."""
+    return (
+        OwnershipInterval.objects.for_tenant(tenant_id)
+        .filter(account_id__in=rows.values("pk"), valid_to__isnull=True)
+        .update(valid_to=now, closed_by=cause, updated_at=now)
+    )
+
+
 def ownership_change(
     *,
     tenant_id: int,
@@ -38,13 +47,14 @@ def ownership_change(
     actor: Any,
     cause: str,
     now: datetime,
+    closed: bool = False,
 ) -> int:
     """Close the open interval of every account in `rows` (the accounts whose customer is about to
-    change, read before the change) and, when `customer` is not None, open the next one for it.
-    Returns how many intervals were opened."""
-    OwnershipInterval.objects.for_tenant(tenant_id).filter(
-        account_id__in=rows.values("pk"), valid_to__isnull=True
-    ).update(valid_to=now, closed_by=cause, updated_at=now)
+    change, read before the change; unless the caller has, `closed`, with ownership_close) and,
+    when `customer` is not None, open the next one for it. Returns how many intervals were
+    opened."""
+    if not closed:
+        ownership_close(tenant_id=tenant_id, rows=rows, cause=cause, now=now)
     if customer is None:
         return 0
     actor_id = getattr(actor, "pk", None)
