@@ -8,11 +8,11 @@ from datetime import datetime
 from typing import Any
 
 from django.db import models
-from django.db.models import F, Value
+from django.db.models import F, Q, Value
 from django.db.models.functions import Now
 
 from cloudmsp.cloud.models import CloudAccount, OwnershipCause, OwnershipInterval
-from cloudmsp.core.queries import insert_select
+from cloudmsp.core.queries import id_in, insert_select
 
 _COLUMNS = (
     "created_at",
@@ -30,11 +30,24 @@ _COLUMNS = (
 )
 
 
-def ownership_close(*, tenant_id: int, rows: models.QuerySet[CloudAccount], cause: str, now: datetime) -> int:
-    """End, at `now`, the open interval of every account in `rows`: one statement."""
+def ownership_close(
+    *,
+    tenant_id: int,
+    cause: str,
+    now: datetime,
+    rows: models.QuerySet[CloudAccount] | None = None,
+    account_ids: list[int] | None = None,
+) -> int:
+    """End, at `now`, the open interval of every account in `rows` (or of the accounts with the
+    primary keys `account_ids`, tested by hashing: core.queries.id_in): one statement."""
+    if account_ids is not None:
+        accounts = id_in("account_id", account_ids)
+    else:
+        assert rows is not None, "give rows or account_ids"
+        accounts = Q(account_id__in=rows.values("pk"))
     return (
         OwnershipInterval.objects.for_tenant(tenant_id)
-        .filter(account_id__in=rows.values("pk"), valid_to__isnull=True)
+        .filter(accounts, valid_to__isnull=True)
         .update(valid_to=now, closed_by=cause, updated_at=now)
     )
 
