@@ -26,7 +26,7 @@ from cloudmsp.cloud.services.ownership import ownership_close
 from cloudmsp.core.concurrency import lock_conflicts
 from cloudmsp.core.csvfiles import CsvTable, ImportDiff, ImportRefused, csv_read
 from cloudmsp.core.errors import ConflictError
-from cloudmsp.core.queries import id_set, text_set
+from cloudmsp.core.queries import in_values
 from cloudmsp.core.text import normalize
 from cloudmsp.customers.models import Customer
 from cloudmsp.tenancy.access import Actor, require_tenant_admin
@@ -79,7 +79,7 @@ def _plan(tenant_id: int, table: CsvTable) -> tuple[ImportDiff, list[_Move], dic
     accounts = {
         account_id: (pk, customer_id)
         for account_id, pk, customer_id in CloudAccount.objects.for_tenant(tenant_id)
-        .filter(account_id__in=text_set([r[1] for r in rows]))
+        .filter(in_values("account_id", [r[1] for r in rows]))
         .values_list("account_id", "pk", "customer_id")
     }
     names = _customers_by_name(tenant_id)
@@ -119,7 +119,7 @@ def _apply(actor: Actor, tenant_id: int, moves: list[_Move], targets: dict[int, 
     with lock_conflicts(CONFLICT), transaction.atomic():
         locked = (
             CloudAccount.objects.for_tenant(tenant_id)
-            .filter(pk__in=id_set(ids))
+            .filter(in_values("pk", ids))
             .order_by("pk")
             .select_for_update(nowait=True)
             .values_list("pk", "customer_id")

@@ -12,7 +12,7 @@ from django.db.models import F, Q, Value
 from django.db.models.functions import Now
 
 from cloudmsp.cloud.models import CloudAccount, OwnershipCause, OwnershipInterval
-from cloudmsp.core.queries import id_in, insert_select
+from cloudmsp.core.queries import in_values, insert_select
 
 _COLUMNS = (
     "created_at",
@@ -39,9 +39,9 @@ def ownership_close(
     account_ids: list[int] | None = None,
 ) -> int:
     """End, at `now`, the open interval of every account in `rows` (or of the accounts with the
-    primary keys `account_ids`, tested by hashing: core.queries.id_in): one statement."""
+    primary keys `account_ids`, tested by hashing: core.queries.in_values): one statement."""
     if account_ids is not None:
-        accounts = id_in("account_id", account_ids)
+        accounts = in_values("account_id", account_ids)
     else:
         assert rows is not None, "give rows or account_ids"
         accounts = Q(account_id__in=rows.values("pk"))
