@@ -11,6 +11,7 @@ from cloudmsp.audit import urls as audit_urls
 from cloudmsp.audit.api import AuditEventViewSet
 from cloudmsp.cloud import urls as cloud_urls
 from cloudmsp.cloud.api.accounts import CloudAccountViewSet
+from cloudmsp.cloud.api.imports import ImportViewSet
 from cloudmsp.cloud.api.jobs import JobViewSet
 from cloudmsp.cloud.api.ownership import OwnershipViewSet
 from cloudmsp.cloud.api.rules import AssignmentRuleViewSet
@@ -38,6 +39,7 @@ router.register("tokens", ApiTokenViewSet, basename="token")
 router.register("webhooks", WebhookViewSet, basename="webhook")
 router.register("ownership", OwnershipViewSet, basename="ownership")
 router.register("assignment-rules", AssignmentRuleViewSet, basename="assignment-rule")
+router.register("imports", ImportViewSet, basename="import")
 router.register("webhook-deliveries", WebhookDeliveryViewSet, basename="webhook-delivery")
 
 schedule = ScheduleViewSet.as_view({"get": "retrieve", "put": "update", "patch": "partial_update"})

@@ -2,6 +2,7 @@ from django.urls import path
 
 from cloudmsp.cloud.web import accounts as views
 from cloudmsp.cloud.web import health as health_views
+from cloudmsp.cloud.web import imports as import_views
 from cloudmsp.cloud.web import members as member_views
 from cloudmsp.cloud.web import rules as rule_views
 
@@ -31,4 +32,5 @@ urlpatterns = [
     path("rules/preview/", rule_views.rule_preview, name="rule_preview"),
     path("rules/<id:rule_id>/preview/", rule_views.rule_preview, name="rule_preview_saved"),
     path("rules/<id:rule_id>/apply/", rule_views.rule_apply, name="rule_apply"),
+    path("import/", import_views.import_assignments, name="import"),
 ]

@@ -38,11 +38,11 @@ def email_key(value: object) -> str:
 
 
 # What a spreadsheet would run as a formula at the start of a cell (OWASP's CSV injection list).
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def csv_cell(value: object) -> str:
     """A value for a CSV export: text that a spreadsheet would read as a formula is prefixed
     with an apostrophe, so it is shown, not run."""
     text = "" if value is None else str(value)
-    return f"'{text}" if text.startswith(_FORMULA_START) else text
+    return f"'{text}" if text.startswith(FORMULA_START) else text

@@ -8,9 +8,11 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from cloudmsp.api.base import list_parameters
+from cloudmsp.api.csv import FORMAT_PARAMETER, CsvExportMixin
 from cloudmsp.api.serializers import ErrorSerializer, ModelSerializer, VersionField
 from cloudmsp.core.concurrency import hold_version
 from cloudmsp.customers import selectors, services
+from cloudmsp.customers.exports import CUSTOMER_COLUMNS
 from cloudmsp.customers.models import Customer
 from cloudmsp.tenancy.api import ScopedViewSet
 from cloudmsp.tenancy.roles import Role
@@ -42,19 +44,23 @@ EDIT_CONFLICT = OpenApiResponse(
 )
 
 
-@extend_schema_view(list=extend_schema(parameters=list_parameters(selectors.CUSTOMER_ORDERINGS)))
+@extend_schema_view(list=extend_schema(parameters=list_parameters(selectors.CUSTOMER_ORDERINGS, FORMAT_PARAMETER)))
 class CustomerViewSet(
+    CsvExportMixin,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     ScopedViewSet,
 ):
-    """Customers of the caller's tenant. Customer users may read their own customer only."""
+    """Customers of the caller's tenant. Customer users may read their own customer only.
+    `?format=csv` exports every customer the search selects (customers.exports)."""
 
     serializer_class = CustomerSerializer
     read_roles = (Role.TENANT_ADMIN, Role.CUSTOMER_USER)
     write_roles = (Role.TENANT_ADMIN,)
     orderings = selectors.CUSTOMER_ORDERINGS
     default_ordering = "company_name"
+    csv_columns = CUSTOMER_COLUMNS
+    csv_filename = "customers.csv"
 
     def list_queryset(self) -> Any:
         return selectors.customer_list(actor=self.actor, **self.list_params())

@@ -1,3 +1,5 @@
-from cloudmsp.customers.views import pages
+from django.urls import path
 
-urlpatterns = pages.urls()
+from cloudmsp.customers.views import customer_import, pages
+
+urlpatterns = [path("import/", customer_import, name="import"), *pages.urls()]

@@ -3,13 +3,21 @@ from __future__ import annotations
 from typing import Any, override
 
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
+from django.views.decorators.http import require_http_methods
 
+from cloudmsp.core.csvfiles import csv_response
 from cloudmsp.customers import selectors, services
+from cloudmsp.customers.exports import CUSTOMER_COLUMNS
 from cloudmsp.customers.forms import CustomerForm
 from cloudmsp.customers.models import Customer
 from cloudmsp.tenancy.access import actor_of, require_tenant_admin
+from cloudmsp.tenancy.pages import Admin, tenant_admin_page
 from cloudmsp.web.crud import PanelCrud, Scope
+from cloudmsp.web.helpers import list_params, wants_csv
+from cloudmsp.web.imports import ImportPage
+from cloudmsp.web.ratelimit import rate_limit
 
 
 class CustomerPages(PanelCrud[Customer]):
@@ -34,6 +42,16 @@ class CustomerPages(PanelCrud[Customer]):
     @override
     def queryset(self, request: HttpRequest, scope: Scope, search: str, ordering: str) -> QuerySet[Any]:
         return selectors.customer_list(actor=actor_of(request.user), search=search, ordering=ordering)
+
+    @override
+    def list_view(self, request: HttpRequest, **kwargs: Any) -> HttpResponseBase:
+        """The list, or with `?format=csv` every customer its search selects, as CSV."""
+        if not wants_csv(request):
+            return super().list_view(request, **kwargs)
+        scope = self.scope(request, kwargs)
+        params = list_params(request, default_ordering=self.default_ordering, allowed=self.orderings)
+        qs = self.queryset(request, scope, params.search, params.ordering)
+        return csv_response(qs, CUSTOMER_COLUMNS, filename="customers.csv")
 
     @override
     def get_object(self, request: HttpRequest, scope: Scope, pk: int) -> Customer:
@@ -62,3 +80,23 @@ class CustomerPages(PanelCrud[Customer]):
 
 
 pages = CustomerPages()
+
+
+IMPORT = ImportPage(
+    kind="customers",
+    title="Import customers",
+    service=services.customers_import,
+    columns="company_name (required; rows are matched to customers by it, case-insensitively), and any of "
+    "first_name, last_name, email (a new customer needs these three), phone, country, state, city, address, "
+    "address2, zip_code, description. An empty cell leaves a field as it is.",
+    back="customers:list",
+    back_label="Customers",
+    section="customers",
+)
+
+
+@require_http_methods(["GET", "POST"])
+@rate_limit("bulk")
+@tenant_admin_page
+def customer_import(request: HttpRequest, admin: Admin) -> HttpResponse:
+    return IMPORT.render(request, admin.actor)

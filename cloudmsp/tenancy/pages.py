@@ -10,6 +10,7 @@ from functools import wraps
 from typing import Concatenate, ParamSpec
 
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 
 from cloudmsp.tenancy.access import Actor, actor_of, require_tenant_admin
 from cloudmsp.tenancy.models import Tenant
@@ -25,14 +26,14 @@ class Admin:
     tenant: Tenant
 
 
-def tenant_admin_page[**P](
-    view: Callable[Concatenate[HttpRequest, Admin, P], HttpResponse],
-) -> Callable[Concatenate[HttpRequest, P], HttpResponse]:
+def tenant_admin_page[**P, R: HttpResponseBase](
+    view: Callable[Concatenate[HttpRequest, Admin, P], R],
+) -> Callable[Concatenate[HttpRequest, P], R]:
     """The view runs for a tenant administrator only (PermissionDenied otherwise, which the
     pages answer 403 and the audit log records), with `admin` as its second argument."""
 
     @wraps(view)
-    def page(request: HttpRequest, /, *args: P.args, **kwargs: P.kwargs) -> HttpResponse:
+    def page(request: HttpRequest, /, *args: P.args, **kwargs: P.kwargs) -> R:
         actor = actor_of(request.user)
         return view(request, Admin(actor, require_tenant_admin(actor)), *args, **kwargs)
 

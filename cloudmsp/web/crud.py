@@ -115,7 +115,7 @@ class PanelCrud[M: Model]:
             **extra,
         }
 
-    def list_view(self, request: HttpRequest, **kwargs: Any) -> HttpResponse:
+    def list_view(self, request: HttpRequest, **kwargs: Any) -> HttpResponseBase:  # a CSV export streams
         scope = self.scope(request, kwargs)
         return render_htmx(request, self.template, self.context(request, scope), partial="table")
 

@@ -45,6 +45,12 @@ def list_params(request: HttpRequest, *, default_ordering: str, allowed: dict[st
     return ListParams(search=search, ordering=ordering, page=page, per_page=per_page)
 
 
+def wants_csv(request: HttpRequest) -> bool:
+    """Whether a list page is asked for its CSV export (`?format=csv`): every row its search,
+    sort and filters select, not a page of them."""
+    return request.GET.get("format") == "csv"
+
+
 @dataclass(frozen=True)
 class ListFilter:
     """A list's filter select: its query parameter, label, choices and the value asked for."""

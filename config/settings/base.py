@@ -229,6 +229,10 @@ REST_FRAMEWORK = {
 }
 # The largest JSON body the API reads (a bulk change of 100,000 account ids is about 1 MB).
 API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=4 * 1024 * 1024)
+# CSV imports (SPEC 10): the largest file read, API body or page upload (a 100,000-line mapping
+# file is about 3 MB; 100,000 customers with every column about 25 MB), and its most rows.
+IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=32 * 1024 * 1024)
+IMPORT_MAX_ROWS = env.int("IMPORT_MAX_ROWS", default=100_000)
 SPECTACULAR_SETTINGS = {
     "TITLE": "cloudmsp API",
     "DESCRIPTION": "Tenants, users, customers, cloud accounts and audit events of a cloudmsp portal.",

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
-SCENARIOS = ("lists", "bulk", "rules", "discovery", "validation", "security")
+SCENARIOS = ("lists", "bulk", "rules", "discovery", "validation", "security", "csv")
 
 
 @dataclass
@@ -84,7 +84,7 @@ def measure(fn: Callable[[], Any], *, repeat: int, warmup: int = 2) -> tuple[flo
 
 def main(argv: list[str]) -> int:
     quick = "--quick" in argv
-    # --only=lists,bulk,rules,discovery,validation,security runs some of the scenarios (on the full dataset).
+    # --only=lists,bulk,rules,discovery,validation,security,csv runs some of the scenarios (on the full dataset).
     only = {part for arg in argv if arg.startswith("--only=") for part in arg[7:].split(",") if part}
     unknown = only - set(SCENARIOS)
     if unknown:

@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from cloudmsp.tenancy import rls
+from tests.bench import csvio
 from tests.bench.data import Dataset, build
 from tests.bench.run import Report, measure, measure_together
 from tests.rls_setup import running_as_app_role
@@ -63,6 +64,10 @@ def run_all(report: Report, *, quick: bool, only: set[str]) -> None:
         if "security" in only:
             forgot_password(report, data, repeat=repeat * 4)
             json_bodies(report, repeat=5 if quick else 10)
+        if "csv" in only:
+            # Last: the import moves every member account to another customer.
+            csvio.csv_export(report, data)
+            csvio.csv_import(report, data, lines=4_000 if quick else 100_000)
 
 
 def _planner_statistics() -> None:

@@ -116,20 +116,22 @@ def test_a_value_longer_than_its_column_is_refused_not_cut_short(tenant):
     assert not CloudAccount.objects.for_tenant(tenant).exists()
 
 
-def test_in_ids_matches_the_given_ids_as_one_parameter_on_keys_and_foreign_keys(tenant):
+def test_the_in_values_lookup_matches_the_given_ids_as_one_parameter_on_keys_and_foreign_keys(tenant):
     insert_rows(CloudAccount, _rows(5), common=_common(tenant))
     ids = sorted(CloudAccount.objects.for_tenant(tenant).values_list("pk", flat=True))
     wanted = [ids[0], ids[3], 10**15]
     with CaptureQueriesContext(connection) as ctx:
-        found = sorted(CloudAccount.objects.for_tenant(tenant).filter(pk__in_ids=wanted).values_list("pk", flat=True))
+        found = sorted(
+            CloudAccount.objects.for_tenant(tenant).filter(pk__in_values=wanted).values_list("pk", flat=True)
+        )
     assert found == [ids[0], ids[3]]
     sql = ctx.captured_queries[0]["sql"]
     assert ("= ANY(" if connection.vendor == "postgresql" else "json_each(") in sql
     job = Job.objects.create(tenant=tenant, kind="sync", account_id=ids[1])
-    assert list(Job.objects.for_tenant(tenant).filter(account__in_ids=[ids[1]])) == [job]
-    assert not Job.objects.for_tenant(tenant).filter(account__in_ids=[]).exists()
+    assert list(Job.objects.for_tenant(tenant).filter(account__in_values=[ids[1]])) == [job]
+    assert not Job.objects.for_tenant(tenant).filter(account__in_values=[]).exists()
     many = list(range(1, 40_000))  # far above SQLite's limit on bound parameters
-    assert CloudAccount.objects.for_tenant(tenant).filter(pk__in_ids=many).count() == 5
+    assert CloudAccount.objects.for_tenant(tenant).filter(pk__in_values=many).count() == 5
 
 
 @pytest.mark.parametrize(
@@ -155,3 +157,21 @@ def test_iglob_matches_case_folded_with_like_wildcards_escaped(tenant):
     assert names_of("*") == set(names)
     # A pattern that would make a regular expression backtrack: a plain no-match here.
     assert names_of("*a*a*a*a*a*a*a*a*a*a*b") == set()
+
+
+@pytest.mark.django_db
+def test_in_values_selects_exactly_the_given_ids_or_texts(admin):
+    from cloudmsp.core.queries import in_values
+    from tests.factories import CloudAccountFactory
+
+    accounts = CloudAccountFactory.create_batch(4, tenant=admin.tenant)
+    mine = CloudAccount.objects.for_tenant(admin.tenant)
+    assert sorted(
+        mine.filter(in_values("pk", [accounts[0].pk, accounts[2].pk, 10**12])).values_list("pk", flat=True)
+    ) == [
+        accounts[0].pk,
+        accounts[2].pk,
+    ]
+    assert not mine.filter(in_values("pk", [])).exists()
+    wanted = [accounts[1].account_id, "'; DROP TABLE x; --"]
+    assert list(mine.filter(in_values("account_id", wanted)).values_list("pk", flat=True)) == [accounts[1].pk]

@@ -131,6 +131,9 @@ MATRIX: dict[str, Row] = {
     # Every page here checks the role first (tenancy.pages.tenant_admin_page): anyone but a
     # tenant administrator gets 403 before any account is looked up.
     "cloud:accounts": Row({"GET": TA_PAGE}),
+    # The CSV import pages: an empty POST is an upload form without its file (422).
+    "cloud:import": Row({"GET": TA_PAGE, "POST": (403, 422, 403, LOGIN)}),
+    "customers:import": Row({"GET": TA_PAGE, "POST": (403, 422, 403, LOGIN)}),
     "cloud:msp": Row({"GET": TA_PAGE}),
     "cloud:non_msp": Row({"GET": TA_PAGE}),
     "cloud:add": Row(
@@ -388,6 +391,10 @@ MATRIX: dict[str, Row] = {
     # Ownership history (SPEC 10): the tenant administrator's.
     "cloud-account-ownership": Row({"GET": (403, 200, 403, 401)}, {"pk": _id("alpha.account")}, api=True),
     "ownership-list": Row({"GET": (403, 200, 403, 401)}, api=True),
+    # CSV imports (SPEC 10): the tenant administrator's; the matrix's empty body passes the role
+    # check, then is refused as an empty file (tests/api/test_imports.py sends real ones).
+    "import-assignments": Row({"POST": (403, 400, 403, 401)}, api=True),
+    "import-customers": Row({"POST": (403, 400, 403, 401)}, api=True),
     "schedule": Row(
         {"GET": (403, 200, 403, 401), "PUT": (403, 200, 403, 401), "PATCH": (403, 200, 403, 401)},
         bodies={"PUT": lambda _w: SCHEDULE, "PATCH": lambda _w: {"validation_interval_minutes": 30}},

@@ -19,6 +19,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from cloudmsp.api.base import list_parameters
+from cloudmsp.api.csv import FORMAT_PARAMETER, CsvExportMixin
 from cloudmsp.api.serializers import ErrorSerializer
 from cloudmsp.api.throttling import THROTTLED
 from cloudmsp.cloud import selectors
@@ -40,6 +41,7 @@ from cloudmsp.cloud.api.serializers import (
     SetupSerializer,
     ValidationResultSerializer,
 )
+from cloudmsp.cloud.exports import ACCOUNT_COLUMNS
 from cloudmsp.cloud.models import AwsState, Category, CloudAccount, Health, Job, Kind, OnboardingStatus
 from cloudmsp.cloud.providers.base import RoleCheck
 from cloudmsp.cloud.services import accounts as account_services
@@ -76,18 +78,22 @@ BULK_CONFLICT = {
             OpenApiParameter("onboarding_status", OpenApiTypes.STR, enum=OnboardingStatus.values),
             OpenApiParameter("aws_state", OpenApiTypes.STR, enum=AwsState.values),
             OpenApiParameter("health", OpenApiTypes.STR, enum=Health.values),
+            FORMAT_PARAMETER,
         )
     ),
 )
-class CloudAccountViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
+class CloudAccountViewSet(CsvExportMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, ScopedViewSet):
     """Cloud accounts of the caller's tenant. Customer users read the accounts of their own
-    customer; everything else is for tenant administrators."""
+    customer; everything else is for tenant administrators. `?format=csv` exports every account
+    the filters select (cloud.exports)."""
 
     serializer_class = CloudAccountSerializer
     read_roles = (Role.TENANT_ADMIN, Role.CUSTOMER_USER)
     write_roles = (Role.TENANT_ADMIN,)
     orderings = selectors.ACCOUNT_ORDERINGS
     default_ordering = "account_id"
+    csv_columns = ACCOUNT_COLUMNS
+    csv_filename = "cloud-accounts.csv"
     rate_limits = {
         "connect": "validate",
         "validate": "validate",

@@ -4,27 +4,22 @@ account when, as JSON pages or, for billing, the whole period as CSV (`?format=c
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-from collections.abc import Iterator
 from typing import Any
 
-from django.http import StreamingHttpResponse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, serializers
-from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
-from rest_framework.response import Response
 
+from cloudmsp.api.csv import FORMAT_PARAMETER, CsvExportMixin
 from cloudmsp.cloud import selectors
 from cloudmsp.cloud.models import OwnershipInterval
-from cloudmsp.core.text import csv_cell
+from cloudmsp.core.csvfiles import Column
 from cloudmsp.tenancy.api import ScopedViewSet
 from cloudmsp.tenancy.roles import Role
 
-CSV_COLUMNS = ("account_id", "account_name", "customer", "customer_name", "valid_from", "valid_to", "cause", "actor")
 MAX_DAYS = 3660
 
 
@@ -53,36 +48,20 @@ class OwnershipSerializer(serializers.ModelSerializer[OwnershipInterval]):
         read_only_fields = fields
 
 
-class CsvRenderer(BaseRenderer):
-    media_type = "text/csv"
-    format = "csv"
-    charset = "utf-8"
-
-    def render(self, data: Any, accepted_media_type: str | None = None, renderer_context: Any = None) -> bytes:
-        return b""  # the views stream their CSV themselves; errors are answered in JSON
+def _iso(value: dt.datetime | None) -> str:
+    return value.isoformat() if value else ""
 
 
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def _csv_rows(rows: Any) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    yield writer.writerow(CSV_COLUMNS)
-    for i in rows.iterator(chunk_size=2000):
-        yield writer.writerow(
-            [
-                csv_cell(i.account.account_id),
-                csv_cell(i.account.name),
-                i.customer_id or "",
-                csv_cell(i.customer_name),
-                i.valid_from.isoformat() if i.valid_from else "",
-                i.valid_to.isoformat() if i.valid_to else "",
-                i.cause,
-                csv_cell(i.actor_email),
-            ]
-        )
+CSV_COLUMNS: tuple[Column, ...] = (
+    ("account_id", lambda i: i.account.account_id),
+    ("account_name", lambda i: i.account.name),
+    ("customer", lambda i: i.customer_id or ""),
+    ("customer_name", lambda i: i.customer_name),
+    ("valid_from", lambda i: _iso(i.valid_from)),
+    ("valid_to", lambda i: _iso(i.valid_to)),
+    ("cause", lambda i: i.cause),
+    ("actor", lambda i: i.actor_email),
+)
 
 
 def _day(raw: str, name: str) -> dt.date:
@@ -96,14 +75,15 @@ def _start_of(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
-class OwnershipViewSet(mixins.ListModelMixin, ScopedViewSet):
+class OwnershipViewSet(CsvExportMixin, mixins.ListModelMixin, ScopedViewSet):
     """Ownership intervals overlapping a day (`?at=`, today by default) or a period
     (`?from=&to=`, both days included)."""
 
     serializer_class = OwnershipSerializer
     read_roles = (Role.TENANT_ADMIN,)
     write_roles = ()
-    renderer_classes = [JSONRenderer, CsvRenderer]
+    csv_columns = CSV_COLUMNS
+    csv_filename = "ownership.csv"
 
     def _period(self) -> tuple[dt.datetime, dt.datetime]:
         q = self.request.query_params
@@ -130,18 +110,9 @@ class OwnershipViewSet(mixins.ListModelMixin, ScopedViewSet):
             OpenApiParameter("at", OpenApiTypes.DATE, description="Who owned what that day (default: today)."),
             OpenApiParameter("from", OpenApiTypes.DATE),
             OpenApiParameter("to", OpenApiTypes.DATE),
-            OpenApiParameter("format", OpenApiTypes.STR, enum=["json", "csv"]),
+            FORMAT_PARAMETER,
         ],
         responses={200: OwnershipSerializer(many=True)},
     )
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Any:
-        if request.accepted_renderer.format == "csv":
-            response = StreamingHttpResponse(_csv_rows(self.list_queryset()), content_type="text/csv; charset=utf-8")
-            response["Content-Disposition"] = 'attachment; filename="ownership.csv"'
-            return response
         return super().list(request, *args, **kwargs)
-
-    def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:
-        if isinstance(response, Response) and response.status_code >= 400:
-            request.accepted_renderer, request.accepted_media_type = JSONRenderer(), "application/json"
-        return super().finalize_response(request, response, *args, **kwargs)

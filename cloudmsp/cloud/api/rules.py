@@ -12,7 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from cloudmsp.api.base import list_parameters
-from cloudmsp.api.serializers import ErrorSerializer, ModelSerializer
+from cloudmsp.api.serializers import ErrorSerializer, ModelSerializer, StrictIntegerField
 from cloudmsp.cloud import selectors
 from cloudmsp.cloud.api.serializers import JobSerializer
 from cloudmsp.cloud.models import AssignmentRule
@@ -25,15 +25,15 @@ BAD = {400: OpenApiResponse(ErrorSerializer, description="A field is wrong; each
 
 
 class AssignmentRuleSerializer(ModelSerializer[AssignmentRule]):
-    customer = serializers.IntegerField(source="customer_id", help_text="The customer the rule assigns to.")
+    customer = StrictIntegerField(source="customer_id", help_text="The customer the rule assigns to.")
     customer_name = serializers.CharField(source="customer.company_name", read_only=True)
-    management_account = serializers.IntegerField(
+    management_account = StrictIntegerField(
         source="management_account_id",
         required=False,
         allow_null=True,
         help_text="Only members of this MSP (management) account.",
     )
-    priority = serializers.IntegerField(min_value=0, max_value=1_000_000, required=False, default=100)
+    priority = StrictIntegerField(min_value=0, max_value=1_000_000, required=False, default=100)
 
     class Meta:
         model = AssignmentRule

@@ -105,11 +105,14 @@ def set_customer(
     cause: str,
     message: str = "",
     now: datetime | None = None,
+    history_closed: bool = False,
 ) -> int:
     """Audit, record the ownership history of (services.ownership), then change, every account
     of `ids` whose customer differs: four statements for any number of accounts (the audit and
     history rows are built by the database from the accounts themselves). The caller holds the
-    transaction, and has checked `ids` and `customer` belong to the tenant."""
+    transaction, and has checked `ids` and `customer` belong to the tenant. `history_closed`:
+    the caller has already ended these accounts' open intervals (ownership_close), once for
+    several calls; three statements then."""
     target = customer.pk if customer else None
     changing = _accounts(tenant_id, ids)
     changing = changing.filter(customer__isnull=False) if target is None else changing.exclude(customer_id=target)
@@ -122,7 +125,16 @@ def set_customer(
         message=message,
     )
     now = now or timezone.now()
-    ownership_change(tenant_id=tenant_id, ids=ids, rows=changing, customer=customer, actor=actor, cause=cause, now=now)
+    ownership_change(
+        tenant_id=tenant_id,
+        ids=ids,
+        rows=changing,
+        customer=customer,
+        actor=actor,
+        cause=cause,
+        now=now,
+        closed=history_closed,
+    )
     updated = changing.update(customer=customer, updated_at=now)
     assert updated == changed, (updated, changed)
     return updated

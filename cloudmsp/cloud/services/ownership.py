@@ -12,7 +12,7 @@ from django.db.models import F, Value
 from django.db.models.functions import Now
 
 from cloudmsp.cloud.models import CloudAccount, OwnershipCause, OwnershipInterval
-from cloudmsp.core.queries import insert_select
+from cloudmsp.core.queries import in_values, insert_select
 
 _COLUMNS = (
     "created_at",
@@ -30,6 +30,21 @@ _COLUMNS = (
 )
 
 
+def ownership_close(*, tenant_id: int, account_ids: list[int], cause: str, now: datetime, keep: Any = None) -> int:
+    """End, at `now`, the open interval of every account of `account_ids` (but those already
+    `keep`'s, the customer they are about to be given): one statement. An account's open
+    interval is its current customer's, so the intervals are found from the ids themselves,
+    tested by hashing (core.queries.in_values): through a subquery of the changing accounts,
+    PostgreSQL, with statistics from before the intervals were written, plans a loop over the
+    ids for each interval (2.6 s for 10,000 accounts)."""
+    open_intervals = OwnershipInterval.objects.for_tenant(tenant_id).filter(
+        in_values("account_id", account_ids), valid_to__isnull=True
+    )
+    if keep is not None:
+        open_intervals = open_intervals.exclude(customer_id=keep.pk)
+    return open_intervals.update(valid_to=now, closed_by=cause, updated_at=now)
+
+
 def ownership_change(
     *,
     tenant_id: int,
@@ -39,19 +54,14 @@ def ownership_change(
     actor: Any,
     cause: str,
     now: datetime,
+    closed: bool = False,
 ) -> int:
     """Close the open interval of every account in `rows` (those of `ids` whose customer is about
-    to change, read before the change) and, when `customer` is not None, open the next one for
-    it. Returns how many intervals were opened.
-
-    The intervals to close are found from `ids` themselves (an account's open interval is its
-    current customer's) with core.queries' `in_ids`: through `rows`, or `__in=id_set(ids)`, the
-    id list is a subquery, which PostgreSQL, with statistics taken before the intervals were
-    written, plans as a loop over the ids for each interval (2.6 s for 10,000 accounts)."""
-    open_intervals = OwnershipInterval.objects.for_tenant(tenant_id).filter(account__in_ids=ids, valid_to__isnull=True)
-    if customer is not None:
-        open_intervals = open_intervals.exclude(customer_id=customer.pk)
-    open_intervals.update(valid_to=now, closed_by=cause, updated_at=now)
+    to change, read before the change; unless the caller has, `closed`, with ownership_close)
+    and, when `customer` is not None, open the next one for it. Returns how many intervals were
+    opened."""
+    if not closed:
+        ownership_close(tenant_id=tenant_id, account_ids=ids, cause=cause, now=now, keep=customer)
     if customer is None:
         return 0
     actor_id = getattr(actor, "pk", None)

@@ -135,16 +135,7 @@ def _apply(job: Job, management: CloudAccount, listed: dict[str, DiscoveredAccou
             new,
             common={"tenant_id": tenant_id, "category": Category.MSP, "kind": Kind.MEMBER, "parent_id": management.pk},
         )
-        # Rows are locked in primary-key order, as an assignment rule's apply locks them: two
-        # writers taking locks in one order cannot deadlock.
-        changed.sort(key=lambda a: a.pk)
-        moved.sort(key=lambda pair: pair[0].pk)
-        CloudAccount.unscoped.bulk_update(
-            changed, [*SYNCED_FIELDS, "tags", "external_id", "updated_at"], batch_size=BATCH
-        )
-        CloudAccount.unscoped.bulk_update(
-            [row for row, _ in moved], [*SYNCED_FIELDS, "tags", "parent", "external_id", "updated_at"], batch_size=BATCH
-        )
+        _update(changed, moved)
         if vanished:
             # Still this organization's: another organization's sync may have just moved one in.
             CloudAccount.objects.for_tenant(tenant_id).filter(
@@ -165,19 +156,34 @@ def _apply(job: Job, management: CloudAccount, listed: dict[str, DiscoveredAccou
             "assigned_by_rules": assigned,
             "skipped_elsewhere": sorted(elsewhere)[:100],
         }
-        audit_record(
-            actor=job.created_by,
-            action="cloud_account.sync_result",
-            obj=management,
-            tenant_id=tenant_id,
-            changes={k: [None, v] for k, v in result.items() if k != "skipped_elsewhere"},
-            message=(
-                f"{len(elsewhere)} account(s) are already in the portal outside this organization and were left as they are."
-                if elsewhere
-                else ""
-            ),
-        )
+        _audit_result(job, management, result, elsewhere)
     return result
+
+
+def _update(changed: list[CloudAccount], moved: list[tuple[CloudAccount, int]]) -> None:
+    """Rows are locked in primary-key order, as an assignment rule's apply locks them: two
+    writers taking locks in one order cannot deadlock."""
+    changed.sort(key=lambda a: a.pk)
+    moved.sort(key=lambda pair: pair[0].pk)
+    CloudAccount.unscoped.bulk_update(changed, [*SYNCED_FIELDS, "tags", "external_id", "updated_at"], batch_size=BATCH)
+    CloudAccount.unscoped.bulk_update(
+        [row for row, _ in moved], [*SYNCED_FIELDS, "tags", "parent", "external_id", "updated_at"], batch_size=BATCH
+    )
+
+
+def _audit_result(job: Job, management: CloudAccount, result: dict[str, Any], elsewhere: list[str]) -> None:
+    audit_record(
+        actor=job.created_by,
+        action="cloud_account.sync_result",
+        obj=management,
+        tenant_id=management.tenant_id,
+        changes={k: [None, v] for k, v in result.items() if k != "skipped_elsewhere"},
+        message=(
+            f"{len(elsewhere)} account(s) are already in the portal outside this organization and were left as they are."
+            if elsewhere
+            else ""
+        ),
+    )
 
 
 # What entering an AWS state announces (SPEC 9); closing goes through PENDING_CLOSURE first.

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -17,7 +18,7 @@ from cloudmsp.cloud.forms import AccountAddForm, AccountEditForm, ConnectForm
 from cloudmsp.cloud.models import Category, JobKind, Kind
 from cloudmsp.cloud.services import accounts as account_services
 from cloudmsp.cloud.services import sync as sync_services
-from cloudmsp.cloud.web.common import aws_state_filter, connect_context, health_filter, notify
+from cloudmsp.cloud.web.common import accounts_csv, aws_state_filter, connect_context, health_filter, notify
 from cloudmsp.core.errors import ApplicationError, ConflictError
 from cloudmsp.tenancy.pages import Admin, tenant_admin_page
 from cloudmsp.web.helpers import (
@@ -27,28 +28,42 @@ from cloudmsp.web.helpers import (
     list_context,
     list_params,
     render_htmx,
+    wants_csv,
 )
 from cloudmsp.web.ratelimit import rate_limit
 
 CATEGORY_OF = {"msp": Category.MSP, "non-msp": Category.NON_MSP}
 
 
-def _list_context(
-    request: HttpRequest, *, qs: Any, target: str, label: str, section: str, filters: Sequence[ListFilter] = ()
-) -> dict[str, Any]:
+def _list_page(
+    request: HttpRequest,
+    *,
+    qs: Any,
+    template: str,
+    target: str,
+    label: str,
+    section: str,
+    filters: Sequence[ListFilter] = (),
+    extra: dict[str, Any] | None = None,
+) -> HttpResponseBase:
+    """An account list page, or with `?format=csv` every account it selects (accounts_csv)."""
     params = list_params(request, default_ordering="account_id", allowed=selectors.ACCOUNT_ORDERINGS)
-    return {
+    if wants_csv(request):
+        return accounts_csv(qs(params))
+    context = {
         **list_context(request, params=params, qs=qs(params), target=target, label=label, filters=filters),
         "nav": section,
+        **(extra or {}),
     }
+    return render_htmx(request, template, context, partial="table")
 
 
 @require_GET
 @tenant_admin_page
-def account_management(request: HttpRequest, admin: Admin) -> HttpResponse:
+def account_management(request: HttpRequest, admin: Admin) -> HttpResponseBase:
     """All the tenant's cloud accounts, with the left navigation panel."""
     state, health = aws_state_filter(request), health_filter(request)
-    context = _list_context(
+    return _list_page(
         request,
         qs=lambda p: selectors.account_list(
             actor=admin.actor,
@@ -56,32 +71,32 @@ def account_management(request: HttpRequest, admin: Admin) -> HttpResponse:
             ordering=p.ordering,
             filters={"aws_state": state.value, "health": health.value},
         ),
+        template="cloud/all_accounts.html",
         target="account-table",
         label="accounts",
         section="all",
         filters=[state, health],
     )
-    return render_htmx(request, "cloud/all_accounts.html", context, partial="table")
 
 
 @require_GET
 @tenant_admin_page
-def msp_list(request: HttpRequest, admin: Admin) -> HttpResponse:
-    context = _list_context(
+def msp_list(request: HttpRequest, admin: Admin) -> HttpResponseBase:
+    return _list_page(
         request,
         qs=lambda p: selectors.msp_account_list(actor=admin.actor, search=p.search, ordering=p.ordering),
+        template="cloud/msp_list.html",
         target="msp-table",
         label="MSP accounts",
         section="msp",
     )
-    return render_htmx(request, "cloud/msp_list.html", context, partial="table")
 
 
 @require_GET
 @tenant_admin_page
-def non_msp_list(request: HttpRequest, admin: Admin) -> HttpResponse:
+def non_msp_list(request: HttpRequest, admin: Admin) -> HttpResponseBase:
     health = health_filter(request)
-    context = _list_context(
+    return _list_page(
         request,
         qs=lambda p: selectors.account_list(
             actor=admin.actor,
@@ -89,13 +104,13 @@ def non_msp_list(request: HttpRequest, admin: Admin) -> HttpResponse:
             ordering=p.ordering,
             filters={"kind": Kind.STANDALONE, "health": health.value},
         ),
+        template="cloud/non_msp_list.html",
         target="non-msp-table",
         label="Non-MSP accounts",
         section="non_msp",
         filters=[health],
+        extra={"select_form": "non-msp-form"},
     )
-    context["select_form"] = "non-msp-form"
-    return render_htmx(request, "cloud/non_msp_list.html", context, partial="table")
 
 
 @require_http_methods(["GET", "POST"])

@@ -6,11 +6,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.urls import reverse
 
+from cloudmsp.cloud.exports import ACCOUNT_COLUMNS
 from cloudmsp.cloud.models import AwsState, CloudAccount, Health
 from cloudmsp.cloud.services import accounts as account_services
+from cloudmsp.core.csvfiles import csv_response
 from cloudmsp.tenancy.access import Actor
 from cloudmsp.web.helpers import ListFilter, list_filter, render_htmx
 
@@ -25,6 +27,11 @@ def notify(
     response["HX-Reswap"] = "innerHTML"
     response["HX-Trigger"] = json.dumps({**{e: {} for e in events}, "close-modal": {}})
     return response
+
+
+def accounts_csv(qs: Any) -> StreamingHttpResponse:
+    """An account list's CSV export (every account of `qs`, streamed; cloud.exports)."""
+    return csv_response(qs, ACCOUNT_COLUMNS, filename="cloud-accounts.csv")
 
 
 def aws_state_filter(request: HttpRequest) -> ListFilter:

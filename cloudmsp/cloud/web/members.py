@@ -9,6 +9,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -17,20 +18,28 @@ from cloudmsp.cloud.forms import LinkForm, OnboardForm
 from cloudmsp.cloud.models import JobKind, Kind
 from cloudmsp.cloud.providers import provider_for
 from cloudmsp.cloud.services import association, onboarding
-from cloudmsp.cloud.web.common import aws_state_filter, connect_context, health_filter, notify
+from cloudmsp.cloud.web.common import accounts_csv, aws_state_filter, connect_context, health_filter, notify
 from cloudmsp.core.errors import ApplicationError, ConflictError
 from cloudmsp.customers.forms import CustomerQuickForm
 from cloudmsp.customers.selectors import customer_choices, customer_for_field
 from cloudmsp.customers.services import customer_create
 from cloudmsp.tenancy.access import Actor
 from cloudmsp.tenancy.pages import Admin, tenant_admin_page
-from cloudmsp.web.helpers import PER_PAGE_CHOICES, apply_errors, is_filtered, list_params, paginate, render_htmx
+from cloudmsp.web.helpers import (
+    PER_PAGE_CHOICES,
+    apply_errors,
+    is_filtered,
+    list_params,
+    paginate,
+    render_htmx,
+    wants_csv,
+)
 from cloudmsp.web.ratelimit import rate_limit
 
 
 @require_GET
 @tenant_admin_page
-def members(request: HttpRequest, admin: Admin, account_id: int) -> HttpResponse:
+def members(request: HttpRequest, admin: Admin, account_id: int) -> HttpResponseBase:
     """Manage Customer Accounts of one MSP account."""
     management = selectors.account_get(actor=admin.actor, account_id=account_id, kind=Kind.MANAGEMENT)
     params = list_params(request, default_ordering="account_id", allowed=selectors.ACCOUNT_ORDERINGS)
@@ -41,6 +50,8 @@ def members(request: HttpRequest, admin: Admin, account_id: int) -> HttpResponse
         ordering=params.ordering,
         filters={"parent": management.pk, "aws_state": state.value, "health": health.value},
     )
+    if wants_csv(request):
+        return accounts_csv(qs)
     context = {
         "section": "administration",
         "nav": "msp",
