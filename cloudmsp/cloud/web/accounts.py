@@ -4,8 +4,6 @@ adding and connecting accounts, sync, validation, edit and delete."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -17,11 +15,10 @@ from cloudmsp.cloud.forms import AccountAddForm, AccountEditForm, ConnectForm
 from cloudmsp.cloud.models import Category, JobKind, Kind
 from cloudmsp.cloud.services import accounts as account_services
 from cloudmsp.cloud.services import sync as sync_services
-from cloudmsp.cloud.web.common import aws_state_filter, connect_context, health_filter, notify
+from cloudmsp.cloud.web.common import account_list_page, connect_context, notify
 from cloudmsp.core.errors import ApplicationError, ConflictError
 from cloudmsp.tenancy.pages import Admin, tenant_admin_page
 from cloudmsp.web.helpers import (
-    ListFilter,
     apply_errors,
     htmx_redirect,
     list_context,
@@ -33,68 +30,38 @@ from cloudmsp.web.ratelimit import rate_limit
 CATEGORY_OF = {"msp": Category.MSP, "non-msp": Category.NON_MSP}
 
 
-def _list_context(
-    request: HttpRequest, *, qs: Any, target: str, label: str, section: str, filters: Sequence[ListFilter] = ()
-) -> dict[str, Any]:
-    params = list_params(request, default_ordering="account_id", allowed=selectors.ACCOUNT_ORDERINGS)
-    return {
-        **list_context(request, params=params, qs=qs(params), target=target, label=label, filters=filters),
-        "nav": section,
-    }
-
-
 @require_GET
 @tenant_admin_page
 def account_management(request: HttpRequest, admin: Admin) -> HttpResponse:
     """All the tenant's cloud accounts, with the left navigation panel."""
-    state, health = aws_state_filter(request), health_filter(request)
-    context = _list_context(
-        request,
-        qs=lambda p: selectors.account_list(
-            actor=admin.actor,
-            search=p.search,
-            ordering=p.ordering,
-            filters={"aws_state": state.value, "health": health.value},
-        ),
-        target="account-table",
-        label="accounts",
-        section="all",
-        filters=[state, health],
-    )
+    context = account_list_page(request, admin.actor, target="account-table", label="accounts", section="all")
     return render_htmx(request, "cloud/all_accounts.html", context, partial="table")
 
 
 @require_GET
 @tenant_admin_page
 def msp_list(request: HttpRequest, admin: Admin) -> HttpResponse:
-    context = _list_context(
-        request,
-        qs=lambda p: selectors.msp_account_list(actor=admin.actor, search=p.search, ordering=p.ordering),
-        target="msp-table",
-        label="MSP accounts",
-        section="msp",
-    )
+    params = list_params(request, default_ordering="account_id", allowed=selectors.ACCOUNT_ORDERINGS)
+    qs = selectors.msp_account_list(actor=admin.actor, search=params.search, ordering=params.ordering)
+    context = {
+        **list_context(request, params=params, qs=qs, target="msp-table", label="MSP accounts"),
+        "nav": "msp",
+    }
     return render_htmx(request, "cloud/msp_list.html", context, partial="table")
 
 
 @require_GET
 @tenant_admin_page
 def non_msp_list(request: HttpRequest, admin: Admin) -> HttpResponse:
-    health = health_filter(request)
-    context = _list_context(
+    context = account_list_page(
         request,
-        qs=lambda p: selectors.account_list(
-            actor=admin.actor,
-            search=p.search,
-            ordering=p.ordering,
-            filters={"kind": Kind.STANDALONE, "health": health.value},
-        ),
+        admin.actor,
         target="non-msp-table",
         label="Non-MSP accounts",
         section="non_msp",
-        filters=[health],
+        offered=("customer", "onboarding_status", "aws_state", "health"),
+        kind=Kind.STANDALONE,
     )
-    context["select_form"] = "non-msp-form"
     return render_htmx(request, "cloud/non_msp_list.html", context, partial="table")
 
 
