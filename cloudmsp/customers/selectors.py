@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 
@@ -101,3 +103,14 @@ def customer_picker(*, actor: Actor, search: str = "", selected: object = None) 
         if chosen is not None:
             found.insert(0, chosen)
     return found, more
+
+
+ACCOUNTS_PREVIEW = 5
+
+
+def customer_accounts_preview(*, customer: Customer, limit: int = ACCOUNTS_PREVIEW) -> list[Any]:
+    """The first `limit` cloud accounts of a customer (fetched through customer_get) by AWS
+    account id, for its details panel; one statement. Through the relation, so this app needs
+    no import of the accounts app above it."""
+    related: Any = customer.cloud_accounts
+    return list(related.filter(tenant_id=customer.tenant_id).order_by("account_id", "id")[:limit])

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 
 from cloudmsp.core.errors import NotFound, PermissionDenied
 from cloudmsp.customers.selectors import (
+    customer_accounts_preview,
     customer_choices,
     customer_for_field,
     customer_get,
@@ -254,3 +255,17 @@ def test_picker_needs_a_fixed_number_of_statements_whatever_the_number_of_custom
     assert found[0] == chosen
     assert len(found) == 51
     assert more
+
+
+# customer_accounts_preview -------------------------------------------------------------------------
+
+
+def test_accounts_preview_is_the_first_of_the_customers_accounts(admin, customer, django_assert_num_queries):
+    accounts = [
+        CloudAccountFactory(tenant=admin.tenant, customer=customer, account_id=f"2000000000{i:02d}") for i in range(8)
+    ]
+    CloudAccountFactory(tenant=admin.tenant)
+    with django_assert_num_queries(1):
+        found = customer_accounts_preview(customer=customer)
+    assert found == accounts[:5]
+    assert customer_accounts_preview(customer=customer, limit=2) == accounts[:2]
