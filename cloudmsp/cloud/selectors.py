@@ -204,9 +204,11 @@ def health_counts(*, actor: Actor) -> dict[str, int]:
 
 
 def latest_tenant_job(*, actor: Actor, kind: str) -> Job | None:
-    """The tenant's latest job of `kind` that concerns no single account (scheduled validation)."""
+    """The tenant's latest scheduled job of `kind` that concerns no single account (scheduled
+    validation; a bulk validation an administrator started is not one)."""
     tenant = require_tenant_admin(actor)
-    return Job.objects.for_tenant(tenant).filter(kind=kind, account=None).order_by("-created_at", "-id").first()
+    qs = Job.objects.for_tenant(tenant).filter(kind=kind, account=None, params__scheduled=True)
+    return qs.order_by("-created_at", "-id").first()
 
 
 def account_ownership(*, actor: Actor, account: CloudAccount) -> QuerySet[OwnershipInterval]:

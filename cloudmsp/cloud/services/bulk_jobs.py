@@ -99,6 +99,13 @@ def _batches(ids: list[int]) -> Iterator[list[int]]:
         yield ids[start : start + BATCH]
 
 
+def _starter(job: Job) -> Any:
+    """Who the job's audit events name: the administrator who started it, while they still are
+    one (else the job goes on as the tenant's, like a scheduled check)."""
+    user = job.created_by
+    return user if user is not None and user.is_active and user.is_tenant_admin else None
+
+
 def bulk_validate_job(job: Job) -> dict[str, Any]:
     """The job body of bulk validation."""
     job_start(job)
@@ -108,7 +115,7 @@ def bulk_validate_job(job: Job) -> dict[str, Any]:
         accounts = {a.pk: a for a in CloudAccount.objects.for_tenant(tenant).filter(pk__in=id_set(chunk))}
         with_role = [a for a in accounts.values() if a.role_arn]
         if with_role:
-            validate_many(actor=job.created_by, accounts=with_role, tenant=tenant)
+            validate_many(actor=_starter(job), accounts=with_role, tenant=tenant)
         for pk in chunk:
             account = accounts.get(pk)
             if account is None:
