@@ -215,3 +215,14 @@ def test_an_account_deleted_before_the_job_ran_is_reported_gone(admin, commit, r
     run_tasks()
     job.refresh_from_db()
     assert job.result["accounts"] == [{"id": pk, "account_id": "", "name": "", "ok": False, "message": bulk_jobs.GONE}]
+
+
+def test_bulk_onboarding_leaves_an_account_to_its_own_onboarding_under_way(org, admin, management, commit, run_tasks):
+    first, second = _members(admin, management, 2)
+    Job.objects.create(tenant=admin.tenant, kind=JobKind.ONBOARD, account=first, state=JobState.RUNNING)
+    job = _run(commit, run_tasks, lambda: bulk_jobs.bulk_onboard_start(actor=admin, account_ids=[first.pk, second.pk]))
+    by_id = {e["id"]: e for e in job.result["accounts"]}
+    assert by_id[first.pk]["message"] == bulk_jobs.BUSY
+    assert not by_id[first.pk]["ok"]
+    assert by_id[second.pk]["ok"]
+    assert "CloudMSPAccess" not in org.iam_roles(first.account_id)

@@ -19,7 +19,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from cloudmsp.audit.services import audit_record
-from cloudmsp.cloud.models import CloudAccount, Job, JobKind, OnboardingStatus
+from cloudmsp.cloud.models import CloudAccount, Job, JobKind, JobState, OnboardingStatus
 from cloudmsp.cloud.services.association import parse_account_ids, require_bulk_size
 from cloudmsp.cloud.services.bulk import validate_many
 from cloudmsp.cloud.services.jobs import job_enqueue, job_finish, job_progress, job_start
@@ -38,6 +38,7 @@ from cloudmsp.tenancy.models import Tenant
 BATCH = 200  # accounts validated (and written) per transaction
 GONE = "The account is no longer in the portal."
 NO_ROLE = "The account has no Role ARN to validate: connect or onboard it first."
+BUSY = "This account is already being onboarded."
 
 
 def _start(*, actor: Actor, kind: str, account_ids: Iterable[object], params: dict[str, Any]) -> Job:
@@ -131,15 +132,27 @@ def bulk_validate_job(job: Job) -> dict[str, Any]:
     return outcome
 
 
+def _being_onboarded(job: Job) -> set[int]:
+    """Which of the job's accounts an onboarding of their own (Onboard Account) is queued or
+    running for, in one statement: those are left to it."""
+    single = Job.objects.for_tenant(job.tenant_id).filter(
+        kind=JobKind.ONBOARD,
+        account_id__in=id_set(job.params["accounts"]),
+        state__in=[JobState.QUEUED, JobState.RUNNING],
+    )
+    return set(single.values_list("account_id", flat=True))
+
+
 def bulk_onboard_job(job: Job) -> dict[str, Any]:
     """The job body of bulk onboarding."""
     job_start(job)
     ids: list[int] = job.params["accounts"]
     accounts = CloudAccount.objects.for_tenant(job.tenant_id).select_related("parent").filter(pk__in=id_set(ids))
     entries: dict[int, dict[str, Any]] = {pk: _gone(pk) for pk in ids}
+    busy = _being_onboarded(job)
     ready = []
     for account in accounts:
-        reason = onboard_refusal(account)
+        reason = BUSY if account.pk in busy else onboard_refusal(account)
         if reason:
             entries[account.pk] = _entry(account, False, reason)
         else:
