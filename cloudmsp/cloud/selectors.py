@@ -42,7 +42,7 @@ ACCOUNT_ORDERINGS: dict[str, tuple[str, ...]] = {
     "health": ("health", "health_since", "account_id", "id"),
     "-health": ("-health", "-health_since", "-account_id", "-id"),
 }
-FILTERS = ("category", "kind", "parent", "customer", "onboarding_status", "aws_state", "health")
+FILTERS = ("category", "kind", "parent", "customer", "onboarding_status", "aws_state", "health", "ou")
 
 
 def accounts_visible_to(actor: Actor) -> QuerySet[CloudAccount]:
@@ -64,7 +64,7 @@ def account_list(
 ) -> QuerySet[CloudAccount]:
     """Accounts the actor can see, with search (account id, name, email, OU, customer) and the
     filters of the API (`category`, `kind`, `parent`, `customer`, `onboarding_status`, `aws_state`,
-    `health`)."""
+    `health`, and `ou`: an organizational unit path and everything below it)."""
     qs = accounts_visible_to(actor).select_related("customer", "parent")
     for key, value in (filters or {}).items():
         if key not in FILTERS or value in (None, ""):
@@ -75,6 +75,8 @@ def account_list(
                 continue
             pk = parse_id(value)
             qs = qs.filter(**{f"{key}_id": pk}) if pk else qs.none()
+        elif key == "ou":
+            qs = qs.filter(ou_path__startswith=str(value))
         else:
             qs = qs.filter(**{key: value})
     search = search.strip()
@@ -87,6 +89,16 @@ def account_list(
             match |= Q(customer_id__in=customers.values("pk"))
         qs = qs.filter(match)
     return qs.order_by(*ACCOUNT_ORDERINGS.get(ordering, ACCOUNT_ORDERINGS["account_id"]))
+
+
+def account_ids_matching(*, actor: Actor, search: str = "", filters: dict[str, Any], limit: int) -> list[int]:
+    """The ids of the tenant's accounts that the list with this search and these filters shows
+    (all its pages), in id order, in one statement; at most `limit` + 1, so that a caller can
+    tell "more than `limit`" without reading them all. For tenant administrators: what "all N
+    accounts matching this filter" acts on, re-evaluated on the server, never ids from a client."""
+    require_tenant_admin(actor)
+    qs = account_list(actor=actor, search=search, filters=filters)
+    return list(qs.order_by("pk").values_list("pk", flat=True)[: limit + 1])
 
 
 def msp_account_list(*, actor: Actor, search: str = "", ordering: str = "account_id") -> QuerySet[CloudAccount]:
@@ -201,9 +213,11 @@ def health_counts(*, actor: Actor) -> dict[str, int]:
 
 
 def latest_tenant_job(*, actor: Actor, kind: str) -> Job | None:
-    """The tenant's latest job of `kind` that concerns no single account (scheduled validation)."""
+    """The tenant's latest scheduled job of `kind` that concerns no single account (scheduled
+    validation; a bulk validation an administrator started is not one)."""
     tenant = require_tenant_admin(actor)
-    return Job.objects.for_tenant(tenant).filter(kind=kind, account=None).order_by("-created_at", "-id").first()
+    qs = Job.objects.for_tenant(tenant).filter(kind=kind, account=None, params__scheduled=True)
+    return qs.order_by("-created_at", "-id").first()
 
 
 def account_ownership(*, actor: Actor, account: CloudAccount) -> QuerySet[OwnershipInterval]:

@@ -9,6 +9,7 @@ from typing import Any
 from django.tasks import task
 
 from cloudmsp.cloud.models import Job, JobKind
+from cloudmsp.cloud.services.bulk_jobs import bulk_onboard_job, bulk_validate_job
 from cloudmsp.cloud.services.jobs import job_task
 from cloudmsp.cloud.services.onboarding import onboard_job
 from cloudmsp.cloud.services.rules import rule_apply
@@ -38,14 +39,14 @@ def run_sync(job_id: int) -> dict[str, Any]:
 @task
 def run_onboard(job_id: int) -> dict[str, Any]:
     with _job_in_its_tenant(job_id) as job:
-        return onboard_job(job)
+        return bulk_onboard_job(job) if job.params.get("bulk") else onboard_job(job)
 
 
 @job_task(JobKind.VALIDATE)
 @task
 def run_validate(job_id: int) -> dict[str, Any]:
     with _job_in_its_tenant(job_id) as job:
-        return scheduled_validation(job)
+        return bulk_validate_job(job) if job.params.get("bulk") else scheduled_validation(job)
 
 
 @job_task(JobKind.APPLY_RULE)

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from cloudmsp.cloud.web import accounts as views
+from cloudmsp.cloud.web import bulk as bulk_views
 from cloudmsp.cloud.web import health as health_views
 from cloudmsp.cloud.web import imports as import_views
 from cloudmsp.cloud.web import members as member_views
@@ -23,7 +24,11 @@ urlpatterns = [
     path("<id:account_id>/remove-role/", member_views.remove_role, name="remove_role"),
     path("link/", member_views.link, name="link"),
     path("link/create-customer/", member_views.link_create_customer, name="link_create_customer"),
+    path("link/customers/", member_views.link_customers, name="link_customers"),
     path("unlink/", member_views.unlink, name="unlink"),
+    path("bulk/onboard/", bulk_views.bulk_onboard, name="bulk_onboard"),
+    path("bulk/validate/", bulk_views.bulk_validate, name="bulk_validate"),
+    path("jobs/<id:job_id>/retry/", bulk_views.job_retry, name="job_retry"),
     path("jobs/<id:job_id>/", views.job_status, name="job"),
     path("health/", health_views.health_page, name="health"),
     path("<id:account_id>/health/", health_views.account_health, name="account_health"),

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 
@@ -74,6 +76,41 @@ def customer_for_field(*, actor: Actor, customer_id: object, field: str = "custo
         raise ValidationError({field: [exc.message]}) from None
 
 
-def customer_choices(*, actor: Actor) -> QuerySet[Customer]:
+PICKER_LIMIT = 50
+
+
+def customer_choices(*, actor: Actor, search: str = "", limit: int | None = None) -> QuerySet[Customer]:
+    """The tenant's customers by company name, those whose name contains `search`; at most
+    `limit` (the customer picker shows a page of them however many the tenant has)."""
     tenant = require_tenant_admin(actor)
-    return Customer.objects.for_tenant(tenant).order_by("company_name", "id")
+    qs = Customer.objects.for_tenant(tenant).order_by("company_name", "id")
+    search = search.strip()
+    if search:
+        qs = qs.filter(company_name__icontains=search)
+    return qs[:limit] if limit is not None else qs
+
+
+def customer_picker(*, actor: Actor, search: str = "", selected: object = None) -> tuple[list[Customer], bool]:
+    """What the customer picker offers: the first PICKER_LIMIT customers matching `search`,
+    with the `selected` one (an id, checked against the tenant) first if it is not among them;
+    and whether more match than are shown. Two statements whatever the number of customers."""
+    found = list(customer_choices(actor=actor, search=search, limit=PICKER_LIMIT + 1))
+    more = len(found) > PICKER_LIMIT
+    found = found[:PICKER_LIMIT]
+    pk = parse_id(selected)
+    if pk is not None and all(c.pk != pk for c in found):
+        chosen = customer_choices(actor=actor).filter(pk=pk).first()
+        if chosen is not None:
+            found.insert(0, chosen)
+    return found, more
+
+
+ACCOUNTS_PREVIEW = 5
+
+
+def customer_accounts_preview(*, customer: Customer, limit: int = ACCOUNTS_PREVIEW) -> list[Any]:
+    """The first `limit` cloud accounts of a customer (fetched through customer_get) by AWS
+    account id, for its details panel; one statement. Through the relation, so this app needs
+    no import of the accounts app above it."""
+    related: Any = customer.cloud_accounts
+    return list(related.filter(tenant_id=customer.tenant_id).order_by("account_id", "id")[:limit])

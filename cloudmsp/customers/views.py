@@ -69,6 +69,11 @@ class CustomerPages(PanelCrud[Customer]):
     def delete(self, request: HttpRequest, scope: Scope, obj: Customer) -> None:
         services.customer_delete(actor=actor_of(request.user), customer=obj)
 
+    @override
+    def _detail_context(self, request: HttpRequest, scope: Scope, obj: Customer, **extra: Any) -> dict[str, Any]:
+        accounts = selectors.customer_accounts_preview(customer=obj)
+        return {**super()._detail_context(request, scope, obj, **extra), "accounts_preview": accounts}
+
     def delete_impact(self, obj: Customer) -> list[str]:
         impact = services.customer_delete_impact(customer=obj)
         users, accounts = impact["users"], impact["accounts"]

@@ -60,6 +60,7 @@ class ListFilter:
     choices: Sequence[tuple[str, str]]
     value: str
     any_label: str = "Any"
+    text: bool = False  # a free-text box (a prefix, say) rather than a select
 
 
 def list_filter(
@@ -68,6 +69,11 @@ def list_filter(
     """A filter from the query string; a value that is not one of the choices is ignored."""
     value = request.GET.get(name, "")
     return ListFilter(name, label, choices, value if value in dict(choices) else "", any_label)
+
+
+def text_filter(request: HttpRequest, name: str, label: str, *, max_length: int = MAX_SEARCH) -> ListFilter:
+    """A free-text filter from the query string, trimmed and cut to `max_length`."""
+    return ListFilter(name, label, (), request.GET.get(name, "")[:max_length].strip(), text=True)
 
 
 def is_filtered(params: ListParams, filters: Sequence[ListFilter]) -> bool:
@@ -101,6 +107,7 @@ def list_context(
         "target": target,
         "label": label,
         "list_filters": filters,
+        "active_filters": [f for f in filters if f.value],
         "filtered": is_filtered(params, filters),
     }
 

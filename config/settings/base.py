@@ -250,6 +250,8 @@ SPECTACULAR_SETTINGS = {
         "HealthEnum": "cloudmsp.cloud.models.Health",
         # How an ownership interval began and ended.
         "OwnershipCauseEnum": "cloudmsp.cloud.models.OwnershipCause",
+        # An account's AWS state, as a field and as the filter of "all matching" bulk actions.
+        "AwsStateEnum": "cloudmsp.cloud.models.AwsState",
     },
 }
 

@@ -850,7 +850,13 @@ def test_the_schema_describes_requests_and_responses(anon):
     assert ref(paths[base + "disassociate/"]["post"], 200) == "Changed"
     assert ref(paths["/api/v1/jobs/{id}/"]["get"], 200) == "Job"
     assert components["AssociateRequest"]["properties"]["accounts"]["items"]["type"] == "integer"
-    assert set(components["AssociateRequest"]["required"]) == {"customer", "accounts"}
+    # `accounts` or, for "all N matching", `filter` (the list's query parameters as an object).
+    assert set(components["AssociateRequest"]["required"]) == {"customer"}
+    assert components["AssociateRequest"]["properties"]["filter"]["allOf"][0]["$ref"].endswith("/AccountMatchRequest")
+    assert {"search", "parent", "customer", "ou", "health"} <= set(components["AccountMatchRequest"]["properties"])
+    for path in ("bulk-validate/", "bulk-onboard/"):
+        assert ref(paths[base + path]["post"], 202) == "Job"
+    assert ref(paths["/api/v1/jobs/{id}/retry/"]["post"], 202) == "Job"
     assert not [s for s in SECRETS if s.lower() in str(components).lower()]
     account = components["CloudAccount"]["properties"]
     assert all(field.get("readOnly") for field in account.values())

@@ -200,3 +200,15 @@ def test_several_scheduler_processes_at_once_enqueue_each_job_once(threads_db):
     assert Job.unscoped.filter(kind=JobKind.VALIDATE).count() == 2
     assert DBTaskResult.objects.count() == 4
     assert sum("Acted" in out for out in outputs) >= 1
+
+
+def test_a_running_bulk_validation_does_not_hold_the_scheduled_one_back(admin):
+    from cloudmsp.cloud.services.schedule import _due_validation
+
+    CloudAccountFactory(tenant=admin.tenant, role_arn="arn:aws:iam::123456789012:role/x")
+    Job.unscoped.create(tenant=admin.tenant, kind=JobKind.VALIDATE, params={"bulk": True, "accounts": []})
+    job = _due_validation(admin.tenant, timezone.now())
+    assert job is not None
+    assert job.params["scheduled"] is True
+    # ...while a scheduled one still running does.
+    assert _due_validation(admin.tenant, timezone.now()) is None

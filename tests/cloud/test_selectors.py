@@ -380,3 +380,47 @@ def test_a_second_tenant_admin_sees_its_own_tenant_only(admin):
     assert _ids(selectors.account_list(actor=other_admin)) == [theirs.pk]
     customer_user = CustomerUserFactory(customer=CustomerFactory(tenant=other_admin.tenant))
     assert _ids(selectors.account_list(actor=customer_user)) == []
+
+
+# account_ids_matching (the "all N accounts matching this filter" of the bulk actions) ----------
+
+
+def test_ids_matching_are_what_the_list_shows_on_every_page(admin):
+    management = _management(admin.tenant)
+    prod = [_member(management, ou_path="Root/Prod", name=f"prod-{i}") for i in range(3)]
+    web = _member(management, ou_path="Root/Prod/Web", name="web")
+    _member(management, ou_path="Root/Production", name="lookalike")
+    _member(management, ou_path="Root/Dev", name="dev")
+    CloudAccountFactory(tenant=admin.tenant, ou_path="Root/Prod")  # not a member of this MSP account
+    ids = selectors.account_ids_matching(actor=admin, filters={"parent": management.pk, "ou": "Root/Prod/"}, limit=100)
+    assert ids == [web.pk]
+    ids = selectors.account_ids_matching(actor=admin, search="prod-", filters={"parent": management.pk}, limit=100)
+    assert ids == sorted(a.pk for a in prod)
+
+
+def test_ids_matching_stop_one_past_the_limit(admin):
+    accounts = CloudAccountFactory.create_batch(5, tenant=admin.tenant)
+    ids = selectors.account_ids_matching(actor=admin, filters={}, limit=3)
+    assert ids == sorted(a.pk for a in accounts)[:4]
+
+
+def test_ids_matching_never_reach_another_tenant(admin, foreign_account):
+    CloudAccountFactory(tenant=admin.tenant)
+    for filters in (
+        {"parent": foreign_account.parent_id or foreign_account.pk},
+        {"customer": foreign_account.customer_id},
+    ):
+        assert selectors.account_ids_matching(actor=admin, filters=filters, limit=10) == []
+    assert foreign_account.pk not in selectors.account_ids_matching(actor=admin, filters={}, limit=10)
+
+
+def test_ids_matching_are_for_tenant_admins_only(customer_user):
+    with pytest.raises(PermissionDenied):
+        selectors.account_ids_matching(actor=customer_user, filters={}, limit=10)
+
+
+def test_the_ou_filter_takes_the_ou_and_everything_below_it(admin):
+    top = CloudAccountFactory(tenant=admin.tenant, ou_path="Root/Prod")
+    below = CloudAccountFactory(tenant=admin.tenant, ou_path="Root/Prod/Web")
+    CloudAccountFactory(tenant=admin.tenant, ou_path="Root/Dev")
+    assert set(_ids(selectors.account_list(actor=admin, filters={"ou": "Root/Prod"}))) == {top.pk, below.pk}

@@ -129,3 +129,27 @@ def test_customer_user_cannot_reach_customer_pages(client_for, customer_user):
 def test_foreign_customer_is_404(admin_client):
     other = CustomerFactory()
     assert admin_client.get(reverse("customers:detail", kwargs={"customer_id": other.pk})).status_code == 404
+
+
+def test_details_list_the_customers_first_accounts_and_link_to_them_all(admin_client, customer, tenant):
+    mine = [CloudAccountFactory(tenant=tenant, customer=customer, account_id=f"10000000000{i}") for i in range(7)]
+    CloudAccountFactory(tenant=tenant, account_id="999999999999", name="unassigned-one")
+    url = reverse("customers:detail", kwargs={"customer_id": customer.pk})
+    html = admin_client.get(url, **HTMX).content.decode()
+    link = f"{reverse('cloud:accounts')}?customer={customer.pk}"
+    assert f'<a href="{link}">7 accounts — show them in Account Management</a>' in html
+    for account in mine[:5]:
+        assert account.account_id in html
+    assert mine[5].account_id not in html
+    assert "(7 in all)" in html
+    assert "999999999999" not in html
+    # The link is the account list filtered by that customer.
+    listed = admin_client.get(link).content.decode()
+    assert all(a.account_id in listed for a in mine)
+    assert "unassigned-one" not in listed
+
+
+def test_details_of_a_customer_without_accounts_say_so(admin_client, customer):
+    html = admin_client.get(reverse("customers:detail", kwargs={"customer_id": customer.pk}), **HTMX).content.decode()
+    assert "None yet" in html
+    assert "show them in Account Management" not in html

@@ -6,10 +6,12 @@ from django.core.exceptions import ValidationError
 
 from cloudmsp.core.errors import NotFound, PermissionDenied
 from cloudmsp.customers.selectors import (
+    customer_accounts_preview,
     customer_choices,
     customer_for_field,
     customer_get,
     customer_list,
+    customer_picker,
     customers_visible_to,
 )
 from tests.factories import CloudAccountFactory, CustomerFactory, CustomerUserFactory, UserFactory
@@ -201,3 +203,69 @@ def test_choices_only_for_a_tenant_administrator(sysadmin, customer_user):
 
 def test_choices_of_a_tenant_without_customers_are_empty():
     assert list(customer_choices(actor=UserFactory())) == []
+
+
+def test_choices_search_the_company_name_and_stop_at_the_limit(admin):
+    for name in ("Acme North", "Acme South", "ACME West", "Zenith"):
+        CustomerFactory(tenant=admin.tenant, company_name=name)
+    CustomerFactory(company_name="Acme Abroad")
+    found = {c.company_name for c in customer_choices(actor=admin, search=" acme ")}
+    assert found == {"Acme North", "Acme South", "ACME West"}
+    assert len(customer_choices(actor=admin, search="acme", limit=2)) == 2
+
+
+# customer_picker ---------------------------------------------------------------------------------
+
+
+def test_picker_offers_a_page_of_customers_and_says_when_more_match(admin, monkeypatch):
+    from cloudmsp.customers import selectors
+
+    monkeypatch.setattr(selectors, "PICKER_LIMIT", 3)
+    made = [CustomerFactory(tenant=admin.tenant, company_name=f"Customer {i:02d}") for i in range(5)]
+    found, more = customer_picker(actor=admin)
+    assert (found, more) == (made[:3], True)
+    found, more = customer_picker(actor=admin, search="Customer 04")
+    assert (found, more) == ([made[4]], False)
+
+
+def test_picker_keeps_the_chosen_customer_first_when_it_is_not_on_the_page(admin, monkeypatch):
+    from cloudmsp.customers import selectors
+
+    monkeypatch.setattr(selectors, "PICKER_LIMIT", 2)
+    made = [CustomerFactory(tenant=admin.tenant, company_name=f"Customer {i:02d}") for i in range(4)]
+    found, _more = customer_picker(actor=admin, selected=str(made[3].pk))
+    assert found == [made[3], made[0], made[1]]
+    found, _more = customer_picker(actor=admin, selected=made[0].pk)
+    assert found == made[:2]
+
+
+@pytest.mark.parametrize("selected", ["foreign", "garbage", "missing"])
+def test_picker_ignores_a_chosen_customer_out_of_reach(admin, selected):
+    own = CustomerFactory(tenant=admin.tenant, company_name="Own")
+    value = {"foreign": CustomerFactory(company_name="Theirs").pk, "garbage": "1 OR 1=1", "missing": 10**9}[selected]
+    found, more = customer_picker(actor=admin, selected=value)
+    assert (found, more) == ([own], False)
+
+
+def test_picker_needs_a_fixed_number_of_statements_whatever_the_number_of_customers(admin, django_assert_num_queries):
+    CustomerFactory.create_batch(120, tenant=admin.tenant)
+    chosen = CustomerFactory(tenant=admin.tenant, company_name="zzz last")
+    with django_assert_num_queries(2):
+        found, more = customer_picker(actor=admin, selected=chosen.pk)
+    assert found[0] == chosen
+    assert len(found) == 51
+    assert more
+
+
+# customer_accounts_preview -------------------------------------------------------------------------
+
+
+def test_accounts_preview_is_the_first_of_the_customers_accounts(admin, customer, django_assert_num_queries):
+    accounts = [
+        CloudAccountFactory(tenant=admin.tenant, customer=customer, account_id=f"2000000000{i:02d}") for i in range(8)
+    ]
+    CloudAccountFactory(tenant=admin.tenant)
+    with django_assert_num_queries(1):
+        found = customer_accounts_preview(customer=customer)
+    assert found == accounts[:5]
+    assert customer_accounts_preview(customer=customer, limit=2) == accounts[:2]

@@ -658,3 +658,29 @@ def test_bulk_association_with_a_foreign_id_changes_nothing(world, alpha, index)
     assert 400 <= response.status_code < 500, f"{label} (page): {describe(response)}"
     assert_unchanged(before, snapshot(), actor=world.a.admin, context=f"{label} (page)")
     assert not leaked(response.content.decode(), world.tenants["bravo"].markers()), label
+
+
+# "All N accounts matching this filter": a filter naming another tenant's objects matches nothing --
+
+
+@pytest.mark.parametrize("key", ["parent", "customer"])
+def test_bulk_on_all_matching_a_foreign_filter_changes_and_starts_nothing(world, alpha, key):
+    a = world.a
+    for t in world.foreign:
+        value = t.management.pk if key == "parent" else t.customer1.pk
+        before = snapshot()
+        for path, body in (
+            ("associate", {"customer": a.customer2.pk, "filter": {key: value}}),
+            ("disassociate", {"filter": {key: value}}),
+            ("bulk-validate", {"filter": {key: value}}),
+            ("bulk-onboard", {"filter": {key: value}}),
+        ):
+            response = alpha.api("POST", f"/api/v1/cloud-accounts/{path}/", body)
+            assert response.status_code == 400, f"{path}: {describe(response)}"
+            assert not leaked(response.content.decode(), t.markers()), path
+        for page in ("link", "unlink", "bulk/validate", "bulk/onboard"):
+            body = {"all_matching": "1", "match": f"{key}={value}", "customer": a.customer2.pk}
+            response = alpha.page("POST", f"/administration/accounts/{page}/", body, htmx=True)
+            assert 400 <= response.status_code < 500, f"{page}: {describe(response)}"
+            assert not leaked(response.content.decode(), t.markers()), page
+        assert_unchanged(before, snapshot(), actor=a.admin, context=f"all matching {key}={value}")

@@ -172,6 +172,17 @@ MATRIX: dict[str, Row] = {
     "cloud:link_create_customer": Row({"GET": TA_PAGE, "POST": TA_PAGE}, bodies={"POST": customer_form}),
     "cloud:unlink": Row({"GET": TA_PAGE, "POST": TA_PAGE}, bodies={"POST": lambda w: {"accounts": [w.a.account.pk]}}),
     "cloud:job": Row({"GET": TA_PAGE}, {"job_id": _id("alpha.job")}),
+    # Bulk on all matches (SPEC 10): the customer picker, bulk onboarding and validation (a job
+    # each; the world's job is a sync, which has nothing to retry).
+    "cloud:link_customers": Row({"GET": TA_PAGE}),
+    "cloud:bulk_validate": Row(
+        {"GET": TA_PAGE, "POST": TA_PAGE}, bodies={"POST": lambda w: {"accounts": [w.a.account.pk]}}
+    ),
+    "cloud:bulk_onboard": Row(
+        {"GET": TA_PAGE, "POST": TA_PAGE},
+        bodies={"POST": lambda w: {"all_matching": "1", "match": f"parent={w.a.management.pk}"}},
+    ),
+    "cloud:job_retry": Row({"POST": (403, 400, 403, LOGIN)}, {"job_id": _id("alpha.job")}),
     # Role health and the scheduler's intervals (SPEC 9).
     "cloud:health": Row({"GET": TA_PAGE}),
     "cloud:account_health": Row({"GET": TA_PAGE}, {"account_id": _id("alpha.account")}),
@@ -375,7 +386,16 @@ MATRIX: dict[str, Row] = {
     "cloud-account-disassociate": Row(
         {"POST": (403, 200, 403, 401)}, bodies={"POST": lambda w: {"accounts": [w.a.account.pk]}}, api=True
     ),
+    "cloud-account-bulk-validate": Row(
+        {"POST": (403, 202, 403, 401)}, bodies={"POST": lambda w: {"accounts": [w.a.account.pk]}}, api=True
+    ),
+    "cloud-account-bulk-onboard": Row(
+        {"POST": (403, 202, 403, 401)},
+        bodies={"POST": lambda w: {"filter": {"parent": w.a.management.pk}}},
+        api=True,
+    ),
     "job-detail": Row({"GET": (403, 200, 403, 401)}, {"pk": _id("alpha.job")}, api=True),
+    "job-retry": Row({"POST": (403, 400, 403, 401)}, {"pk": _id("alpha.job")}, api=True),
     "audit-event-list": Row({"GET": (403, 200, 403, 401)}, api=True),
     "token-list": Row(
         {"GET": (200, 200, 200, 401), "POST": (201, 201, 201, 401)},

@@ -162,10 +162,16 @@ def test_the_health_page_links_the_latest_scheduled_check(admin_client, admin):
         state=JobState.SUCCEEDED,
         total=3,
         done=3,
+        params={"scheduled": True},
         result={"checked": 3, "ok": 2, "failed": 1},
+    )
+    # A bulk validation an administrator started later is not the scheduled check.
+    bulk = Job.unscoped.create(
+        tenant=admin.tenant, kind=JobKind.VALIDATE, state=JobState.SUCCEEDED, params={"bulk": True, "accounts": []}
     )
     html = admin_client.get(reverse("cloud:health")).content.decode()
     assert reverse("cloud:job", kwargs={"job_id": job.pk}) in html
+    assert reverse("cloud:job", kwargs={"job_id": bulk.pk}) not in html
     assert "every 6 hours" in html
     page = admin_client.get(reverse("cloud:job", kwargs={"job_id": job.pk})).content.decode()
     assert "3 role(s) checked, 2 working, 1 failing" in page

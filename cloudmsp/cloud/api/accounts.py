@@ -27,6 +27,8 @@ from cloudmsp.cloud.api.ownership import OwnershipSerializer
 from cloudmsp.cloud.api.serializers import (
     AccountFilterSerializer,
     AssociateSerializer,
+    BulkOnboardSerializer,
+    BulkValidateSerializer,
     ChangedSerializer,
     CloudAccountCreatedSerializer,
     CloudAccountCreateSerializer,
@@ -45,7 +47,7 @@ from cloudmsp.cloud.exports import ACCOUNT_COLUMNS
 from cloudmsp.cloud.models import AwsState, Category, CloudAccount, Health, Job, Kind, OnboardingStatus
 from cloudmsp.cloud.providers.base import RoleCheck
 from cloudmsp.cloud.services import accounts as account_services
-from cloudmsp.cloud.services import association, onboarding
+from cloudmsp.cloud.services import association, bulk_jobs, onboarding
 from cloudmsp.cloud.services import sync as sync_services
 from cloudmsp.customers.selectors import customer_for_field
 from cloudmsp.tenancy.api import ScopedViewSet
@@ -79,6 +81,7 @@ BULK_CONFLICT = {
             OpenApiParameter("aws_state", OpenApiTypes.STR, enum=AwsState.values),
             OpenApiParameter("health", OpenApiTypes.STR, enum=Health.values),
             FORMAT_PARAMETER,
+            OpenApiParameter("ou", OpenApiTypes.STR, description="An OU path: the accounts in it and below it."),
         )
     ),
 )
@@ -102,6 +105,8 @@ class CloudAccountViewSet(CsvExportMixin, mixins.ListModelMixin, mixins.Retrieve
         "remove_role": "remove_role",
         "associate": "bulk",
         "disassociate": "bulk",
+        "bulk_validate": "bulk",
+        "bulk_onboard": "bulk",
     }
 
     def list_queryset(self) -> Any:
@@ -120,6 +125,14 @@ class CloudAccountViewSet(CsvExportMixin, mixins.ListModelMixin, mixins.Retrieve
     @staticmethod
     def _check_failed(result: RoleCheck) -> serializers.ValidationError:
         return serializers.ValidationError({"role_arn": [f"{result.step} failed: {result.message}"]})
+
+    def _selection(self, data: dict[str, Any]) -> list[Any]:
+        """The ids a bulk action acts on: as sent, or every account matching its `filter`."""
+        if "filter" not in data:
+            return list(data["accounts"])
+        match = dict(data["filter"])
+        search = match.pop("search", "")
+        return list(association.accounts_matching(actor=self.actor, search=search, filters=match))
 
     def _accepted(self, job: Job) -> Response:
         headers = {"Location": reverse("job-detail", kwargs={"pk": job.pk})}
@@ -263,24 +276,52 @@ class CloudAccountViewSet(CsvExportMixin, mixins.ListModelMixin, mixins.Retrieve
     @extend_schema(
         request=AssociateSerializer,
         responses={200: ChangedSerializer, 400: ERRORS[400], **BULK_CONFLICT, **THROTTLED},
-        description="Assign every listed account to the customer, or none of them if any id is invalid "
-        "or out of reach, or if another change of these accounts is under way (409).",
+        description="Assign every listed account (`accounts`), or every account matching `filter`, to the "
+        "customer; none of them if any id is invalid or out of reach, if more than 100,000 are asked for, or "
+        "if another change of these accounts is under way (409).",
     )
     @action(detail=False, methods=["post"])
     def associate(self, request: Request) -> Response:
         data = self._body(AssociateSerializer)
         customer = customer_for_field(actor=self.actor, customer_id=data["customer"])
-        changed = association.accounts_associate(actor=self.actor, customer=customer, account_ids=data["accounts"])
+        ids = self._selection(data)
+        changed = association.accounts_associate(actor=self.actor, customer=customer, account_ids=ids)
         return Response({"changed": changed})
 
     @extend_schema(
         request=DisassociateSerializer,
         responses={200: ChangedSerializer, 400: ERRORS[400], **BULK_CONFLICT, **THROTTLED},
-        description="Remove every listed account from its customer, all or nothing (409 if another "
-        "change of these accounts is under way).",
+        description="Remove every listed account (`accounts`), or every account matching `filter`, from its "
+        "customer, all or nothing (409 if another change of these accounts is under way).",
     )
     @action(detail=False, methods=["post"])
     def disassociate(self, request: Request) -> Response:
         data = self._body(DisassociateSerializer)
-        changed = association.accounts_disassociate(actor=self.actor, account_ids=data["accounts"])
+        changed = association.accounts_disassociate(actor=self.actor, account_ids=self._selection(data))
         return Response({"changed": changed})
+
+    @extend_schema(
+        request=BulkValidateSerializer,
+        responses={202: JobSerializer, 400: ERRORS[400], **THROTTLED},
+        description="Validate the roles of every listed account (`accounts`), or every account matching "
+        "`filter`, as a job: follow it at the `Location` header; its `result.accounts` gives each account's "
+        "outcome, and `POST /jobs/{id}/retry/` retries the failed ones.",
+    )
+    @action(detail=False, methods=["post"], url_path="bulk-validate", url_name="bulk-validate")
+    def bulk_validate(self, request: Request) -> Response:
+        data = self._body(BulkValidateSerializer)
+        return self._accepted(bulk_jobs.bulk_validate_start(actor=self.actor, account_ids=self._selection(data)))
+
+    @extend_schema(
+        request=BulkOnboardSerializer,
+        responses={202: JobSerializer, 400: ERRORS[400], **THROTTLED},
+        description="Onboard every listed member account (`accounts`), or every account matching `filter`, "
+        "automatically, as a job. Accounts that cannot be onboarded fail in its `result.accounts` with the reason.",
+    )
+    @action(detail=False, methods=["post"], url_path="bulk-onboard", url_name="bulk-onboard")
+    def bulk_onboard(self, request: Request) -> Response:
+        data = self._body(BulkOnboardSerializer)
+        job = bulk_jobs.bulk_onboard_start(
+            actor=self.actor, account_ids=self._selection(data), role_name=data["role_name"]
+        )
+        return self._accepted(job)

@@ -169,14 +169,6 @@ class AccountIdsField(serializers.ListField):
         super().__init__(child=serializers.JSONField(allow_null=True), **kwargs)
 
 
-class DisassociateSerializer(serializers.Serializer[Any]):
-    accounts = AccountIdsField(help_text="Cloud account ids (the portal's `id`, not the AWS account id).")
-
-
-class AssociateSerializer(DisassociateSerializer):
-    customer = StrictIntegerField(min_value=1, max_value=MAX_ID)
-
-
 class ChangedSerializer(serializers.Serializer[Any]):
     changed = serializers.IntegerField(help_text="How many accounts changed (the others already were so).")
 
@@ -217,6 +209,9 @@ class AccountFilterSerializer(serializers.Serializer[Any]):
     aws_state = serializers.ChoiceField(choices=AwsState.choices, required=False)
     aws_status = serializers.ChoiceField(choices=AwsState.choices, required=False, help_text="Deprecated: `aws_state`.")
     health = serializers.ChoiceField(choices=Health.choices, required=False)
+    ou = StrictCharField(
+        max_length=1000, required=False, help_text="An organizational unit path: accounts in it and below it."
+    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         old = attrs.pop("aws_status", None)
@@ -246,3 +241,51 @@ class HealthCheckSerializer(serializers.ModelSerializer[HealthCheck]):
             data.pop("role_arn", None)
             data.pop("message", None)
         return data
+
+
+class AccountMatchSerializer(AccountFilterSerializer):
+    """ "All N accounts matching this filter": the list's query parameters, as an object."""
+
+    search = StrictCharField(max_length=200, required=False, allow_blank=True)
+
+
+class AccountSelectionSerializer(serializers.Serializer[Any]):
+    """The accounts a bulk action acts on: `accounts` (ids), or `filter` for every account the
+    list shows with those parameters (all its pages, evaluated on the server); one of the two."""
+
+    accounts = AccountIdsField(
+        required=False, help_text="Cloud account ids (the portal's `id`, not the AWS account id)."
+    )
+    filter = AccountMatchSerializer(
+        required=False,
+        help_text="Instead of `accounts`: every account that `GET /cloud-accounts/` lists with these query "
+        'parameters (all pages), e.g. `{"parent": 12, "customer": "none", "search": "prod"}`; `{}` is '
+        "every account of the tenant.",
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if ("accounts" in attrs) == ("filter" in attrs):
+            raise serializers.ValidationError({"accounts": ["Send either `accounts` (a list of ids) or `filter`."]})
+        return attrs
+
+
+class DisassociateSerializer(AccountSelectionSerializer):
+    pass
+
+
+class AssociateSerializer(AccountSelectionSerializer):
+    customer = StrictIntegerField(min_value=1, max_value=MAX_ID)
+
+
+class BulkValidateSerializer(AccountSelectionSerializer):
+    pass
+
+
+class BulkOnboardSerializer(AccountSelectionSerializer):
+    role_name = StrictCharField(
+        max_length=64,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text=f"The role to create in each account (default {provider_for().default_role_name}).",
+    )

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -23,7 +24,7 @@ from django.utils import timezone
 
 from cloudmsp.audit.services import audit_record_each
 from cloudmsp.cloud.models import CloudAccount, OwnershipCause
-from cloudmsp.cloud.selectors import selection_state
+from cloudmsp.cloud.selectors import account_ids_matching, selection_state
 from cloudmsp.cloud.services.ownership import ownership_change
 from cloudmsp.core.concurrency import lock_conflicts
 from cloudmsp.core.errors import ConflictError
@@ -41,7 +42,19 @@ def require_bulk_size(count: int) -> None:
         raise ValidationError({"accounts": [f"At most {MAX_BULK} accounts at once."]})
 
 
-def _account_ids(raw: Iterable[object]) -> list[int]:
+def accounts_matching(*, actor: Actor, search: str = "", filters: dict[str, Any]) -> list[int]:
+    """The ids of every account of the actor's tenant that the account list shows with this
+    search and these filters (selectors.account_list), for a bulk change of "all N accounts
+    matching this filter": one statement; ValidationError (on `accounts`) when none matches or
+    more than MAX_BULK do."""
+    ids = account_ids_matching(actor=actor, search=search, filters=filters, limit=MAX_BULK)
+    require_bulk_size(len(ids))
+    if not ids:
+        raise ValidationError({"accounts": ["No account matches this filter."]})
+    return ids
+
+
+def parse_account_ids(raw: Iterable[object]) -> list[int]:
     if isinstance(raw, (str, bytes)) or not isinstance(raw, Iterable):
         raise ValidationError({"accounts": ["Send a list of account ids."]})
     ids: list[int] = []
@@ -148,7 +161,7 @@ def accounts_associate(*, actor: Actor, customer: Customer, account_ids: Iterabl
     tenant = require_tenant_admin(actor)
     if not in_tenant(customer, tenant):
         raise ValidationError({"customer": [not_found("Customer", customer.pk).message]})
-    ids = _account_ids(account_ids)
+    ids = parse_account_ids(account_ids)
     return _change(
         actor=actor,
         tenant_id=tenant.pk,
@@ -163,7 +176,7 @@ def accounts_disassociate(*, actor: Actor, account_ids: Iterable[object], seen_s
     """Remove every listed account from its customer, all or nothing, on the same terms as
     `accounts_associate`."""
     tenant = require_tenant_admin(actor)
-    ids = _account_ids(account_ids)
+    ids = parse_account_ids(account_ids)
     return _change(
         actor=actor,
         tenant_id=tenant.pk,

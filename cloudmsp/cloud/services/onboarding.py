@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
@@ -91,19 +93,17 @@ def _require_active(account: CloudAccount) -> None:
         raise ApplicationError(f"Account {account.account_id} cannot be onboarded: {reason}")
 
 
-def _check_role_name(account: CloudAccount, role_name: str) -> str:
+def check_role_name(account: CloudAccount, role_name: str) -> str:
     role_name = (role_name or provider_for(account.provider).default_role_name).strip()
     if not ROLE_NAME.match(role_name):
         raise ValidationError({"role_name": ["Up to 64 letters, digits and +=,.@_- characters."]})
     return role_name
 
 
-def onboard_start(*, actor: Actor, account: CloudAccount, role_name: str = "") -> Job:
-    """Automatic onboarding, as a job: the role is created in the member account through the
-    organization access role and then validated (which can take up to a minute)."""
-    tenant = require_tenant_admin(actor)
+def _require_onboardable(account: CloudAccount) -> None:
+    """ApplicationError (ConflictError when it is already onboarded) saying why the account
+    cannot be onboarded now."""
     _require_member(account)
-    role_name = _check_role_name(account, role_name)
     if account.is_onboarded:
         raise ConflictError("This account is already onboarded; remove its Role ARN first.")
     _require_active(account)
@@ -111,6 +111,24 @@ def onboard_start(*, actor: Actor, account: CloudAccount, role_name: str = "") -
     assert parent is not None
     if not parent.is_onboarded:
         raise ApplicationError(f"Connect the role of the MSP account {parent.account_id} first.")
+
+
+def onboard_refusal(account: CloudAccount) -> str:
+    """Why the account (with its parent) cannot be onboarded now; "" when it can."""
+    try:
+        _require_onboardable(account)
+    except ApplicationError as exc:
+        return exc.message
+    return ""
+
+
+def onboard_start(*, actor: Actor, account: CloudAccount, role_name: str = "") -> Job:
+    """Automatic onboarding, as a job: the role is created in the member account through the
+    organization access role and then validated (which can take up to a minute)."""
+    tenant = require_tenant_admin(actor)
+    _require_member(account)
+    role_name = check_role_name(account, role_name)
+    _require_onboardable(account)
     with transaction.atomic():
         # A stale job is taken over (job_running_for); should its worker wake up, it writes
         # nothing (onboard_job).
@@ -151,15 +169,28 @@ def _management_role(account: CloudAccount) -> ManagementRole:
     )
 
 
-def onboard_job(job: Job) -> dict[str, Any]:
-    """The job body of automatic onboarding."""
-    job_start(job)
-    account = CloudAccount.objects.for_tenant(job.tenant_id).select_related("parent").get(pk=int(job.account_id or 0))
+@dataclass(frozen=True)
+class Attempt:
+    """How one automatic onboarding went in the cloud (nothing is stored yet): `message` is the
+    failure, or on success how the role was made and its validation."""
+
+    ok: bool
+    message: str
+    role_arn: str = ""
+    access_role: str = ""
+    adopted: bool = False
+
+
+def onboard_attempt(
+    account: CloudAccount, role_name: str, *, created_step: Callable[[], None] | None = None
+) -> Attempt:
+    """Create the role through the organization access role and validate it; a role this
+    attempt created is removed again when validation fails. Cloud calls only, no database
+    (the portal's installation id is read beforehand), so bulk onboarding runs attempts in
+    threads; `created_step` is called once the role exists."""
     provider = provider_for(account.provider)
-    role_name = job.params.get("role_name", provider.default_role_name)
     created_arn = None
     try:
-        job_progress(job, done=1)
         created = provider.create_member_role(
             management=_management_role(account),
             account_id=account.account_id,
@@ -168,7 +199,8 @@ def onboard_job(job: Job) -> dict[str, Any]:
             owner=role_owner(account),
         )
         created_arn = created.arn
-        job_progress(job, done=3)
+        if created_step is not None:
+            created_step()
         result = provider.check_role(
             account_id=account.account_id,
             role_arn=created_arn,
@@ -178,17 +210,41 @@ def onboard_job(job: Job) -> dict[str, Any]:
         if not result.ok:
             raise ProviderError(result.step, result.message)
     except ProviderError as exc:
-        message = f"{exc}{_undo_created_role(account, created_arn, role_name)}"
-        if _record_onboarding(job, account, failure=message):
-            job_finish(job, error=message)
-        return {}
+        return Attempt(ok=False, message=f"{exc}{_undo_created_role(account, created_arn, role_name)}")
     if created.adopted:
         via = f"The portal's own role from an earlier attempt was adopted (entered through {created.access_role})."
     else:
         via = f"Created through {created.access_role}."
-    if not _record_onboarding(job, account, role_arn=created_arn, message=f"{via} {result.message}"):
+    return Attempt(
+        ok=True,
+        message=f"{via} {result.message}",
+        role_arn=created_arn,
+        access_role=created.access_role,
+        adopted=created.adopted,
+    )
+
+
+def onboard_record(job: Job, account: CloudAccount, attempt: Attempt) -> bool:
+    """Store an attempt's outcome on the account with its audit event, in one transaction;
+    False (nothing written) when `job` was taken as interrupted meanwhile."""
+    if attempt.ok:
+        return _record_onboarding(job, account, role_arn=attempt.role_arn, message=attempt.message)
+    return _record_onboarding(job, account, failure=attempt.message)
+
+
+def onboard_job(job: Job) -> dict[str, Any]:
+    """The job body of automatic onboarding."""
+    job_start(job)
+    account = CloudAccount.objects.for_tenant(job.tenant_id).select_related("parent").get(pk=int(job.account_id or 0))
+    role_name = job.params.get("role_name", provider_for(account.provider).default_role_name)
+    job_progress(job, done=1)
+    attempt = onboard_attempt(account, role_name, created_step=lambda: job_progress(job, done=3))
+    if not onboard_record(job, account, attempt):
         return {}
-    outcome = {"role_arn": created_arn, "access_role": created.access_role, "adopted": created.adopted}
+    if not attempt.ok:
+        job_finish(job, error=attempt.message)
+        return {}
+    outcome = {"role_arn": attempt.role_arn, "access_role": attempt.access_role, "adopted": attempt.adopted}
     job_progress(job, done=STEPS)
     job_finish(job, result=outcome)
     return outcome

@@ -186,7 +186,9 @@ def _due_validation(tenant: Tenant, now: datetime) -> Job | None:
         return None
     running = (
         Job.objects.for_tenant(tenant)
-        .filter(kind=JobKind.VALIDATE, account=None, state__in=[JobState.QUEUED, JobState.RUNNING])
+        # A bulk validation an administrator started does not hold the scheduled one back.
+        .filter(kind=JobKind.VALIDATE, account=None, params__scheduled=True)
+        .filter(state__in=[JobState.QUEUED, JobState.RUNNING])
         .first()
     )
     if running is not None and not (job_is_stale(running) and job_interrupt(running)):

@@ -4,8 +4,6 @@ adding and connecting accounts, sync, validation, edit and delete."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -18,11 +16,10 @@ from cloudmsp.cloud.forms import AccountAddForm, AccountEditForm, ConnectForm
 from cloudmsp.cloud.models import Category, JobKind, Kind
 from cloudmsp.cloud.services import accounts as account_services
 from cloudmsp.cloud.services import sync as sync_services
-from cloudmsp.cloud.web.common import accounts_csv, aws_state_filter, connect_context, health_filter, notify
+from cloudmsp.cloud.web.common import account_list_page, accounts_csv, connect_context, notify
 from cloudmsp.core.errors import ApplicationError, ConflictError
 from cloudmsp.tenancy.pages import Admin, tenant_admin_page
 from cloudmsp.web.helpers import (
-    ListFilter,
     apply_errors,
     htmx_redirect,
     list_context,
@@ -35,82 +32,45 @@ from cloudmsp.web.ratelimit import rate_limit
 CATEGORY_OF = {"msp": Category.MSP, "non-msp": Category.NON_MSP}
 
 
-def _list_page(
-    request: HttpRequest,
-    *,
-    qs: Any,
-    template: str,
-    target: str,
-    label: str,
-    section: str,
-    filters: Sequence[ListFilter] = (),
-    extra: dict[str, Any] | None = None,
-) -> HttpResponseBase:
-    """An account list page, or with `?format=csv` every account it selects (accounts_csv)."""
-    params = list_params(request, default_ordering="account_id", allowed=selectors.ACCOUNT_ORDERINGS)
-    if wants_csv(request):
-        return accounts_csv(qs(params))
-    context = {
-        **list_context(request, params=params, qs=qs(params), target=target, label=label, filters=filters),
-        "nav": section,
-        **(extra or {}),
-    }
-    return render_htmx(request, template, context, partial="table")
-
-
 @require_GET
 @tenant_admin_page
 def account_management(request: HttpRequest, admin: Admin) -> HttpResponseBase:
     """All the tenant's cloud accounts, with the left navigation panel."""
-    state, health = aws_state_filter(request), health_filter(request)
-    return _list_page(
-        request,
-        qs=lambda p: selectors.account_list(
-            actor=admin.actor,
-            search=p.search,
-            ordering=p.ordering,
-            filters={"aws_state": state.value, "health": health.value},
-        ),
-        template="cloud/all_accounts.html",
-        target="account-table",
-        label="accounts",
-        section="all",
-        filters=[state, health],
-    )
+    context = account_list_page(request, admin.actor, target="account-table", label="accounts", section="all")
+    if wants_csv(request):
+        return accounts_csv(context["queryset"])
+    return render_htmx(request, "cloud/all_accounts.html", context, partial="table")
 
 
 @require_GET
 @tenant_admin_page
 def msp_list(request: HttpRequest, admin: Admin) -> HttpResponseBase:
-    return _list_page(
-        request,
-        qs=lambda p: selectors.msp_account_list(actor=admin.actor, search=p.search, ordering=p.ordering),
-        template="cloud/msp_list.html",
-        target="msp-table",
-        label="MSP accounts",
-        section="msp",
-    )
+    params = list_params(request, default_ordering="account_id", allowed=selectors.ACCOUNT_ORDERINGS)
+    qs = selectors.msp_account_list(actor=admin.actor, search=params.search, ordering=params.ordering)
+    if wants_csv(request):
+        return accounts_csv(qs)
+    context = {
+        **list_context(request, params=params, qs=qs, target="msp-table", label="MSP accounts"),
+        "nav": "msp",
+    }
+    return render_htmx(request, "cloud/msp_list.html", context, partial="table")
 
 
 @require_GET
 @tenant_admin_page
 def non_msp_list(request: HttpRequest, admin: Admin) -> HttpResponseBase:
-    health = health_filter(request)
-    return _list_page(
+    context = account_list_page(
         request,
-        qs=lambda p: selectors.account_list(
-            actor=admin.actor,
-            search=p.search,
-            ordering=p.ordering,
-            filters={"kind": Kind.STANDALONE, "health": health.value},
-        ),
-        template="cloud/non_msp_list.html",
+        admin.actor,
         target="non-msp-table",
         label="Non-MSP accounts",
         section="non_msp",
-        filters=[health],
-        extra={"select_form": "non-msp-form"},
+        offered=("customer", "onboarding_status", "aws_state", "health"),
+        kind=Kind.STANDALONE,
     )
+    if wants_csv(request):
+        return accounts_csv(context["queryset"])
+    return render_htmx(request, "cloud/non_msp_list.html", context, partial="table")
 
 
 @require_http_methods(["GET", "POST"])
@@ -199,7 +159,9 @@ def account_validate(request: HttpRequest, admin: Admin, account_id: int) -> Htt
     account = selectors.account_get(actor=admin.actor, account_id=account_id)
     result = account_services.account_validate(actor=admin.actor, account=account)
     if result.ok:
-        return notify(request, f"The role of {account.account_id} works. {result.message}")
+        # The check's own message begins "The role works."; say it once (issue 15, defect 5).
+        more = result.message.removeprefix("The role works.").strip()
+        return notify(request, f"The role of {account.account_id} works. {more}".strip())
     return notify(request, f"The role of {account.account_id} failed: {result.step}: {result.message}", error=True)
 
 

@@ -18,22 +18,14 @@ from cloudmsp.cloud.forms import LinkForm, OnboardForm
 from cloudmsp.cloud.models import JobKind, Kind
 from cloudmsp.cloud.providers import provider_for
 from cloudmsp.cloud.services import association, onboarding
-from cloudmsp.cloud.web.common import accounts_csv, aws_state_filter, connect_context, health_filter, notify
+from cloudmsp.cloud.web.common import account_list_page, accounts_csv, connect_context, notify, selected_accounts
 from cloudmsp.core.errors import ApplicationError, ConflictError
 from cloudmsp.customers.forms import CustomerQuickForm
-from cloudmsp.customers.selectors import customer_choices, customer_for_field
+from cloudmsp.customers.selectors import customer_for_field, customer_picker
 from cloudmsp.customers.services import customer_create
 from cloudmsp.tenancy.access import Actor
 from cloudmsp.tenancy.pages import Admin, tenant_admin_page
-from cloudmsp.web.helpers import (
-    PER_PAGE_CHOICES,
-    apply_errors,
-    is_filtered,
-    list_params,
-    paginate,
-    render_htmx,
-    wants_csv,
-)
+from cloudmsp.web.helpers import MAX_SEARCH, apply_errors, render_htmx, wants_csv
 from cloudmsp.web.ratelimit import rate_limit
 
 
@@ -42,42 +34,22 @@ from cloudmsp.web.ratelimit import rate_limit
 def members(request: HttpRequest, admin: Admin, account_id: int) -> HttpResponseBase:
     """Manage Customer Accounts of one MSP account."""
     management = selectors.account_get(actor=admin.actor, account_id=account_id, kind=Kind.MANAGEMENT)
-    params = list_params(request, default_ordering="account_id", allowed=selectors.ACCOUNT_ORDERINGS)
-    state, health = aws_state_filter(request), health_filter(request)
-    qs = selectors.account_list(
-        actor=admin.actor,
-        search=params.search,
-        ordering=params.ordering,
-        filters={"parent": management.pk, "aws_state": state.value, "health": health.value},
-    )
-    if wants_csv(request):
-        return accounts_csv(qs)
     context = {
-        "section": "administration",
-        "nav": "msp",
+        **account_list_page(
+            request,
+            admin.actor,
+            target="member-table",
+            label="member accounts",
+            section="msp",
+            offered=("customer", "onboarding_status", "aws_state", "ou", "health"),
+            parent=management.pk,
+        ),
         "management": management,
-        "params": params,
-        "per_page_choices": PER_PAGE_CHOICES,
-        "page": paginate(qs, params),
-        "list_url": request.path,
-        "target": "member-table",
-        "label": "member accounts",
-        "list_filters": [state, health],
-        "filtered": is_filtered(params, [state, health]),
-        "select_form": "members-form",
         "sync_job": selectors.latest_job(actor=admin.actor, account=management, kind=JobKind.SYNC),
     }
+    if wants_csv(request):
+        return accounts_csv(context["queryset"])
     return render_htmx(request, "cloud/members.html", context, partial="table")
-
-
-def _selected(request: HttpRequest) -> list[str]:
-    data = request.POST if request.method == "POST" else request.GET
-    raw = data.getlist("accounts")
-    try:
-        association.require_bulk_size(len(raw))
-    except ValidationError as exc:
-        raise ApplicationError(exc.messages[0]) from None
-    return raw
 
 
 def _seen_state(request: HttpRequest, actor: Actor, selected: list[str]) -> str:
@@ -87,14 +59,33 @@ def _seen_state(request: HttpRequest, actor: Actor, selected: list[str]) -> str:
     return data.get("seen_state", "")[:64] or selectors.account_selection_state(actor=actor, account_ids=selected)
 
 
-def _link_form(actor: Actor, data: Any = None, initial: Any = None) -> LinkForm:
+def _link_form(actor: Actor, data: Any = None, initial: Any = None, search: str = "") -> LinkForm:
+    """The Link to Customer form; its dropdown offers the customers that the picker's search
+    finds (a page of them, however many the tenant has) and keeps the one chosen."""
     form = LinkForm(data, initial=initial)
+    chosen = (data or {}).get("customer") or (initial or {}).get("customer")
+    customers, more = customer_picker(actor=actor, search=search, selected=chosen)
     field: Any = form.fields["customer"]
-    field.choices = [
-        ("", "Select a customer…"),
-        *((c.pk, c.company_name) for c in customer_choices(actor=actor)),
-    ]
+    field.choices = [("", "Select a customer…"), *((c.pk, c.company_name) for c in customers)]
+    if search and not chosen and len(customers) == 1:
+        form.initial = {**form.initial, "customer": customers[0].pk}
+    form.picker = {"search": search, "shown": len(customers), "more": more}  # type: ignore[attr-defined]
     return form
+
+
+def _picker_search(request: HttpRequest) -> str:
+    data = request.POST if request.method == "POST" else request.GET
+    return data.get("customer_q", "")[:MAX_SEARCH].strip()
+
+
+@require_GET
+@tenant_admin_page
+def link_customers(request: HttpRequest, admin: Admin) -> HttpResponse:
+    """The customer picker of Link to Customer: the dropdown for what is typed in its search box."""
+    form = _link_form(
+        admin.actor, initial={"customer": request.GET.get("customer", "")}, search=_picker_search(request)
+    )
+    return render_htmx(request, "cloud/link.html", {"form": form}, partial="customer_field")
 
 
 @require_http_methods(["GET", "POST"])
@@ -102,10 +93,13 @@ def _link_form(actor: Actor, data: Any = None, initial: Any = None) -> LinkForm:
 @tenant_admin_page
 def link(request: HttpRequest, admin: Admin) -> HttpResponse:
     """The Link to Customer window; FINISH links every checked account, all or nothing."""
-    selected = _selected(request)
+    selection = selected_accounts(request, admin.actor)
+    selected = selection.ids
     if not selected:
         return render_htmx(request, "cloud/link.html", {"nothing_selected": True}, partial="dialog")
-    form = _link_form(admin.actor, request.POST if request.method == "POST" else None, request.GET)
+    form = _link_form(
+        admin.actor, request.POST if request.method == "POST" else None, request.GET, _picker_search(request)
+    )
     state = _seen_state(request, admin.actor, selected)
     status = 422 if request.method == "POST" else 200
     if request.method == "POST" and form.is_valid():
@@ -123,7 +117,7 @@ def link(request: HttpRequest, admin: Admin) -> HttpResponse:
             return notify(
                 request, f"{len(set(selected))} account(s) linked to {customer.company_name} ({changed} changed)."
             )
-    ctx = {"form": form, "selected": selected, "state": state}
+    ctx = {"form": form, "selected": selected, "match": selection.match, "state": state}
     return render_htmx(request, "cloud/link.html", ctx, partial="dialog", status=status)
 
 
@@ -132,7 +126,8 @@ def link(request: HttpRequest, admin: Admin) -> HttpResponse:
 def link_create_customer(request: HttpRequest, admin: Admin) -> HttpResponse:
     """The Create Customer window opened from Link to Customer; the new customer comes back
     selected in the dropdown, with the same accounts still checked."""
-    selected = _selected(request)
+    selection = selected_accounts(request, admin.actor)
+    selected = selection.ids
     form = CustomerQuickForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -144,6 +139,7 @@ def link_create_customer(request: HttpRequest, admin: Admin) -> HttpResponse:
             ctx = {
                 "form": link_form,
                 "selected": selected,
+                "match": selection.match,
                 "created": customer,
                 "state": _seen_state(request, admin.actor, selected),
             }
@@ -151,7 +147,12 @@ def link_create_customer(request: HttpRequest, admin: Admin) -> HttpResponse:
             response["HX-Trigger"] = '{"customers-changed": {}}'
             return response
     status = 422 if request.method == "POST" else 200
-    ctx = {"form": form, "selected": selected, "state": _seen_state(request, admin.actor, selected)}
+    ctx = {
+        "form": form,
+        "selected": selected,
+        "match": selection.match,
+        "state": _seen_state(request, admin.actor, selected),
+    }
     return render_htmx(request, "cloud/link.html", ctx, partial="create_customer", status=status)
 
 
@@ -160,7 +161,8 @@ def link_create_customer(request: HttpRequest, admin: Admin) -> HttpResponse:
 @tenant_admin_page
 def unlink(request: HttpRequest, admin: Admin) -> HttpResponse:
     """Remove Account from Customer: a confirmation; REMOVE disassociates every checked account."""
-    selected = _selected(request)
+    selection = selected_accounts(request, admin.actor)
+    selected = selection.ids
     state = _seen_state(request, admin.actor, selected) if selected else ""
     error = ""
     status = 200
@@ -173,7 +175,13 @@ def unlink(request: HttpRequest, admin: Admin) -> HttpResponse:
             error, status = exc.message, 409
         else:
             return notify(request, f"{len(set(selected))} account(s) removed from their customer ({changed} changed).")
-    ctx = {"selected": selected, "error": error, "nothing_selected": not selected, "state": state}
+    ctx = {
+        "selected": selected,
+        "match": selection.match,
+        "error": error,
+        "nothing_selected": not selected,
+        "state": state,
+    }
     return render_htmx(request, "cloud/unlink.html", ctx, partial="dialog", status=status)
 
 

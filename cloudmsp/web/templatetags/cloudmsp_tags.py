@@ -70,3 +70,10 @@ def minutes(value: int) -> str:
             count = n // size
             return unit if count == 1 else f"{count} {unit}s"
     return "minute" if n == 1 else f"{n} minutes"
+
+
+@register.filter
+def failed_first(rows: Any) -> list[Any]:
+    """Result rows (dicts with `ok`) with the failures first, each group in its order."""
+    rows = list(rows or [])
+    return [r for r in rows if not r.get("ok")] + [r for r in rows if r.get("ok")]

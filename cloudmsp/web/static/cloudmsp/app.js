@@ -49,19 +49,33 @@
     }
   }, true);
 })();
-// Select-all checkbox of account tables, and the count of checked rows.
+// Select-all checkbox of account tables, "select all N matching this filter" once every row
+// of the page is checked, and the count of checked rows.
 (function () {
   "use strict";
   function update(form) {
     var boxes = form.querySelectorAll("input[name=accounts]");
     var checked = form.querySelectorAll("input[name=accounts]:checked").length;
     var all = form.querySelector("[data-select-all]");
+    var everyRow = boxes.length > 0 && checked === boxes.length;
     if (all) {
-      all.checked = boxes.length > 0 && checked === boxes.length;
+      all.checked = everyRow;
       all.indeterminate = checked > 0 && checked < boxes.length;
     }
+    var matching = form.querySelector("[data-select-matching]");
+    var allMatching = form.querySelector("[data-all-matching]");
+    if (matching && allMatching) {
+      matching.hidden = !everyRow;
+      if (!everyRow) { allMatching.checked = false; }
+    }
     var count = document.getElementById(form.id + "-count");
-    if (count) { count.textContent = checked ? checked + " selected" : ""; }
+    if (count) {
+      if (allMatching && allMatching.checked) {
+        count.textContent = "All matching accounts selected";
+      } else {
+        count.textContent = checked ? checked + " selected" : "";
+      }
+    }
   }
   document.addEventListener("change", function (evt) {
     var form = evt.target.closest("form[data-selection]");
