@@ -15,8 +15,6 @@ from django.test import Client
 from tests.bench.data import Dataset
 from tests.bench.run import Report
 
-IMPORT_TARGET_S = 10
-
 
 def _client(data: Dataset) -> Client:
     client = Client()
@@ -75,8 +73,8 @@ def csv_import(report: Report, data: Dataset, *, lines: int) -> None:
         f"import {count} mapping lines: dry run",
         round(seconds, 2),
         "s",
-        f"< {IMPORT_TARGET_S} s",
-        seconds < IMPORT_TARGET_S and diff["error_count"] == 0,
+        "",  # SPEC 10 names no target: the time is printed
+        None if diff["error_count"] == 0 else False,
         statements=statements,
     )
     # The session and its user, then two reads (the file's accounts, the tenant's customers).
@@ -86,8 +84,8 @@ def csv_import(report: Report, data: Dataset, *, lines: int) -> None:
         f"import {count} mapping lines: apply ({targets} customers)",
         round(seconds, 2),
         "s",
-        f"< {IMPORT_TARGET_S} s",
-        seconds < IMPORT_TARGET_S and diff["applied"] and diff["changed"] + diff["created"] == count,
+        "",
+        None if diff["applied"] and diff["changed"] + diff["created"] == count else False,
         statements=statements,
     )
     # The session and its user, two reads, the savepoint, the lock, the end of the open history
@@ -101,8 +99,8 @@ def csv_import(report: Report, data: Dataset, *, lines: int) -> None:
         f"import {count} mapping lines: apply ({few} customers)",
         round(seconds, 2),
         "s",
-        f"< {IMPORT_TARGET_S} s",
-        seconds < IMPORT_TARGET_S and diff["applied"],
+        "",
+        None if diff["applied"] else False,
         statements=statements,
     )
     report.add(
