@@ -56,9 +56,14 @@ class CsvExportMixin:
     csv_columns: ClassVar[Sequence[Column]] = ()
     csv_filename: ClassVar[str] = "export.csv"
 
+    def export_columns(self, request: Request) -> Sequence[Column]:  # noqa: ARG002 (a hook)
+        """The columns the caller may export (a hook: some are not every role's)."""
+        return self.csv_columns
+
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Any:
         if request.accepted_renderer.format == "csv":
-            return csv_response(self.list_queryset(), self.csv_columns, filename=self.csv_filename)  # type: ignore[attr-defined]
+            columns = self.export_columns(request)
+            return csv_response(self.list_queryset(), columns, filename=self.csv_filename)  # type: ignore[attr-defined]
         return super().list(request, *args, **kwargs)  # type: ignore[misc]
 
     def finalize_response(self, request: Request, response: Any, *args: Any, **kwargs: Any) -> Any:

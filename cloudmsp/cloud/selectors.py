@@ -6,7 +6,8 @@ from datetime import datetime
 from typing import Any
 
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Value
-from django.db.models.functions import Upper
+from django.db.models.functions import Substr, Upper
+from django.db.models.lookups import Exact
 
 from cloudmsp.cloud.models import (
     AssignmentRule,
@@ -45,6 +46,13 @@ ACCOUNT_ORDERINGS: dict[str, tuple[str, ...]] = {
 FILTERS = ("category", "kind", "parent", "customer", "onboarding_status", "aws_state", "health", "ou")
 
 
+def ou_under(path: str) -> Q:
+    """The accounts in the OU at `path` ("Root/Production") or below it, not "Root/ProductionX";
+    case-sensitive on both databases (SQLite's LIKE, and so startswith, folds ASCII case)."""
+    below = path + "/"
+    return Q(ou_path=path) | Q(Exact(Substr("ou_path", 1, len(below)), below))
+
+
 def accounts_visible_to(actor: Actor) -> QuerySet[CloudAccount]:
     """A tenant administrator sees every account of its tenant; a customer user, the accounts
     assigned to its customer; anyone else, none."""
@@ -76,7 +84,7 @@ def account_list(
             pk = parse_id(value)
             qs = qs.filter(**{f"{key}_id": pk}) if pk else qs.none()
         elif key == "ou":
-            qs = qs.filter(ou_path__startswith=str(value))
+            qs = qs.filter(ou_under(str(value).rstrip("/")))
         else:
             qs = qs.filter(**{key: value})
     search = search.strip()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -98,9 +99,16 @@ def _decode(data: bytes) -> str:
         ) from None
 
 
+MAX_COLUMNS = 64  # far more than any import has: a longer header is refused before it is read
+
+
 def _header(raw: list[str], required: Sequence[str], optional: Sequence[str]) -> list[str]:
-    names = [c.strip().lower() for c in raw]
     known = (*required, *optional)
+    if len(raw) > MAX_COLUMNS:
+        raise ValidationError(
+            {"file": [f"Line 1 (the header) has {len(raw)} columns. The columns are: {', '.join(known)}."]}
+        )
+    names = [c.strip().lower() for c in raw]
     problems = []
     unknown = [n for n in names if n not in known]
     if unknown:
@@ -108,7 +116,7 @@ def _header(raw: list[str], required: Sequence[str], optional: Sequence[str]) ->
     missing = [n for n in required if n not in names]
     if missing:
         problems.append(f"missing column(s) {', '.join(missing)}")
-    repeated = sorted({n for n in names if names.count(n) > 1})
+    repeated = sorted(n for n, times in Counter(names).items() if times > 1)
     if repeated:
         problems.append(f"repeated column(s) {', '.join(repeated)}")
     if problems:
@@ -120,9 +128,10 @@ def _header(raw: list[str], required: Sequence[str], optional: Sequence[str]) ->
 
 def _cell(table: CsvTable, line: int, column: str, value: str, max_length: int) -> str | None:
     """The cell's text, or None (with an error) if it cannot be taken as it is."""
+    value = value.strip()  # spaces or a tab before "=" are still a formula to a spreadsheet
     if value[:1] == "'" and value[1:2] in FORMULA_START:
         value = value[1:]  # neutralised by an export: the text after the apostrophe
-    elif value[:1] in FORMULA_START and value[:1] not in "\t\r":
+    elif value[:1] in FORMULA_START:
         table.error(
             line,
             column,
@@ -138,7 +147,7 @@ def _cell(table: CsvTable, line: int, column: str, value: str, max_length: int) 
     if len(value) > max_length:
         table.error(line, column, f"longer than {max_length} characters.")
         return None
-    return value.strip()
+    return value
 
 
 def csv_read(data: bytes, *, required: Sequence[str], optional: Sequence[str] = (), max_length: int = 2000) -> CsvTable:

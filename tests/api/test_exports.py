@@ -56,12 +56,19 @@ def test_search_and_formula_cells_are_neutralised(admin, admin_api):
 
 
 def test_customer_users_export_only_what_they_see(customer_user, customer_api):
-    mine = CloudAccountFactory(tenant=customer_user.tenant, customer=customer_user.customer)
+    mine = CloudAccountFactory(
+        tenant=customer_user.tenant,
+        customer=customer_user.customer,
+        role_arn="arn:aws:iam::100000000000:role/SecretRole",
+        external_id="cmsp-secret-external-id",
+    )
     CloudAccountFactory(tenant=customer_user.tenant)
     CloudAccountFactory(tenant=customer_user.tenant, customer=CustomerFactory(tenant=customer_user.tenant))
-    assert [r["account_id"] for r in rows_of(customer_api.get(url("cloud-accounts/"), {"format": "csv"}))] == [
-        mine.account_id
-    ]
+    rows = rows_of(customer_api.get(url("cloud-accounts/"), {"format": "csv"}))
+    assert [r["account_id"] for r in rows] == [mine.account_id]
+    # What the JSON hides from a customer user, the CSV hides too.
+    assert "role_arn" not in rows[0]
+    assert not any("SecretRole" in value for value in rows[0].values())
     assert [r["company_name"] for r in rows_of(customer_api.get(url("customers/"), {"format": "csv"}))] == ["Acme"]
 
 

@@ -63,6 +63,7 @@ def test_member_filters_narrow_the_list_and_stay_in_the_state_it_carries(admin_c
     assert unescape(reset.group(1)).endswith("?sort=-name&per_page=10")
     # "All matching" carries the same filter, with the MSP account the page is about.
     assert _match(html) == {
+        "scope": ["all"],
         "customer": ["none"],
         "onboarding_status": ["failed"],
         "ou": ["Root/Prod"],
@@ -254,3 +255,52 @@ def test_the_picker_never_offers_another_tenants_customer(admin_client, tenant):
     ).content.decode()
     assert "Foreign Co" not in html
     assert "0 customers match" in html
+
+
+def test_all_matching_on_an_unfiltered_list_carries_its_scope_not_every_id(admin_client, management):
+    """Review: an unfiltered list's match was empty, and the dialog then carried every id."""
+    _members(management, 30)
+    html = admin_client.get(reverse("cloud:accounts"), {"per_page": 10}).content.decode()
+    assert _match(html) == {"scope": ["all"]}
+    dialog = admin_client.get(
+        reverse("cloud:link"), {"all_matching": "1", "match": "scope=all"}, **HTMX
+    ).content.decode()
+    assert "All 31 accounts matching the filter selected." in dialog  # the members and their MSP account
+    assert _rows(dialog) == set()
+
+
+@pytest.mark.parametrize(
+    "match",
+    ["scope=all&q=%00", "scope=all&ou=Root%00", "scope=all&q=" + "x" * 5000, "scope=all&ou=" + "\u00e9" * 3000],
+)
+def test_a_match_with_a_control_character_or_too_long_is_refused_clearly(admin_client, management, customer, match):
+    _members(management, 3)
+    before = list(CloudAccount.objects.for_tenant(management.tenant).values_list("pk", "customer_id"))
+    for response in (
+        admin_client.get(reverse("cloud:link"), {"all_matching": "1", "match": match}, **HTMX),
+        admin_client.post(
+            reverse("cloud:link"), {"all_matching": "1", "match": match, "customer": customer.pk}, **HTMX
+        ),
+    ):
+        assert 400 <= response.status_code < 500, response.status_code
+    assert list(CloudAccount.objects.for_tenant(management.tenant).values_list("pk", "customer_id")) == before
+
+
+def test_the_ou_filter_is_the_ou_and_below_it(admin_client, management):
+    inside = _members(management, 1, ou_path="Root/Prod")[0]
+    below = _members(management, 1, ou_path="Root/Prod/Web")[0]
+    _members(management, 1, ou_path="Root/Production")
+    _members(management, 1, ou_path="root/prod")
+    html = admin_client.get(reverse("cloud:members", kwargs={"account_id": management.pk}), {"ou": "Root/Prod"})
+    shown = set(re.findall(r'value="(\d+)" aria-label', html.content.decode())) or _rows(html.content.decode())
+    assert {int(pk) for pk in shown} == {inside.pk, below.pk}
+
+
+def test_the_customer_search_of_the_picker_ignores_a_control_character(admin_client, management, customer):
+    # In a query string the middleware refuses it; in a form body the picker ignores it.
+    response = admin_client.get(reverse("cloud:link_customers"), {"customer_q": "Ac\x00me"}, **HTMX)
+    assert response.status_code == 400
+    member = _members(management, 1)[0]
+    response = admin_client.post(reverse("cloud:link"), {"accounts": [member.pk], "customer_q": "Ac\x00me"}, **HTMX)
+    assert response.status_code == 422
+    assert customer.company_name in response.content.decode()

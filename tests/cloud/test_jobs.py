@@ -213,3 +213,25 @@ def test_job_task_registers_the_task_that_runs_a_kind(account, monkeypatch, djan
         jobs.job_enqueue(job)
     assert enqueued == [job.pk]
     assert not DBTaskResult.objects.exists()  # the sync and onboard tasks were not involved
+
+
+def test_a_job_whose_body_raises_ends_failed_not_running(admin, run_tasks, commit, monkeypatch):
+    """A job of no account is never taken as stale: one whose body crashed would run for ever."""
+    from cloudmsp.cloud import tasks
+    from cloudmsp.cloud.models import AssignmentRule
+    from cloudmsp.cloud.services.rules import rule_apply_start
+    from tests.factories import CustomerFactory
+
+    def crash(job):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(tasks, "rule_apply", crash)
+    rule = AssignmentRule.objects.create(
+        tenant=admin.tenant, name="r", customer=CustomerFactory(tenant=admin.tenant), name_glob="*"
+    )
+    with commit():
+        job = rule_apply_start(actor=admin, rule=rule)
+    run_tasks()
+    job.refresh_from_db()
+    assert job.state == "failed"
+    assert "unexpected error (RuntimeError)" in job.error

@@ -393,6 +393,10 @@ def test_ids_matching_are_what_the_list_shows_on_every_page(admin):
     _member(management, ou_path="Root/Dev", name="dev")
     CloudAccountFactory(tenant=admin.tenant, ou_path="Root/Prod")  # not a member of this MSP account
     ids = selectors.account_ids_matching(actor=admin, filters={"parent": management.pk, "ou": "Root/Prod/"}, limit=100)
+    assert ids == sorted([*(a.pk for a in prod), web.pk])  # the OU and below it, not Root/Production
+    ids = selectors.account_ids_matching(
+        actor=admin, filters={"parent": management.pk, "ou": "Root/Prod/Web"}, limit=100
+    )
     assert ids == [web.pk]
     ids = selectors.account_ids_matching(actor=admin, search="prod-", filters={"parent": management.pk}, limit=100)
     assert ids == sorted(a.pk for a in prod)

@@ -59,6 +59,8 @@ def test_size_and_row_limits(settings):
         ("+1", "starts with “+”"),
         ("-2", "starts with “-”"),
         ("@SUM(A1)", "starts with “@”"),
+        ("  =1+1", "starts with “=”"),  # spaces first: still a formula to a spreadsheet
+        ("\t=HYPERLINK(1)", "starts with “=”"),
         ("Acme\u202e", "U+202E"),
         ("Ac\x00me", "U+0000"),
         ("x" * 201, "longer than 200 characters"),
@@ -97,3 +99,8 @@ def test_exports_neutralise_every_formula_cell():
     rows = [{"a": "=cmd", "b": "+1"}, {"a": "-2", "b": "@x"}, {"a": "plain", "b": None}]
     text = "".join(csv_lines(rows, [("a", lambda r: r["a"]), ("b", lambda r: r["b"])]))
     assert text.splitlines() == ["a,b", "'=cmd,'+1", "'-2,'@x", "plain,"]
+
+
+def test_a_header_of_very_many_columns_is_refused_before_it_is_read():
+    assert "has 20000 columns" in file_error(",".join(["a"] * 20_000) + "\n1,2\n")
+    assert "repeated column(s) customer" in file_error("account_id,customer,customer\n1,2,3\n")

@@ -3,6 +3,7 @@ selectors and services; these views parse input, call them and render."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.urls import reverse
@@ -49,6 +50,7 @@ from cloudmsp.cloud.providers.base import RoleCheck
 from cloudmsp.cloud.services import accounts as account_services
 from cloudmsp.cloud.services import association, bulk_jobs, onboarding
 from cloudmsp.cloud.services import sync as sync_services
+from cloudmsp.core.csvfiles import Column
 from cloudmsp.customers.selectors import customer_for_field
 from cloudmsp.tenancy.api import ScopedViewSet
 from cloudmsp.tenancy.roles import Role
@@ -96,6 +98,14 @@ class CloudAccountViewSet(CsvExportMixin, mixins.ListModelMixin, mixins.Retrieve
     orderings = selectors.ACCOUNT_ORDERINGS
     default_ordering = "account_id"
     csv_columns = ACCOUNT_COLUMNS
+
+    def export_columns(self, request: Request) -> Sequence[Column]:
+        """A customer user's export leaves out what its JSON leaves out (the role's details)."""
+        if getattr(request.user, "is_customer_user", False):
+            hidden = set(CloudAccountSerializer.HIDDEN_FROM_CUSTOMER_USERS)
+            return [c for c in self.csv_columns if c[0] not in hidden]
+        return self.csv_columns
+
     csv_filename = "cloud-accounts.csv"
     rate_limits = {
         "connect": "validate",

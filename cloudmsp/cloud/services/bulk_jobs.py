@@ -163,15 +163,20 @@ def bulk_onboard_job(job: Job) -> dict[str, Any]:
     workers = max(1, min(settings.AWS_CONCURRENCY, 64))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"onboard-{job.pk}") as pool:
         running = {pool.submit(onboard_attempt, a, job.params["role_name"]): a for a in ready}
-        for future in as_completed(running):
-            account, attempt = running[future], future.result()
-            if not onboard_record(job, account, attempt):
-                # Taken as interrupted: a newer job owns these accounts now.
-                for other in running:
-                    other.cancel()
-                return {}
-            entries[account.pk] = _entry(account, attempt.ok, attempt.message)
-            job_progress(job, done=len(entries))
+        try:
+            for future in as_completed(running):
+                account, attempt = running[future], future.result()
+                if not onboard_record(job, account, attempt):
+                    # Taken as interrupted: a newer job owns these accounts now.
+                    for other in running:
+                        other.cancel()
+                    return {}
+                entries[account.pk] = _entry(account, attempt.ok, attempt.message)
+                job_progress(job, done=len(entries))
+        except BaseException:
+            for other in running:  # no more attempts start (the job fails: tasks._fail)
+                other.cancel()
+            raise
     outcome = _summary([entries[pk] for pk in ids], key="attempted")
     job_finish(job, result=outcome)
     return outcome

@@ -18,12 +18,12 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
 from django.db.models import Q, QuerySet
-from django.db.models.functions import Substr
 from django.db.models.lookups import Exact, IsNull
 from django.utils import timezone
 
 from cloudmsp.audit.services import audit_record
 from cloudmsp.cloud.models import AssignmentRule, CloudAccount, Job, JobKind, Kind, OwnershipCause
+from cloudmsp.cloud.selectors import ou_under
 from cloudmsp.cloud.services.association import set_customer
 from cloudmsp.cloud.services.jobs import job_enqueue, job_finish, job_start
 from cloudmsp.core.errors import ApplicationError, ConflictError
@@ -46,9 +46,7 @@ def rule_condition(rule: AssignmentRule) -> Q:
     """The rule's conditions as one filter over CloudAccount (all of them must hold)."""
     q = Q()
     if rule.ou_path_prefix:
-        # Case-sensitive on both databases (SQLite's LIKE, and so startswith, folds ASCII case).
-        below = rule.ou_path_prefix + "/"
-        q &= Q(ou_path=rule.ou_path_prefix) | Q(Exact(Substr("ou_path", 1, len(below)), below))
+        q &= ou_under(rule.ou_path_prefix)
     if rule.name_glob:
         q &= Q(name__iglob=rule.name_glob)  # core.queries: a LIKE, never a backtracking regex
     if rule.email_domain:

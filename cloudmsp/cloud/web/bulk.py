@@ -75,7 +75,8 @@ def job_retry(request: HttpRequest, admin: Admin, job_id: int) -> HttpResponse:
     job = selectors.job_get(actor=admin.actor, job_id=job_id)
     try:
         retry = bulk_jobs.bulk_retry(actor=admin.actor, job=job)
-    except ApplicationError as exc:
-        ctx = {"job": job, "title": TITLES.get(job.kind), "retry_error": exc.message}
+    except (ApplicationError, ValidationError) as exc:  # an account deleted since: a ValidationError
+        message = exc.message if isinstance(exc, ApplicationError) else exc.messages[0]
+        ctx = {"job": job, "title": TITLES.get(job.kind), "retry_error": message}
         return render_htmx(request, "cloud/job.html", ctx, partial="dialog", status=400)
     return _job_dialog(request, retry)

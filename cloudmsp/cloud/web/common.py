@@ -19,6 +19,7 @@ from cloudmsp.cloud.services import accounts as account_services
 from cloudmsp.cloud.services import association
 from cloudmsp.core.csvfiles import csv_response
 from cloudmsp.core.errors import ApplicationError
+from cloudmsp.core.text import validate_plain_text
 from cloudmsp.customers.selectors import customer_picker
 from cloudmsp.tenancy.access import Actor
 from cloudmsp.web.helpers import (
@@ -88,13 +89,18 @@ def account_filters(request: HttpRequest, actor: Actor, offered: tuple[str, ...]
 def filter_values(filters: list[ListFilter], **fixed: Any) -> dict[str, Any]:
     """The selector's `filters` for a page: what its filters ask for, and what the page fixes
     (the members of one MSP account, Non-MSP accounts only)."""
-    return {**{f.name: f.value for f in filters if f.value}, **fixed}
+    return {**fixed, **{f.name: f.value for f in filters if f.value}}
+
+
+MAX_MATCH = 4000
 
 
 def match_query(params: ListParams, filters: dict[str, Any]) -> str:
     """The list's search and filters as a query string: what "all N accounts matching this
     filter" carries to the bulk dialogs, which evaluate it again on the server (parse_match)."""
     query = QueryDict(mutable=True)
+    # Never empty, even for a list with no filter: "all matching" is told apart by it.
+    query["scope"] = "all"
     if params.search:
         query["q"] = params.search
     for key, value in filters.items():
@@ -106,9 +112,17 @@ def match_query(params: ListParams, filters: dict[str, Any]) -> str:
 def parse_match(raw: str) -> tuple[str, dict[str, str]]:
     """(search, filters) from a `match_query`; unknown keys are dropped, and the selector checks
     every value (an id that is not one matches nothing)."""
-    data = QueryDict(raw[:4000])
+    if len(raw) > MAX_MATCH:
+        # Cut short, it could lose the filters the page fixes and select more than it showed.
+        raise ValidationError("The filter is too long to select all its accounts; narrow it or tick the rows.")
+    data = QueryDict(raw)
     search = data.get("q", "")[:MAX_SEARCH].strip()
-    return search, {key: data[key][:1000] for key in FILTERS if data.get(key)}
+    filters = {key: data[key] for key in FILTERS if data.get(key)}
+    for value in (search, *filters.values()):
+        validate_plain_text(value)  # a NUL or control character, decoded from %00: refused
+        if len(value) > 1000:
+            raise ValidationError("The filter is too long to select all its accounts; narrow it or tick the rows.")
+    return search, filters
 
 
 def account_list_page(
@@ -154,7 +168,7 @@ def selected_accounts(request: HttpRequest, actor: Actor) -> Selection:
             raw = data.get("match", "")
             search, filters = parse_match(raw)
             ids = association.accounts_matching(actor=actor, search=search, filters=filters)
-            return Selection([str(pk) for pk in ids], match=raw[:4000])
+            return Selection([str(pk) for pk in ids], match=raw)
         raw_ids = data.getlist("accounts")
         association.require_bulk_size(len(raw_ids))
     except ValidationError as exc:

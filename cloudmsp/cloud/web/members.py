@@ -20,6 +20,7 @@ from cloudmsp.cloud.providers import provider_for
 from cloudmsp.cloud.services import association, onboarding
 from cloudmsp.cloud.web.common import account_list_page, accounts_csv, connect_context, notify, selected_accounts
 from cloudmsp.core.errors import ApplicationError, ConflictError
+from cloudmsp.core.text import validate_plain_text
 from cloudmsp.customers.forms import CustomerQuickForm
 from cloudmsp.customers.selectors import customer_for_field, customer_picker
 from cloudmsp.customers.services import customer_create
@@ -75,7 +76,12 @@ def _link_form(actor: Actor, data: Any = None, initial: Any = None, search: str 
 
 def _picker_search(request: HttpRequest) -> str:
     data = request.POST if request.method == "POST" else request.GET
-    return data.get("customer_q", "")[:MAX_SEARCH].strip()
+    typed = data.get("customer_q", "")[:MAX_SEARCH].strip()
+    try:
+        validate_plain_text(typed)  # a NUL (%00 in a form body) would reach the database
+    except ValidationError:
+        return ""
+    return typed
 
 
 @require_GET
