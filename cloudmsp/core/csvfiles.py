@@ -12,7 +12,9 @@ apostrophe) reads back as the text it was.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
+import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -205,12 +207,20 @@ class ImportDiff(LineErrors):
         default_factory=lambda: {"created": [], "changed": [], "unchanged": []}
     )
     applied: bool = False
+    # A digest of every change (not only the sample): Apply compares it with the dry run's.
+    _digest: Any = field(default_factory=hashlib.sha256, repr=False, compare=False)
 
     @classmethod
     def of(cls, table: CsvTable) -> ImportDiff:
         return cls(errors=list(table.errors), error_count=table.error_count)
 
+    @property
+    def fingerprint(self) -> str:
+        """The same for two plans only if they make the same changes from the same data."""
+        return str(self._digest.hexdigest())
+
     def add(self, kind: str, row: dict[str, Any]) -> None:
+        self._digest.update(json.dumps([kind, row], sort_keys=True, default=str).encode())
         setattr(self, kind, getattr(self, kind) + 1)
         if len(self.samples[kind]) < SAMPLE_ROWS:
             self.samples[kind].append(row)

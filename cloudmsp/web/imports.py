@@ -4,7 +4,8 @@ errors by line), then Apply.
 Apply does not trust the page: the uploaded file is kept server-side, in the cache, under the
 user and the kind of import (one pending file each, compressed, for PENDING_SECONDS), with a
 random token that the Apply form carries; Apply runs the service again on that file, so it is
-validated again against the data as it is then, and all or nothing. An expired or replaced
+validated again against the data as it is then, and all or nothing, and only if it would make
+exactly the changes the page showed (the plans' fingerprints match). An expired or replaced
 upload asks for the file again. (With several web processes the cache must be shared: Redis,
 as production's REDIS_URL sets it.)
 """
@@ -29,6 +30,10 @@ from cloudmsp.web.helpers import apply_errors, render_htmx
 
 PENDING_SECONDS = 30 * 60
 EXPIRED = "This upload has expired or was replaced; upload the file again."
+CHANGED = (
+    "Someone changed these accounts or customers since the file was checked, so it would no longer "
+    "make the changes shown; nothing was applied. Upload the file again to see what it would do now."
+)
 
 
 class UploadForm(forms.Form):
@@ -86,7 +91,8 @@ class ImportPage:
         context["diff"] = diff
         if not diff.error_count:
             token = secrets.token_urlsafe(24)
-            cache.set(self._key(request), {"token": token, "data": zlib.compress(data)}, PENDING_SECONDS)
+            pending = {"token": token, "data": zlib.compress(data), "plan": diff.fingerprint}
+            cache.set(self._key(request), pending, PENDING_SECONDS)
             context["apply_form"] = ApplyForm(initial={"token": token})
         return 200
 
@@ -100,8 +106,17 @@ class ImportPage:
         ):
             context["error"] = EXPIRED
             return 409
+        data = zlib.decompress(pending["data"])
         try:
-            diff = self.service(actor=actor, data=zlib.decompress(pending["data"]), dry_run=False)
+            # "Applies exactly these changes": if the data changed since the check, so that the
+            # file would now change something else, nothing is applied.
+            recheck = self.service(actor=actor, data=data, dry_run=True)
+            if recheck.error_count:
+                raise ImportRefused(recheck)
+            if recheck.fingerprint != pending.get("plan"):
+                context["error"] = CHANGED
+                return 409
+            diff = self.service(actor=actor, data=data, dry_run=False)
         except ImportRefused as exc:
             context["diff"], context["error"] = exc.diff, exc.message
             return 400

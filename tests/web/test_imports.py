@@ -143,3 +143,19 @@ def test_one_users_pending_file_is_not_anothers(admin, admin_client, client_for,
     other = client_for(UserFactory(tenant=admin.tenant))
     token = checked.context["apply_form"].initial["token"]
     assert other.post(reverse("cloud:import"), {"token": token}).status_code == 409
+
+
+def test_apply_makes_no_change_the_page_did_not_show(admin, admin_client, customer):
+    """Review: Apply planned the file again and silently made changes the dry run never showed."""
+    account = CloudAccountFactory(tenant=admin.tenant, account_id="100000000001")
+    other = CustomerFactory(tenant=admin.tenant, company_name="Globex")
+    path = reverse("cloud:import")
+    checked = _upload(admin_client, path, "account_id,customer\n100000000001,Acme\n")
+    assert "no customer → Acme" in checked.content.decode()
+    # Another administrator assigns the account meanwhile: the file would now move it from Globex.
+    CloudAccount.objects.for_tenant(admin.tenant).filter(pk=account.pk).update(customer=other)
+    refused = admin_client.post(path, {"token": checked.context["apply_form"].initial["token"]})
+    assert refused.status_code == 409
+    assert "since the file was checked" in refused.content.decode()
+    account.refresh_from_db()
+    assert account.customer_id == other.pk
