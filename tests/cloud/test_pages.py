@@ -210,3 +210,13 @@ def test_account_lists_filter_on_the_aws_state_and_badge_it(admin_client, admin)
     assert "Onboard Account: not possible while the account is closed in AWS." in members
     assert members.count(">Onboard Account</a>") == 1  # the active one only
     assert active.aws_state == "ACTIVE"
+
+
+def test_validating_a_working_role_says_so_once(admin_client, management):
+    """Issue 15, defect 5: "The role of 111122223333 works. The role works." """
+    response = admin_client.post(
+        reverse("cloud:validate", kwargs={"account_id": management.pk}), HTTP_HX_REQUEST="true"
+    )
+    html = response.content.decode()
+    assert f"The role of {management.account_id} works." in html
+    assert "The role works." not in html
