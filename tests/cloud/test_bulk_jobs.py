@@ -12,6 +12,7 @@ from cloudmsp.cloud.services import bulk_jobs, onboarding
 from cloudmsp.core.errors import ApplicationError, PermissionDenied
 from tests.cloud.conftest import create_portal_role
 from tests.cloud.test_aws_emulator import _sync
+from tests.cloud.test_bulk import _accounts_with_roles
 from tests.factories import CloudAccountFactory
 
 pytestmark = pytest.mark.django_db
@@ -26,22 +27,10 @@ def _run(commit, run_tasks, start) -> Job:
     return job
 
 
-def _with_roles(org, admin, n: int) -> list[CloudAccount]:
-    accounts = []
-    for account_id in org.members[:n]:
-        account = CloudAccountFactory(tenant=admin.tenant, account_id=account_id, external_id=f"cmsp-{account_id}")
-        account.role_arn = create_portal_role(
-            org.endpoint, account_id, account.external_id, name="CloudMSPAccess", management=False
-        )
-        account.save()
-        accounts.append(account)
-    return accounts
-
-
 def test_bulk_validation_reports_progress_a_result_per_account_and_retries_only_the_failed(
     org, admin, commit, run_tasks
 ):
-    working = _with_roles(org, admin, 3)
+    working = _accounts_with_roles(org, admin, 3)
     broken = working.pop()
     broken.role_arn = f"arn:aws:iam::{broken.account_id}:role/DoesNotExist"
     broken.save()

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -43,9 +42,10 @@ from cloudmsp.cloud.api.serializers import (
     RemoveRoleSerializer,
     SetupSerializer,
     ValidationResultSerializer,
+    job_accepted,
 )
 from cloudmsp.cloud.exports import ACCOUNT_COLUMNS
-from cloudmsp.cloud.models import AwsState, Category, CloudAccount, Health, Job, Kind, OnboardingStatus
+from cloudmsp.cloud.models import AwsState, Category, CloudAccount, Health, Kind, OnboardingStatus
 from cloudmsp.cloud.providers.base import RoleCheck
 from cloudmsp.cloud.services import accounts as account_services
 from cloudmsp.cloud.services import association, bulk_jobs, onboarding
@@ -144,10 +144,6 @@ class CloudAccountViewSet(CsvExportMixin, mixins.ListModelMixin, mixins.Retrieve
         search = match.pop("search", "")
         return list(association.accounts_matching(actor=self.actor, search=search, filters=match))
 
-    def _accepted(self, job: Job) -> Response:
-        headers = {"Location": reverse("job-detail", kwargs={"pk": job.pk})}
-        return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED, headers=headers)
-
     @extend_schema(
         request=CloudAccountCreateSerializer,
         responses={201: CloudAccountCreatedSerializer, 400: ERRORS[400]},
@@ -245,7 +241,7 @@ class CloudAccountViewSet(CsvExportMixin, mixins.ListModelMixin, mixins.Retrieve
     @action(detail=True, methods=["post"])
     def sync(self, request: Request, pk: str) -> Response:
         job = sync_services.sync_start(actor=self.actor, account=self.fetch(pk))
-        return self._accepted(job)
+        return job_accepted(job)
 
     @extend_schema(
         request=OnboardSerializer,
@@ -265,7 +261,7 @@ class CloudAccountViewSet(CsvExportMixin, mixins.ListModelMixin, mixins.Retrieve
         data = self._body(OnboardSerializer)
         if data["method"] == "automatic":
             job = onboarding.onboard_start(actor=self.actor, account=account, role_name=data["role_name"])
-            return self._accepted(job)
+            return job_accepted(job)
         result = onboarding.onboard_manual(actor=self.actor, account=account, role_arn=data["role_arn"])
         if not result.ok:
             raise self._check_failed(result)
@@ -320,7 +316,7 @@ class CloudAccountViewSet(CsvExportMixin, mixins.ListModelMixin, mixins.Retrieve
     @action(detail=False, methods=["post"], url_path="bulk-validate", url_name="bulk-validate")
     def bulk_validate(self, request: Request) -> Response:
         data = self._body(BulkValidateSerializer)
-        return self._accepted(bulk_jobs.bulk_validate_start(actor=self.actor, account_ids=self._selection(data)))
+        return job_accepted(bulk_jobs.bulk_validate_start(actor=self.actor, account_ids=self._selection(data)))
 
     @extend_schema(
         request=BulkOnboardSerializer,
@@ -334,4 +330,4 @@ class CloudAccountViewSet(CsvExportMixin, mixins.ListModelMixin, mixins.Retrieve
         job = bulk_jobs.bulk_onboard_start(
             actor=self.actor, account_ids=self._selection(data), role_name=data["role_name"]
         )
-        return self._accepted(job)
+        return job_accepted(job)

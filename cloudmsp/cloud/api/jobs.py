@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from django.urls import reverse
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import mixins, status
+from rest_framework import mixins
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -12,7 +11,7 @@ from rest_framework.response import Response
 from cloudmsp.api.serializers import ErrorSerializer
 from cloudmsp.api.throttling import THROTTLED
 from cloudmsp.cloud import selectors
-from cloudmsp.cloud.api.serializers import JobSerializer
+from cloudmsp.cloud.api.serializers import JobSerializer, job_accepted
 from cloudmsp.cloud.models import Job
 from cloudmsp.cloud.services import bulk_jobs
 from cloudmsp.tenancy.api import ScopedViewSet
@@ -45,6 +44,4 @@ class JobViewSet(mixins.RetrieveModelMixin, ScopedViewSet):
     )
     @action(detail=True, methods=["post"])
     def retry(self, request: Request, pk: str) -> Response:
-        job = bulk_jobs.bulk_retry(actor=self.actor, job=self.fetch(pk))
-        headers = {"Location": reverse("job-detail", kwargs={"pk": job.pk})}
-        return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED, headers=headers)
+        return job_accepted(bulk_jobs.bulk_retry(actor=self.actor, job=self.fetch(pk)))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.urls import reverse
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
@@ -14,7 +13,7 @@ from rest_framework.response import Response
 from cloudmsp.api.base import list_parameters
 from cloudmsp.api.serializers import ErrorSerializer, ModelSerializer, StrictIntegerField
 from cloudmsp.cloud import selectors
-from cloudmsp.cloud.api.serializers import JobSerializer
+from cloudmsp.cloud.api.serializers import JobSerializer, job_accepted
 from cloudmsp.cloud.models import AssignmentRule
 from cloudmsp.cloud.services import rules
 from cloudmsp.tenancy.api import ScopedViewSet
@@ -151,6 +150,4 @@ class AssignmentRuleViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, Sc
     )
     @action(detail=True, methods=["post"])
     def apply(self, request: Request, pk: str) -> Response:
-        job = rules.rule_apply_start(actor=self.actor, rule=self.fetch(pk))
-        headers = {"Location": reverse("job-detail", kwargs={"pk": job.pk})}
-        return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED, headers=headers)
+        return job_accepted(rules.rule_apply_start(actor=self.actor, rule=self.fetch(pk)))

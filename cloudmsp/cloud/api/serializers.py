@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.urls import reverse
 from drf_spectacular.utils import (
     extend_schema_field,
 )
-from rest_framework import serializers
+from rest_framework import serializers, status
+from rest_framework.response import Response
 
 from cloudmsp.api.serializers import StrictCharField, StrictIntegerField
 from cloudmsp.cloud.models import AwsState, Category, CloudAccount, Health, HealthCheck, Job, Kind, OnboardingStatus
@@ -289,3 +291,9 @@ class BulkOnboardSerializer(AccountSelectionSerializer):
         default="",
         help_text=f"The role to create in each account (default {provider_for().default_role_name}).",
     )
+
+
+def job_accepted(job: Job) -> Response:
+    """202 with the job and its address: how every route that starts a job answers."""
+    headers = {"Location": reverse("job-detail", kwargs={"pk": job.pk})}
+    return Response(JobSerializer(job).data, status=status.HTTP_202_ACCEPTED, headers=headers)
