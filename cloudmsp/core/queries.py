@@ -63,9 +63,9 @@ class InValues(Lookup[Any]):
 
     def as_sql(self, compiler: Any, connection: Any) -> tuple[str, Any]:
         lhs, lhs_params = self.process_lhs(compiler, connection)
-        values = list(self.rhs)
-        texts = any(isinstance(v, str) for v in values)
-        values = [str(v) for v in values] if texts else [int(v) for v in values]
+        # Text or ids by the column's type, not the values' (an empty list has none).
+        texts = self.lhs.output_field.get_internal_type() in ("CharField", "TextField")
+        values = [str(v) for v in self.rhs] if texts else [int(v) for v in self.rhs]
         if connection.vendor == "postgresql":
             return f"{lhs} = ANY(%s::{'text' if texts else 'bigint'}[])", [*lhs_params, values]
         return f"{lhs} IN (SELECT value FROM json_each(%s))", [*lhs_params, json.dumps(values)]  # noqa: S608 (lhs is the compiled column)
