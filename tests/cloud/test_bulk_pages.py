@@ -147,7 +147,7 @@ def test_remove_on_all_matching(admin_client, management, customer):
     match = f"parent={management.pk}&customer={customer.pk}&ou=Root/Prod"
     CloudAccount.unscoped.exclude(pk=keep[0].pk).update(ou_path="Root/Prod")
     response = admin_client.post(reverse("cloud:unlink"), {"all_matching": "1", "match": match}, **HTMX)
-    assert "4 account(s) removed" in response.content.decode()
+    assert "4 accounts removed from their customers." in response.content.decode()
     assert list(CloudAccount.objects.for_tenant(management.tenant).filter(customer=customer)) == keep
 
 

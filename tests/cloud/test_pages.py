@@ -220,3 +220,17 @@ def test_validating_a_working_role_says_so_once(admin_client, management):
     html = response.content.decode()
     assert f"The role of {management.account_id} works." in html
     assert "The role works." not in html
+
+
+def test_removing_accounts_that_had_no_customer_says_nothing_was_removed(admin_client, admin):
+    """Issue 15, defect 7: removing an account with no customer reported success ("0 changed")."""
+    from tests.factories import CustomerFactory
+
+    customer = CustomerFactory(tenant=admin.tenant)
+    free = CloudAccountFactory(tenant=admin.tenant)
+    owned = CloudAccountFactory(tenant=admin.tenant, customer=customer)
+    url = reverse("cloud:unlink")
+    html = admin_client.post(url, {"accounts": [free.pk]}, HTTP_HX_REQUEST="true").content.decode()
+    assert "The account was not assigned to a customer, so nothing was removed." in html
+    html = admin_client.post(url, {"accounts": [free.pk, owned.pk]}, HTTP_HX_REQUEST="true").content.decode()
+    assert "1 account removed from its customer. 1 of them had no customer." in html

@@ -199,7 +199,7 @@ def test_help_page_000_managing_customer_accounts(
     shot(page, "e2e000-08-remove-from-customer")
     modal.get_by_role("button", name="Remove", exact=True).click()
     expect(modal).to_be_hidden()
-    expect(page.locator("#flash")).to_contain_text("1 account(s) removed from their customer")
+    expect(page.locator("#flash")).to_contain_text("1 account removed from its customer.")
     expect(row(page, second)).not_to_contain_text("Wayne Enterprises")
     expect(row(page, first)).to_contain_text("Wayne Enterprises")
     linked = CloudAccount.objects.for_tenant(tenant).filter(customer=customer)

@@ -84,6 +84,19 @@ def _picker_search(request: HttpRequest) -> str:
     return typed
 
 
+def _removed_message(selected: int, changed: int) -> str:
+    """What Remove Account from Customer says (issue 15, defect 7: "0 changed" read as a success)."""
+    if changed == 0:
+        return (
+            "None of the selected accounts was assigned to a customer, so nothing was removed."
+            if selected > 1
+            else "The account was not assigned to a customer, so nothing was removed."
+        )
+    unassigned = selected - changed
+    also = f" {unassigned} of them had no customer." if unassigned else ""
+    return f"{changed} account{'s' if changed != 1 else ''} removed from {'their customers' if changed != 1 else 'its customer'}.{also}"
+
+
 @require_GET
 @tenant_admin_page
 def link_customers(request: HttpRequest, admin: Admin) -> HttpResponse:
@@ -180,7 +193,7 @@ def unlink(request: HttpRequest, admin: Admin) -> HttpResponse:
         except ConflictError as exc:
             error, status = exc.message, 409
         else:
-            return notify(request, f"{len(set(selected))} account(s) removed from their customer ({changed} changed).")
+            return notify(request, _removed_message(len(set(selected)), changed))
     ctx = {
         "selected": selected,
         "match": selection.match,
