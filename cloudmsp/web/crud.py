@@ -10,9 +10,11 @@ from collections.abc import Callable
 from typing import Any, ClassVar
 
 from django import forms
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Model, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import render
 from django.urls import URLPattern, path, reverse
 from django.views.decorators.http import require_http_methods
 
@@ -213,14 +215,17 @@ class PanelCrud[M: Model]:
         obj = self.get_object(request, scope, pk)
         error = None
         if request.method == "POST":
+            done = f"{self.singular[:1].upper()}{self.singular[1:]} “{obj}” deleted."
             try:
                 self.delete(request, scope, obj)
             except ApplicationError as exc:
                 error = exc.message
             else:
                 if not getattr(request, "htmx", False):
+                    messages.success(request, done)
                     return htmx_redirect(request, self.url("list", scope))
-                response = HttpResponse("")
+                # The panel is cleared and the message lands in the flash area (out of band).
+                response = render(request, "web/_flash_oob.html", {"message": done})
                 response["HX-Retarget"] = "#details-panel"
                 response["HX-Reswap"] = "innerHTML"
                 response["HX-Trigger"] = f'{{"{self.event}": {{}}, "close-modal": {{}}}}'

@@ -37,6 +37,48 @@ def axe_violations(page: Page, selector: str) -> list[str]:
     return [f"{v['id']} ({v['impact']}): {v['help']} at {v['nodes']}" for v in result if v["impact"] in SERIOUS]
 
 
+WIDER_THAN_THE_SCREEN = """() => {
+    // The outermost elements that stick out past the right edge of the window (a page that
+    // scrolls sideways), described by tag, id and class; a box that scrolls on its own is fine.
+    const width = document.documentElement.clientWidth;
+    const found = [];
+    for (const el of document.body.querySelectorAll("*")) {
+        const box = el.getBoundingClientRect();
+        if (box.right <= width + 1 || box.width === 0) continue;
+        // Inside a box that clips it: an ancestor that scrolls or clips and, for an absolutely
+        // positioned element, is positioned itself (else the element escapes the box).
+        const absolute = ["absolute", "fixed"].includes(getComputedStyle(el).position);
+        let inner = false;
+        for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) {
+            if (found.includes(p)) { inner = true; break; }
+            const style = getComputedStyle(p);
+            const clips = ["auto", "scroll", "hidden", "clip"].includes(style.overflowX);
+            if (clips && (!absolute || style.position !== "static")) { inner = true; break; }
+        }
+        if (!inner) found.push(el);
+    }
+    return found.slice(0, 5).map(el => el.tagName.toLowerCase() + (el.id ? "#" + el.id : "")
+        + (el.className && typeof el.className === "string" ? "." + el.className.trim().split(/\\s+/).join(".") : "")
+        + " (" + Math.round(el.getBoundingClientRect().right) + "px)");
+}"""
+
+
+def sideways(page: Page) -> list[str]:
+    """What makes the page scroll sideways ([] when nothing does)."""
+    if page.evaluate("document.documentElement.scrollWidth <= document.documentElement.clientWidth"):
+        return []
+    return page.evaluate(WIDER_THAN_THE_SCREEN) or ["the page scrolls sideways"]
+
+
+def look(page: Page, name: str, scope: str = "body") -> None:
+    """One step of a browser test, looked at: its screenshot (with E2E_SCREENSHOTS), no serious or
+    critical axe-core finding in `scope`, and nothing wider than the window."""
+    shot(page, name)
+    found = axe_violations(page, scope)
+    assert found == [], f"{name}: " + "\n".join(found)
+    assert sideways(page) == [], f"{name}: the page scrolls sideways at {page.viewport_size}"
+
+
 def dialog(page: Page) -> Locator:
     return page.locator("dialog#modal")
 

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django import template
-from django.utils.html import format_html
+from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString
 
 register = template.Library()
@@ -77,3 +78,19 @@ def failed_first(rows: Any) -> list[Any]:
     """Result rows (dicts with `ok`) with the failures first, each group in its order."""
     rows = list(rows or [])
     return [r for r in rows if not r.get("ok")] + [r for r in rows if r.get("ok")]
+
+
+@register.filter
+def has_required(form: Any) -> bool:
+    """Whether a form has a visible required field (its form then says what the asterisk means)."""
+    return any(bound.field.required for bound in form.visible_fields())
+
+
+_BREAK_AFTER = re.compile(r"([/:@.])")
+
+
+@register.filter(is_safe=True)
+def breakable(value: Any) -> SafeString:
+    """Text (an ARN, an email) that may wrap after / : @ and . but never inside a word."""
+    text = escape("" if value is None else str(value))
+    return format_html('<span class="breakable">{}</span>', SafeString(_BREAK_AFTER.sub(r"\1<wbr>", text)))

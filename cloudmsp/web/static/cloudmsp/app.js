@@ -16,8 +16,16 @@
     if (target && target.id === "modal-content") {
       var dlg = modal();
       if (!dlg.open) { dlg.showModal(); }
-      var first = dlg.querySelector("[autofocus], input:not([type=hidden]), select, textarea, button");
-      if (first) { first.focus(); }
+      // After a validation error the first invalid field has the focus; otherwise the first field.
+      // The form scrolls back to its top (or to the field) so no label is left cut off above.
+      var invalid = dlg.querySelector("[aria-invalid=true]");
+      var first = invalid || dlg.querySelector("[autofocus], input:not([type=hidden]), select, textarea, button");
+      if (first) {
+        first.focus({ preventScroll: true });
+        var article = dlg.querySelector("article");
+        if (!invalid && article) { article.scrollTop = 0; }
+        else { (first.closest(".form-grid > div") || first).scrollIntoView({ block: "nearest" }); }
+      }
     }
   });
   document.body && document.body.addEventListener("close-modal", closeModal);
@@ -91,5 +99,56 @@
       var form = document.getElementById(count.id.replace(/-count$/, ""));
       if (form) { update(form); } else { count.textContent = ""; }
     });
+  });
+})();
+// The main navigation's menu button (phones), and the messages of the flash area: each has a
+// close button; success messages go away by themselves after a while unless hovered or focused.
+(function () {
+  "use strict";
+  var FADE_MS = 8000;
+  document.addEventListener("click", function (evt) {
+    var toggle = evt.target.closest(".nav-toggle");
+    if (toggle) {
+      var nav = toggle.closest("nav");
+      var open = !nav.classList.contains("open");
+      nav.classList.toggle("open", open);
+      toggle.setAttribute("aria-expanded", open ? "true" : "false");
+    }
+    var close = evt.target.closest("[data-dismiss-flash]");
+    if (close) { dismiss(close.closest(".flash")); }
+  });
+  function dismiss(flash) {
+    if (!flash) { return; }
+    // Focus inside a message that goes away moves to the main content, not to <body>.
+    if (flash.contains(document.activeElement)) { document.getElementById("main").focus({ preventScroll: true }); }
+    flash.remove();
+  }
+  function schedule() {
+    document.querySelectorAll("#flash .flash:not(.flash-error):not([data-fading])").forEach(function (flash) {
+      flash.setAttribute("data-fading", "");
+      var tick = function () {
+        if (!flash.isConnected) { return; }
+        if (flash.matches(":hover, :focus-within")) { setTimeout(tick, 1000); } else { dismiss(flash); }
+      };
+      setTimeout(tick, FADE_MS);
+    });
+  }
+  document.addEventListener("DOMContentLoaded", schedule);
+  document.addEventListener("htmx:afterSettle", schedule);
+  // An answer htmx does not swap (a 5xx) or no answer at all still says something.
+  function failed(text) {
+    var area = document.getElementById("flash");
+    if (!area) { return; }
+    var template = document.getElementById("flash-template");
+    var flash = template.content.firstElementChild.cloneNode(true);
+    flash.querySelector(".flash-text").textContent = text;
+    area.appendChild(flash);
+  }
+  document.addEventListener("htmx:responseError", function (evt) {
+    var status = evt.detail.xhr ? evt.detail.xhr.status : 0;
+    failed("Something went wrong on the server (error " + status + "). Reload the page to see the current state, then try again.");
+  });
+  document.addEventListener("htmx:sendError", function () {
+    failed("The portal could not be reached. Check your connection and try again.");
   });
 })();
