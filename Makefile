@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: demo test test-fast lint typecheck check bench lock migrate browser clean
+.PHONY: demo test test-fast lint typecheck check bench screenshots lock migrate browser clean
 NODE_STAMP := node_modules/.installed
 
 $(STAMP): requirements/base.txt requirements/dev.txt
@@ -50,6 +50,10 @@ typecheck: $(STAMP)
 
 check: lint typecheck
 	DJANGO_SETTINGS_MODULE=config.settings.test $(PY) manage.py makemigrations --check --dry-run
+
+# The README's screenshots (docs/screenshots/*.png), taken by the browser tour of every page.
+screenshots: $(STAMP) browser
+	README_SCREENSHOTS=docs/screenshots $(PY) -m pytest -q -p no:randomly tests/e2e/test_tour.py -k "390 or 1440"
 
 bench: $(STAMP)
 	$(PY) -m tests.bench

@@ -21,7 +21,7 @@ from cloudmsp.audit.models import AuditEvent
 from cloudmsp.cloud.models import CloudAccount, Job, JobKind, JobState, Kind, OnboardingStatus
 from cloudmsp.customers.models import Customer
 from tests.cloud.conftest import MANAGEMENT_ACCOUNT, create_portal_role, make_org
-from tests.e2e.support import dialog, shot, sign_in
+from tests.e2e.support import dialog, look, sign_in
 from tests.factories import PASSWORD
 
 pytestmark = pytest.mark.e2e
@@ -51,7 +51,7 @@ def open_manage_customer_accounts(page: Page, base: str, shots: str = "") -> Non
     top.get_by_text("Administration", exact=True).click()
     expect(top.get_by_role("link", name="Account Management")).to_be_visible()
     if shots:
-        shot(page, f"e2e000-{shots}a-administration-menu")
+        look(page, f"e2e000-{shots}a-administration-menu")
     top.get_by_role("link", name="Account Management").click()
     expect(page).to_have_url(base + reverse("cloud:accounts"))
     expect(page.get_by_role("heading", name="Account Management", level=1)).to_be_visible()
@@ -63,7 +63,7 @@ def open_manage_customer_accounts(page: Page, base: str, shots: str = "") -> Non
     expect(side.get_by_role("link", name="MSP", exact=True)).to_be_visible()
     expect(side.get_by_role("link", name="Non-MSP", exact=True)).to_be_visible()
     if shots:
-        shot(page, f"e2e000-{shots}b-aws-expanded")
+        look(page, f"e2e000-{shots}b-aws-expanded")
     # 4. Select MSP: the MSP accounts in a table.
     side.get_by_role("link", name="MSP", exact=True).click()
     expect(page.get_by_role("heading", name="MSP accounts", level=1)).to_be_visible()
@@ -71,7 +71,7 @@ def open_manage_customer_accounts(page: Page, base: str, shots: str = "") -> Non
     # 5. The three dots icon of the MSP account's row: a list is displayed.
     menu = three_dots(page, MANAGEMENT_ACCOUNT)
     if shots:
-        shot(page, f"e2e000-{shots}c-msp-three-dots")
+        look(page, f"e2e000-{shots}c-msp-three-dots")
     # 6. Manage Customer Accounts: the member accounts.
     menu.get_by_role("link", name="Manage Customer Accounts").click()
     expect(page.get_by_role("heading", name="Manage Customer Accounts", level=1)).to_be_visible()
@@ -115,11 +115,11 @@ def test_help_page_000_managing_customer_accounts(
     assert len(external_id) >= 32
     # The administrator creates the role in AWS with the trust policy shown, then pastes its ARN.
     role_arn = create_portal_role(aws, MANAGEMENT_ACCOUNT, external_id)
-    shot(page, "e2e000-01-connect-msp-account")
+    look(page, "e2e000-01-connect-msp-account")
     modal.get_by_label("Role ARN").fill(role_arn)
     modal.get_by_role("button", name="Connect").click()
     wait_for_job(page, f"Done: {MEMBERS} member account(s) found, {MEMBERS} new")
-    shot(page, "e2e000-02-sync-done")
+    look(page, "e2e000-02-sync-done")
     modal.get_by_role("button", name="Close").click()
     expect(modal).to_be_hidden()
     management.refresh_from_db()
@@ -135,7 +135,7 @@ def test_help_page_000_managing_customer_accounts(
 
     # --- Steps 2-6: ADMINISTRATION > ACCOUNT MANAGEMENT > AWS > MSP > ... > Manage Customer Accounts
     open_manage_customer_accounts(page, base, shots="03")
-    shot(page, "e2e000-03d-manage-customer-accounts")
+    look(page, "e2e000-03d-manage-customer-accounts")
     for account_id in members:
         expect(row(page, account_id)).to_contain_text("Not onboarded")
     first, second, third = members[:3]
@@ -158,7 +158,7 @@ def test_help_page_000_managing_customer_accounts(
     expect(modal).to_contain_text("2 accounts selected")
     dropdown = modal.get_by_label("Select a customer to associate with the accounts")
     expect(dropdown).to_be_visible()
-    shot(page, "e2e000-04-link-to-customer")
+    look(page, "e2e000-04-link-to-customer")
     # CREATE CUSTOMER: the Create Customer window.
     modal.get_by_role("button", name="Create Customer").click()
     expect(modal.get_by_role("heading", name="Create Customer")).to_be_visible()
@@ -167,7 +167,7 @@ def test_help_page_000_managing_customer_accounts(
     modal.get_by_label("First name").fill("Bruce")
     modal.get_by_label("Last name").fill("Wayne")
     modal.get_by_label("Email").fill("bruce@wayne.test")
-    shot(page, "e2e000-05-create-customer")
+    look(page, "e2e000-05-create-customer")
     modal.get_by_role("button", name="Create Customer").click()
     # The customer is created and selected in the dropdown.
     expect(modal.get_by_role("heading", name="Link to Customer")).to_be_visible()
@@ -177,7 +177,7 @@ def test_help_page_000_managing_customer_accounts(
     dropdown = modal.get_by_label("Select a customer to associate with the accounts")
     expect(dropdown).to_have_value(str(customer.pk))
     expect(dropdown.locator("option:checked")).to_have_text("Wayne Enterprises")
-    shot(page, "e2e000-06-customer-selected")
+    look(page, "e2e000-06-customer-selected")
     # FINISH: the accounts are linked to the customer.
     modal.get_by_role("button", name="Finish").click()
     expect(modal).to_be_hidden()
@@ -187,7 +187,7 @@ def test_help_page_000_managing_customer_accounts(
     expect(row(page, third)).not_to_contain_text("Wayne Enterprises")
     expect(page.get_by_label(f"Select account {first}")).not_to_be_checked()
     expect(page.get_by_text("2 selected")).to_be_hidden()
-    shot(page, "e2e000-07-linked")
+    look(page, "e2e000-07-linked")
     linked = CloudAccount.objects.for_tenant(tenant).filter(customer=customer)
     assert sorted(linked.values_list("account_id", flat=True)) == [first, second]
 
@@ -196,7 +196,7 @@ def test_help_page_000_managing_customer_accounts(
     page.get_by_role("button", name="Remove Account from Customer").click()
     expect(modal.get_by_role("heading", name="Remove Account from Customer")).to_be_visible()
     expect(modal).to_contain_text("Remove the 1 selected account from its customer?")
-    shot(page, "e2e000-08-remove-from-customer")
+    look(page, "e2e000-08-remove-from-customer")
     modal.get_by_role("button", name="Remove", exact=True).click()
     expect(modal).to_be_hidden()
     expect(page.locator("#flash")).to_contain_text("1 account removed from its customer.")
@@ -211,7 +211,7 @@ def test_help_page_000_managing_customer_accounts(
     assert "CloudMSPAccess" not in org.iam_roles(third)
     page.get_by_label(f"Select account {third}").check()
     menu = three_dots(page, third)
-    shot(page, "e2e000-09-three-dots-not-onboarded")
+    look(page, "e2e000-09-three-dots-not-onboarded")
     expect(menu.get_by_role("link", name="Remove Role ARN")).to_have_count(0)
     menu.get_by_role("link", name="Onboard Account").click()
     expect(modal.get_by_role("heading", name="Onboard Member Account")).to_be_visible()
@@ -223,14 +223,14 @@ def test_help_page_000_managing_customer_accounts(
     role_name.fill("CloudMSPAccess")
     automatic = modal.get_by_role("radio", name=re.compile(r"^Automatic"))
     expect(automatic).to_be_checked()
-    shot(page, "e2e000-10-onboard-member-account")
+    look(page, "e2e000-10-onboard-member-account")
     modal.get_by_role("button", name="Add").click()
     # ADD: a progress bar, then the account is onboarded; the Role ARN creation is done.
     expected_arn = f"arn:aws:iam::{third}:role/CloudMSPAccess"
     wait_for_job(
         page, f"Done: the account is onboarded with {expected_arn}, created through OrganizationAccountAccessRole."
     )
-    shot(page, "e2e000-11-onboarded")
+    look(page, "e2e000-11-onboarded")
     modal.get_by_role("button", name="Close").click()
     expect(modal).to_be_hidden()
     expect(row(page, third)).to_contain_text("Onboarded")
@@ -253,18 +253,18 @@ def test_help_page_000_managing_customer_accounts(
     menu = three_dots(page, third)
     expect(menu.get_by_role("link", name="Onboard Account")).to_have_count(0)
     expect(menu.get_by_role("link")).to_have_count(2)  # a menu with two entries
-    shot(page, "e2e000-12-three-dots-onboarded")
+    look(page, "e2e000-12-three-dots-onboarded")
     menu.get_by_role("link", name="Remove Role ARN").click()
     expect(modal.get_by_role("heading", name="Remove Role ARN")).to_be_visible()
     expect(modal).to_contain_text(expected_arn)
     expect(modal).to_contain_text("deleted in AWS too")
-    shot(page, "e2e000-13-remove-role-arn")
+    look(page, "e2e000-13-remove-role-arn")
     modal.get_by_role("button", name="Ok").click()
     expect(modal).to_be_hidden()
     expect(page.locator("#flash")).to_contain_text(f"Account {third} is unlinked")
     expect(row(page, third)).to_contain_text("Not onboarded")
     expect(row(page, third)).not_to_contain_text(expected_arn)
-    shot(page, "e2e000-14-unlinked")
+    look(page, "e2e000-14-unlinked")
     assert "CloudMSPAccess" not in org.iam_roles(third)
     onboarded.refresh_from_db()
     assert (onboarded.role_arn, onboarded.onboarding_status, onboarded.role_created_by_portal) == (

@@ -10,7 +10,7 @@ from django.urls import reverse
 from playwright.sync_api import expect
 
 from cloudmsp.cloud.models import Category, CloudAccount, Kind
-from tests.e2e.support import axe_violations, dialog, shot, sign_in
+from tests.e2e.support import dialog, look, sign_in
 from tests.factories import PASSWORD, CloudAccountFactory, CustomerFactory
 
 pytestmark = pytest.mark.e2e
@@ -44,8 +44,7 @@ def test_a_rule_is_previewed_saved_and_applied(
     sign_in(page, base, admin.email, PASSWORD)
     page.goto(base + reverse("cloud:rule_list"))
     expect(page.get_by_text("No rules yet.")).to_be_visible()
-    shot(page, f"rules-empty-{width}")
-    assert axe_violations(page, "main") == []
+    look(page, f"rules-empty-{width}")
 
     page.get_by_role("button", name="Create assignment rule").click()
     modal = dialog(page)
@@ -57,19 +56,16 @@ def test_a_rule_is_previewed_saved_and_applied(
     modal.get_by_role("button", name="Preview").click()
     expect(modal.get_by_text("accounts match this rule")).to_be_visible()
     expect(modal.locator("#form-preview tbody tr")).to_have_count(3)
-    shot(page, f"rules-preview-{width}")
-    assert axe_violations(page, "dialog#modal") == []
+    look(page, f"rules-preview-{width}")
     modal.get_by_role("button", name="Create", exact=True).click()
 
     panel = page.locator("#details-panel")
     expect(panel.get_by_text("Rule created.")).to_be_visible()
     expect(page.locator("#assignment-rule-table tbody tr")).to_have_count(1)
-    shot(page, f"rules-created-{width}")
-    assert axe_violations(page, "main") == []
+    look(page, f"rules-created-{width}")
     panel.get_by_role("button", name="Apply now to 3 accounts").click()
     modal = dialog(page)
     expect(modal.get_by_text("3 account(s) assigned or moved")).to_be_visible(timeout=15_000)
-    shot(page, f"rules-applied-{width}")
-    assert axe_violations(page, "dialog#modal") == []
+    look(page, f"rules-applied-{width}")
     assert CloudAccount.objects.for_tenant(admin.tenant).filter(customer=organization).count() == 3
     assert browser_errors == []

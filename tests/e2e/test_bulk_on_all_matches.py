@@ -13,7 +13,7 @@ from django.urls import reverse
 from playwright.sync_api import Page, expect
 
 from cloudmsp.cloud.models import Category, CloudAccount, Job, JobKind, Kind
-from tests.e2e.support import axe_violations, dialog, shot, sign_in
+from tests.e2e.support import dialog, look, sign_in
 from tests.factories import PASSWORD, CloudAccountFactory, CustomerFactory
 
 pytestmark = pytest.mark.e2e
@@ -56,8 +56,7 @@ def _select_all_matching(page: Page, base: str, management, width: int) -> None:
     expect(matching).to_be_visible()
     matching.check()
     expect(page.get_by_text("All matching accounts selected")).to_be_visible()
-    shot(page, f"bulk-select-all-matching-{width}")
-    assert axe_violations(page, "main") == []
+    look(page, f"bulk-select-all-matching-{width}")
 
 
 def _open_picker(page: Page, zebra) -> None:
@@ -84,8 +83,7 @@ def test_select_all_matching_then_link_with_the_customer_picker(live_server, adm
         sign_in(page, base, admin.email, PASSWORD)
         _select_all_matching(page, base, management, width)
         _open_picker(page, zebra)
-        shot(page, f"bulk-link-picker-{width}")
-        assert axe_violations(page, "dialog#modal") == []
+        look(page, f"bulk-link-picker-{width}")
         if width != WIDTHS[-1]:
             page.close()
     modal = dialog(page)
@@ -95,7 +93,7 @@ def test_select_all_matching_then_link_with_the_customer_picker(live_server, adm
     linked = CloudAccount.objects.for_tenant(admin.tenant).filter(customer=zebra)
     assert linked.count() == PROD
     assert set(linked.values_list("ou_path", flat=True)) == {"Root/Prod"}
-    shot(page, "bulk-linked-1440")
+    look(page, "bulk-linked-1440")
     assert browser_errors == []
 
 
@@ -117,8 +115,7 @@ def test_validate_roles_on_all_matching_is_a_job_with_a_result_and_a_retry(
     )
     expect(modal.get_by_role("table", name="Result per account").get_by_role("row")).to_have_count(PROD + 1)
     expect(modal).to_contain_text("no Role ARN to validate")
-    shot(page, "bulk-validate-result-1280")
-    assert axe_violations(page, "dialog#modal") == []
+    look(page, "bulk-validate-result-1280")
     first = Job.objects.for_tenant(admin.tenant).get(kind=JobKind.VALIDATE)
     modal.get_by_role("button", name="Retry the failed ones").click()
     # The retry's own job replaces this one in the dialog.

@@ -20,7 +20,7 @@ from cloudmsp.customers.models import Customer
 from cloudmsp.tenancy.models import Tenant
 from cloudmsp.tenancy.roles import Role
 from cloudmsp.users.models import User
-from tests.e2e.support import dialog, shot, sign_in
+from tests.e2e.support import dialog, look, sign_in
 from tests.factories import PASSWORD, CloudAccountFactory, CustomerUserFactory, SysadminFactory
 
 pytestmark = pytest.mark.e2e
@@ -58,7 +58,7 @@ def test_help_page_004_customer_and_user_management(live_server, new_page, brows
 
     modal = open_create_dialog(page, "Create tenant")
     modal.get_by_label("Name").fill("Northwind MSP")
-    shot(page, "e2e-01-create-tenant-dialog")
+    look(page, "e2e-01-create-tenant-dialog")
     modal.get_by_role("button", name="Create").click()
     expect(modal).to_be_hidden()
     expect(panel(page)).to_contain_text("Tenant created")
@@ -82,7 +82,7 @@ def test_help_page_004_customer_and_user_management(live_server, new_page, brows
     link_field = panel(page).get_by_label("Activation link")
     expect(link_field).to_have_value(re.compile(rf"^{re.escape(base)}/"))
     activation_link = link_field.input_value()
-    shot(page, "e2e-02-tenant-admin-created")
+    look(page, "e2e-02-tenant-admin-created")
     admin = User.unscoped.get(email="ada@northwind.test")
     assert (admin.role, admin.tenant_id, admin.first_name, admin.last_name) == (
         Role.TENANT_ADMIN,
@@ -117,7 +117,7 @@ def test_help_page_004_customer_and_user_management(live_server, new_page, brows
     modal.get_by_label("Country").fill("United States")
     modal.get_by_label("City").fill("Arlington")
     modal.get_by_label("Description").fill("Reseller contract 2024")
-    shot(page, "e2e-03-create-customer-dialog")
+    look(page, "e2e-03-create-customer-dialog")
     modal.get_by_role("button", name="Create").click()
     expect(modal).to_be_hidden()
     expect(panel(page)).to_contain_text("Customer created")
@@ -139,13 +139,13 @@ def test_help_page_004_customer_and_user_management(live_server, new_page, brows
     details = panel(page)
     expect(details.get_by_role("heading", name="Contoso Ltd")).to_be_visible()
     expect(details).to_contain_text("Arlington")
-    shot(page, "e2e-04-customer-details-panel")
+    look(page, "e2e-04-customer-details-panel")
     details.get_by_role("button", name="Edit").click()
     expect(details.get_by_label("Company name")).to_have_value("Contoso Ltd")
     details.get_by_label("Company name").fill("Contoso Group")
     details.get_by_label("City").fill("Seattle")
     details.get_by_label("State").fill("WA")
-    shot(page, "e2e-05-customer-edit-mode")
+    look(page, "e2e-05-customer-edit-mode")
     details.get_by_role("button", name="Save").click()
     expect(details).to_contain_text("Changes saved")
     expect(details.get_by_role("heading", name="Contoso Group")).to_be_visible()
@@ -205,7 +205,7 @@ def test_help_page_004_customer_and_user_management(live_server, new_page, brows
     modal = dialog(page)
     expect(modal).to_be_visible()
     expect(modal.get_by_role("heading")).to_contain_text("alan@contoso.test")
-    shot(page, "e2e-06-delete-user-confirmation")
+    look(page, "e2e-06-delete-user-confirmation")
     modal.get_by_role("button", name="Delete").click()
     expect(modal).to_be_hidden()
     expect(row(page, "alan@contoso.test")).to_have_count(0)
@@ -224,7 +224,7 @@ def test_help_page_004_customer_and_user_management(live_server, new_page, brows
     expect(modal.get_by_role("heading")).to_contain_text("Contoso Group")
     expect(modal).to_contain_text("Its 1 user will be deleted.")
     expect(modal).to_contain_text("Its 1 cloud account will become unassigned")
-    shot(page, "e2e-07-delete-customer-confirmation")
+    look(page, "e2e-07-delete-customer-confirmation")
     modal.get_by_role("button", name="Cancel").click()  # asking first means "no" keeps it
     expect(modal).to_be_hidden()
     expect(row(page, "Contoso Group")).to_have_count(1)

@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 
 from cloudmsp.cloud.models import CheckTrigger, Health, HealthCheck
 from cloudmsp.notifications.services import verify
-from tests.e2e.support import axe_violations, dialog, shot, sign_in
+from tests.e2e.support import dialog, look, sign_in
 from tests.factories import PASSWORD, CloudAccountFactory, CustomerFactory
 
 pytestmark = pytest.mark.e2e
@@ -76,23 +76,20 @@ def test_health_pages(live_server, admin, roles, new_page, browser_errors, width
     expect(rows.first).to_contain_text(broken.account_id)
     expect(rows.first.locator(".badge.bad")).to_contain_text("Broken since")
     expect(rows.first).to_contain_text("AWS refused access")
-    shot(page, f"health-{width}")
-    assert axe_violations(page, "main") == []
+    look(page, f"health-{width}")
     page.locator("#toolbar-health-table").get_by_label("Health").select_option("healthy")
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text(healthy.account_id)
 
     page.goto(base + reverse("cloud:account_health", kwargs={"account_id": broken.pk}))
     expect(page.locator("ol.timeline li")).to_have_count(2)
-    shot(page, f"health-account-{width}")
-    assert axe_violations(page, "main") == []
+    look(page, f"health-account-{width}")
 
     page.goto(base + reverse("cloud:schedule"))
     page.get_by_label("Validate every role every (minutes)").fill("15")
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_text("Schedule saved.")).to_be_visible()
-    shot(page, f"health-schedule-{width}")
-    assert axe_violations(page, "main") == []
+    look(page, f"health-schedule-{width}")
     assert browser_errors == []
 
 
@@ -103,7 +100,7 @@ def test_a_webhook_gets_a_signed_test_event(live_server, admin, receiver, task_w
     sign_in(page, base, admin.email, PASSWORD)
     page.goto(base + reverse("notifications:webhook_list"))
     expect(page.get_by_text("No webhooks yet.")).to_be_visible()
-    shot(page, f"webhooks-empty-{width}")
+    look(page, f"webhooks-empty-{width}")
     page.get_by_role("button", name="Create webhook").click()
     modal = dialog(page)
     expect(modal.get_by_role("heading", name="Create webhook")).to_be_visible()
@@ -113,8 +110,7 @@ def test_a_webhook_gets_a_signed_test_event(live_server, admin, receiver, task_w
     modal.get_by_label("URL").fill(receiver.url)
     modal.get_by_label("role.broken — A role broke").check()
     modal.get_by_label("role.recovered — A role recovered").check()
-    shot(page, f"webhooks-create-{width}")
-    assert axe_violations(page, "dialog#modal") == []
+    look(page, f"webhooks-create-{width}")
     modal.get_by_role("button", name="Create").click()
 
     panel = page.locator("#details-panel")
@@ -122,8 +118,7 @@ def test_a_webhook_gets_a_signed_test_event(live_server, admin, receiver, task_w
     expect(secret).to_be_visible()
     value = secret.input_value()
     assert value.startswith("whsec_")
-    shot(page, f"webhooks-created-{width}")
-    assert axe_violations(page, "main") == []
+    look(page, f"webhooks-created-{width}")
     panel.get_by_role("button", name="Send test event").click()
     expect(panel.get_by_text("Test event sent")).to_be_visible()
 
@@ -135,8 +130,7 @@ def test_a_webhook_gets_a_signed_test_event(live_server, admin, receiver, task_w
         page.wait_for_timeout(200)
         page.reload()
     expect(first).to_contain_text("Delivered (200)")
-    shot(page, f"webhooks-deliveries-{width}")
-    assert axe_violations(page, "main") == []
+    look(page, f"webhooks-deliveries-{width}")
     (got,) = receiver.received
     assert verify(value, got.headers["X-Cloudmsp-Signature"], got.body)
     assert json.loads(got.body)["type"] == "test"
@@ -146,7 +140,6 @@ def test_a_webhook_gets_a_signed_test_event(live_server, admin, receiver, task_w
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_text("Your email preferences are saved.")).to_be_visible()
     expect(page.get_by_label("A new account was discovered")).not_to_be_checked()
-    shot(page, f"emails-{width}")
-    assert axe_violations(page, "main") == []
+    look(page, f"emails-{width}")
     # The refused URL's answer (422, the form with its error) is the only one the console notes.
     assert [e for e in browser_errors if "status of 422" not in e] == []

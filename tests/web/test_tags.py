@@ -22,11 +22,11 @@ def test_minutes_read_as_people_say_them(value, said):
 def test_breakable_lets_an_arn_wrap_only_after_its_separators_and_escapes_it():
     from cloudmsp.web.templatetags.cloudmsp_tags import breakable
 
-    html = str(breakable("arn:aws:iam::111122223333:role/<b>x</b>"))
-    assert html == (
-        '<span class="breakable">arn:<wbr>aws:<wbr>iam:<wbr>:<wbr>111122223333:<wbr>role/<wbr>'
-        "&lt;b&gt;x&lt;/<wbr>b&gt;</span>"
+    html = str(breakable("arn:aws:iam::111122223333:role/ops/<b>x</b>"))
+    assert (
+        html == '<span class="breakable">arn:aws:iam::111122223333:role/<wbr>ops/<wbr>&lt;b&gt;x&lt;/<wbr>b&gt;</span>'
     )
+    assert str(breakable("ops@acme.example")) == '<span class="breakable">ops@<wbr>acme.example</span>'
     assert str(breakable(None)) == '<span class="breakable"></span>'
 
 

@@ -86,11 +86,11 @@ def has_required(form: Any) -> bool:
     return any(bound.field.required for bound in form.visible_fields())
 
 
-_BREAK_AFTER = re.compile(r"([/:@.])")
+_BREAK_AFTER = re.compile(r"([/@])")
 
 
 @register.filter(is_safe=True)
 def breakable(value: Any) -> SafeString:
-    """Text (an ARN, an email) that may wrap after / : @ and . but never inside a word."""
+    """Text (an ARN, an email) that may wrap after / and @ but never inside a word."""
     text = escape("" if value is None else str(value))
     return format_html('<span class="breakable">{}</span>', SafeString(_BREAK_AFTER.sub(r"\1<wbr>", text)))

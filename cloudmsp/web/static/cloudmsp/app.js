@@ -152,3 +152,31 @@
     failed("The portal could not be reached. Check your connection and try again.");
   });
 })();
+// A row's three dots menu opens over the page, below its button (or above it near the bottom of
+// the window), so the table's own scrolling box does not cut it off.
+(function () {
+  "use strict";
+  function place(menu) {
+    var list = menu.querySelector(":scope > ul");
+    var button = menu.querySelector(":scope > summary");
+    if (!list || !button) { return; }
+    var box = button.getBoundingClientRect();
+    list.classList.add("placed");
+    list.style.right = Math.max(4, document.documentElement.clientWidth - box.right) + "px";
+    var below = window.innerHeight - box.bottom;
+    if (below < list.offsetHeight + 8 && box.top > below) {
+      list.style.top = "auto";
+      list.style.bottom = (window.innerHeight - box.top + 4) + "px";
+    } else {
+      list.style.bottom = "auto";
+      list.style.top = (box.bottom + 4) + "px";
+    }
+  }
+  document.addEventListener("toggle", function (evt) {
+    var menu = evt.target;
+    if (menu.matches && menu.matches("details.row-menu") && menu.open) { place(menu); }
+  }, true);
+  function follow() { document.querySelectorAll("details.row-menu[open]").forEach(place); }
+  window.addEventListener("resize", follow);
+  document.addEventListener("scroll", follow, true);
+})();
