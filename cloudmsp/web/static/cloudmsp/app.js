@@ -180,3 +180,15 @@
   window.addEventListener("resize", follow);
   document.addEventListener("scroll", follow, true);
 })();
+// A list's address holds only what is set: empty search boxes and "Any" filters are left out of
+// the GET requests (and so of the URL pushed to the history), "?q=&customer=&..." no more.
+document.addEventListener("htmx:configRequest", function (evt) {
+  "use strict";
+  var data = evt.detail.formData;
+  if (evt.detail.verb !== "get" || !data) { return; }
+  var empty = [];
+  data.forEach(function (value, key) {
+    if (value === "" && data.getAll(key).every(function (v) { return v === ""; })) { empty.push(key); }
+  });
+  empty.forEach(function (key) { data.delete(key); });
+});
