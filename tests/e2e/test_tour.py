@@ -172,6 +172,8 @@ def test_every_page_of_a_customer_user_and_a_system_administrator(live_server, w
     base = live_server.url
     _, _acme, user = world
     page = new_page(width, 900)
+    visit(page, base + reverse("users:forgot_password"), f"tour-forgot-password-{width}")
+    visit(page, base + reverse("users:login"), f"tour-login-{width}")
     sign_in(page, base, user.email, PASSWORD)
     expect(page.get_by_role("heading", name="Acme Corporation", level=1)).to_be_visible()
     look(page, f"tour-customer-home-{width}")
