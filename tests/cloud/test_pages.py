@@ -264,3 +264,32 @@ def test_non_msp_account_with_a_role_offers_remove_role_arn(admin_client, admin)
     assert AuditEvent.objects.for_tenant(admin.tenant).filter(action="cloud_account.remove_role").count() == 1
     page = admin_client.get(reverse("cloud:non_msp")).content.decode()
     assert "Remove Role ARN" not in page
+
+
+def test_onboard_window_keeps_each_methods_parts_apart(admin_client, admin, management):
+    """app.css shows `.method-manual` only while Manual is checked and `.method-automatic` only
+    while Automatic is: the window must put each part in its box and check the right radio."""
+    member = CloudAccountFactory(
+        tenant=admin.tenant, category="msp", kind="member", parent=management, external_id="cmsp-y"
+    )
+    url = reverse("cloud:onboard", kwargs={"account_id": member.pk})
+
+    def parts(html: str) -> tuple[str, str, str]:
+        manual = html.split('<div class="method-manual">', 1)[1]
+        checked = re.search(r'<input type="radio" name="method" value="(\w+)"[^>]*checked', html)
+        return html.split('<div class="method-manual">', 1)[0], manual, checked.group(1) if checked else ""
+
+    before, manual, checked = parts(admin_client.get(url, **HTMX).content.decode())
+    assert checked == "automatic"
+    assert 'class="method-automatic"' in before
+    assert 'name="role_arn"' in manual
+    assert "Trust policy" in manual
+    assert "CloudFormation template" in manual
+    assert 'name="role_arn"' not in before
+    assert "Trust policy" not in before
+
+    refused = admin_client.post(url, {"role_name": "CloudMSPAccess", "method": "manual"}, **HTMX)
+    assert refused.status_code == 422
+    _, manual, checked = parts(refused.content.decode())
+    assert checked == "manual"
+    assert "Paste the Role ARN" in manual
