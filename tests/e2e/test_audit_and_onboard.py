@@ -90,3 +90,60 @@ def test_the_onboard_window_shows_what_the_chosen_method_needs(
     # The refused Add's answer (422) is expected. htmx's intermittent "Applying inline style" CSP
     # report is issue 15's defect 13, fixed on its own branch; anything else fails the test.
     assert [e for e in browser_errors if "status of 422" not in e and "Applying inline style" not in e] == []
+
+
+@pytest.fixture
+def trail(admin):
+    from cloudmsp.audit.models import AuditEvent
+    from tests.factories import CustomerFactory
+
+    acme = CustomerFactory(tenant=admin.tenant, company_name="Acme Corporation")
+    account = CloudAccountFactory(tenant=admin.tenant, account_id="320000000001", name="acme-production-" + "x" * 60)
+    long_arn = "arn:aws:iam::320000000001:role/" + "VeryLongRoleName" * 8
+    for action, changes in (
+        ("cloud_account.link", {"customer": [None, acme.pk]}),
+        ("cloud_account.connect", {"role_arn": [None, long_arn]}),
+        ("cloud_account.remove_role", {"role_arn": [long_arn, None]}),
+    ):
+        AuditEvent.unscoped.create(
+            tenant=admin.tenant,
+            actor=admin,
+            actor_email="a-rather-long-administrator-address@managed-service-provider.example",
+            action=action,
+            object_type="cloudaccount",
+            object_id=str(account.pk),
+            object_repr=str(account),
+            changes=changes,
+            message="The role was not created by the portal, so it stays in AWS; delete it there if it is no longer needed."
+            if action.endswith("remove_role")
+            else "",
+        )
+    return acme, long_arn
+
+
+@pytest.mark.parametrize("width", [390, 1280, 1440])
+def test_the_audit_log_fits_the_screen_and_names_what_changed(
+    live_server, admin, trail, new_page, browser_errors, width
+):
+    _acme, long_arn = trail
+    base = live_server.url
+    page = new_page(width=width)
+    sign_in(page, base, admin.email, PASSWORD)
+    page.goto(base + reverse("audit:list"))
+    table = page.locator("#audit-table .table-scroll > table")
+    expect(table.locator("tbody tr")).to_have_count(3)
+    link = table.locator("tbody tr").filter(has_text="cloud_account.link")
+    expect(link).to_contain_text("Cloud account")
+    expect(link).to_contain_text("Customer: — → Acme Corporation")
+    long_value = table.locator(f'.audit-value[title="{long_arn}"]').first
+    expect(long_value).to_be_visible()
+    shot(page, f"audit-log-{width}")
+    assert axe_violations(page, "main") == []
+    box = page.evaluate(
+        """() => ({page: document.documentElement.scrollWidth, view: window.innerWidth,
+                   value: document.querySelector('.audit-value[title^="arn:"]').getBoundingClientRect().width})"""
+    )
+    assert box["value"] < 300  # cut, the whole ARN in its tooltip
+    if width >= 1280:
+        assert box["page"] <= box["view"], box  # no sideways scroll of the page
+    assert browser_errors == []
