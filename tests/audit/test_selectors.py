@@ -167,15 +167,16 @@ def test_audit_rows_name_objects_and_the_ids_a_change_holds_in_a_fixed_number_of
         rows = audit_rows(events, tenant_id=admin.tenant_id)
 
     assert [r.object_label for r in rows] == ["Cloud account"] * 6 + ["Customer"]
-    assert rows[0].changes == [
+    # (jsonb keeps keys in its own order: compared as sets)
+    assert set(rows[0].changes) == {
         ChangeLine("Customer", "—", "Acme Corporation"),
         ChangeLine("Health", "Never checked", "Healthy"),
-    ]
-    assert rows[5].changes == [
+    }
+    assert set(rows[5].changes) == {
         ChangeLine("Customer", f"#{gone_id} (deleted)", f"#{foreign.pk} (deleted)"),  # another tenant's is not named
         ChangeLine("Parent", "111111111111", "222222222222"),  # account ids, not row ids: shown as they are
         ChangeLine("Job", "—", "#999 (deleted)"),
-    ]
+    }
     assert rows[6].changes == [ChangeLine("City", "—", "Oslo")]
 
 
@@ -188,7 +189,7 @@ def test_audit_rows_of_an_unknown_type_and_odd_changes_still_read(admin, django_
     with django_assert_num_queries(0):
         (row,) = audit_rows([event], tenant_id=admin.tenant_id)
     assert row.object_label == "Bulk thing"
-    assert row.changes == [ChangeLine("Objects", "—", '["a", "b", "c"]'), ChangeLine("Done", "No", "Yes")]
+    assert set(row.changes) == {ChangeLine("Objects", "—", '["a", "b", "c"]'), ChangeLine("Done", "No", "Yes")}
 
 
 def test_audit_rows_label_fields_with_their_acronyms(admin):
@@ -198,4 +199,4 @@ def test_audit_rows_label_fields_with_their_acronyms(admin):
         tenant=admin.tenant, object_type="cloudaccount", changes={"role_arn": [None, "arn:x"], "ou_path": ["a", "b"]}
     )
     (row,) = audit_rows([event], tenant_id=admin.tenant_id)
-    assert [c.label for c in row.changes] == ["Role ARN", "OU path"]
+    assert {c.label for c in row.changes} == {"Role ARN", "OU path"}
