@@ -4,32 +4,34 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.http import require_GET
 
 from cloudmsp.audit.models import Outcome
-from cloudmsp.audit.selectors import AUDIT_ORDERINGS, audit_event_list
-from cloudmsp.tenancy.access import actor_of
-from cloudmsp.web.helpers import PER_PAGE_CHOICES, list_params, paginate, render_htmx
+from cloudmsp.audit.selectors import AUDIT_ORDERINGS, audit_event_list, audit_rows
+from cloudmsp.tenancy.access import actor_of, require_tenant_admin
+from cloudmsp.web.helpers import PER_PAGE_CHOICES, list_filter, list_params, paginate, render_htmx
 
 
 @require_GET
 def audit_list(request: HttpRequest) -> HttpResponse:
     params = list_params(request, default_ordering="-created_at", allowed=AUDIT_ORDERINGS)
-    outcome = request.GET.get("outcome", "")
-    if outcome not in Outcome.values:
-        outcome = ""
+    outcome_filter = list_filter(request, "outcome", "Outcome", Outcome.choices)
+    outcome = outcome_filter.value
+    actor = actor_of(request.user)
     qs = audit_event_list(
-        actor=actor_of(request.user),
+        actor=actor,
         search=params.search,
         ordering=params.ordering,
         outcome=outcome,
     )
+    page = paginate(qs, params)
     context = {
         "section": "administration",
         "params": params,
         "per_page_choices": PER_PAGE_CHOICES,
-        "page": paginate(qs, params),
+        "page": page,
+        "rows": audit_rows(page.object_list, tenant_id=require_tenant_admin(actor).pk),
         "list_url": request.path,
         "target": "audit-table",
         "label": "audit events",
         "outcome": outcome,
-        "outcomes": Outcome.choices,
+        "list_filters": [outcome_filter],
     }
     return render_htmx(request, "audit/list.html", context, partial="table")

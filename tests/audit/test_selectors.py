@@ -124,3 +124,79 @@ def test_the_list_is_one_query(admin, tenant, django_assert_num_queries):
     with django_assert_num_queries(1):
         events = list(audit_event_list(actor=admin, search="event", outcome=Outcome.SUCCESS))
     assert len(events) == 5
+
+
+# audit_rows: names instead of ids ------------------------------------------------------------
+
+
+def test_audit_rows_name_objects_and_the_ids_a_change_holds_in_a_fixed_number_of_queries(
+    admin, django_assert_num_queries
+):
+    from cloudmsp.audit.selectors import ChangeLine, audit_rows
+    from tests.factories import CloudAccountFactory, CustomerFactory
+
+    acme = CustomerFactory(tenant=admin.tenant, company_name="Acme Corporation")
+    gone = CustomerFactory(tenant=admin.tenant, company_name="Gone Ltd")
+    gone_id = gone.pk
+    gone.delete()
+    foreign = CustomerFactory(company_name="Other Tenant's Secret")
+    accounts = [CloudAccountFactory(tenant=admin.tenant, name=f"acct-{i}") for i in range(5)]
+    for a in accounts:
+        _event(
+            tenant=admin.tenant,
+            action="cloud_account.link",
+            object_type="cloudaccount",
+            object_id=str(a.pk),
+            object_repr=str(a),
+            changes={"customer": [None, acme.pk], "health": ["unknown", "healthy"]},
+        )
+    _event(
+        tenant=admin.tenant,
+        object_type="cloudaccount",
+        object_id="13",
+        object_repr="111122223333 old",
+        changes={"customer": [gone_id, foreign.pk], "parent": ["111111111111", "222222222222"], "job": [None, 999]},
+    )
+    _event(
+        tenant=admin.tenant, object_type="customer", object_repr="Acme Corporation", changes={"city": [None, "Oslo"]}
+    )
+    events = list(AuditEvent.objects.for_tenant(admin.tenant).order_by("id"))
+
+    # One query for the customers, one for the jobs: not one per event.
+    with django_assert_num_queries(2):
+        rows = audit_rows(events, tenant_id=admin.tenant_id)
+
+    assert [r.object_label for r in rows] == ["Cloud account"] * 6 + ["Customer"]
+    # (jsonb keeps keys in its own order: compared as sets)
+    assert set(rows[0].changes) == {
+        ChangeLine("Customer", "—", "Acme Corporation"),
+        ChangeLine("Health", "Never checked", "Healthy"),
+    }
+    assert set(rows[5].changes) == {
+        ChangeLine("Customer", f"#{gone_id} (deleted)", f"#{foreign.pk} (deleted)"),  # another tenant's is not named
+        ChangeLine("Parent", "111111111111", "222222222222"),  # account ids, not row ids: shown as they are
+        ChangeLine("Job", "—", "#999 (deleted)"),
+    }
+    assert rows[6].changes == [ChangeLine("City", "—", "Oslo")]
+
+
+def test_audit_rows_of_an_unknown_type_and_odd_changes_still_read(admin, django_assert_num_queries):
+    from cloudmsp.audit.selectors import ChangeLine, audit_rows
+
+    event = _event(
+        tenant=admin.tenant, object_type="bulk_thing", changes={"objects": ["a", "b", "c"], "done": [False, True]}
+    )
+    with django_assert_num_queries(0):
+        (row,) = audit_rows([event], tenant_id=admin.tenant_id)
+    assert row.object_label == "Bulk thing"
+    assert set(row.changes) == {ChangeLine("Objects", "—", '["a", "b", "c"]'), ChangeLine("Done", "No", "Yes")}
+
+
+def test_audit_rows_label_fields_with_their_acronyms(admin):
+    from cloudmsp.audit.selectors import audit_rows
+
+    event = _event(
+        tenant=admin.tenant, object_type="cloudaccount", changes={"role_arn": [None, "arn:x"], "ou_path": ["a", "b"]}
+    )
+    (row,) = audit_rows([event], tenant_id=admin.tenant_id)
+    assert {c.label for c in row.changes} == {"Role ARN", "OU path"}

@@ -256,3 +256,38 @@ def test_an_account_not_active_in_aws_is_refused_with_its_reason(admin, state):
 
 def test_an_active_account_has_no_blocker(admin):
     assert onboarding.onboard_blocker(_member(_management(admin.tenant))) == ""
+
+
+def test_remove_role_of_a_non_msp_account_forgets_the_arn_and_never_touches_aws(admin, monkeypatch):
+    from django.utils import timezone
+
+    from cloudmsp.cloud.models import Health
+    from cloudmsp.cloud.providers.aws.provider import AwsProvider
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a role the portal did not create was about to be deleted in AWS")
+
+    monkeypatch.setattr(AwsProvider, "delete_member_role", refuse)
+    arn = "arn:aws:iam::444455556666:role/CustomerMade"
+    account = CloudAccountFactory(
+        tenant=admin.tenant,
+        category=Category.NON_MSP,
+        kind=Kind.STANDALONE,
+        role_arn=arn,
+        onboarding_status=OnboardingStatus.ONBOARDED,
+        health=Health.HEALTHY,
+        health_since=timezone.now(),
+    )
+
+    note = onboarding.remove_role(actor=admin, account=account)
+
+    assert "stays in AWS" in note
+    stored = CloudAccount.objects.for_tenant(admin.tenant).get(pk=account.pk)
+    assert (stored.role_arn, stored.onboarding_status, stored.health, stored.health_since) == (
+        "",
+        OnboardingStatus.NOT_ONBOARDED,
+        Health.UNKNOWN,
+        None,
+    )
+    event = AuditEvent.objects.for_tenant(admin.tenant).get(action="cloud_account.remove_role")
+    assert event.changes == {"role_arn": [arn, None]}

@@ -234,3 +234,62 @@ def test_removing_accounts_that_had_no_customer_says_nothing_was_removed(admin_c
     assert "The account was not assigned to a customer, so nothing was removed." in html
     html = admin_client.post(url, {"accounts": [free.pk, owned.pk]}, HTTP_HX_REQUEST="true").content.decode()
     assert "1 account removed from its customer. 1 of them had no customer." in html
+
+
+def test_non_msp_account_with_a_role_offers_remove_role_arn(admin_client, admin):
+    from cloudmsp.audit.models import AuditEvent
+
+    arn = "arn:aws:iam::444455556666:role/CustomerMade"
+    linked = CloudAccountFactory(
+        tenant=admin.tenant, name="linked-one", role_arn=arn, onboarding_status=OnboardingStatus.ONBOARDED
+    )
+    CloudAccountFactory(tenant=admin.tenant, name="no-role-yet")
+    remove_url = reverse("cloud:remove_role", kwargs={"account_id": linked.pk})
+    page = admin_client.get(reverse("cloud:non_msp")).content.decode()
+    assert page.count("Remove Role ARN") == 1  # the account without a role offers none
+    assert f'hx-get="{remove_url}"' in page
+
+    confirm = admin_client.get(remove_url, **HTMX).content.decode()
+    assert "Remove Role ARN" in confirm
+    assert "stays in AWS" in confirm
+    assert ">Ok</button>" in confirm
+    linked.refresh_from_db()
+    assert linked.role_arn == arn  # asking is not doing
+
+    done = admin_client.post(remove_url, **HTMX).content.decode()
+    assert "the Role ARN is removed" in done
+    assert "stays in AWS" in done
+    linked.refresh_from_db()
+    assert (linked.role_arn, linked.onboarding_status) == ("", OnboardingStatus.NOT_ONBOARDED)
+    assert AuditEvent.objects.for_tenant(admin.tenant).filter(action="cloud_account.remove_role").count() == 1
+    page = admin_client.get(reverse("cloud:non_msp")).content.decode()
+    assert "Remove Role ARN" not in page
+
+
+def test_onboard_window_keeps_each_methods_parts_apart(admin_client, admin, management):
+    """app.css shows `.method-manual` only while Manual is checked and `.method-automatic` only
+    while Automatic is: the window must put each part in its box and check the right radio."""
+    member = CloudAccountFactory(
+        tenant=admin.tenant, category="msp", kind="member", parent=management, external_id="cmsp-y"
+    )
+    url = reverse("cloud:onboard", kwargs={"account_id": member.pk})
+
+    def parts(html: str) -> tuple[str, str, str]:
+        manual = html.split('<div class="method-manual">', 1)[1]
+        checked = re.search(r'<input type="radio" name="method" value="(\w+)"[^>]*checked', html)
+        return html.split('<div class="method-manual">', 1)[0], manual, checked.group(1) if checked else ""
+
+    before, manual, checked = parts(admin_client.get(url, **HTMX).content.decode())
+    assert checked == "automatic"
+    assert 'class="method-automatic"' in before
+    assert 'name="role_arn"' in manual
+    assert "Trust policy" in manual
+    assert "CloudFormation template" in manual
+    assert 'name="role_arn"' not in before
+    assert "Trust policy" not in before
+
+    refused = admin_client.post(url, {"role_name": "CloudMSPAccess", "method": "manual"}, **HTMX)
+    assert refused.status_code == 422
+    _, manual, checked = parts(refused.content.decode())
+    assert checked == "manual"
+    assert "Paste the Role ARN" in manual
