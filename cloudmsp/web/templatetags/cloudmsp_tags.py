@@ -17,6 +17,15 @@ _ICONS = {
         '<svg viewBox="0 0 24 24" aria-hidden="true" focusable="false" fill="currentColor">'
         '<circle cx="12" cy="5" r="2"/><circle cx="12" cy="12" r="2"/><circle cx="12" cy="19" r="2"/></svg>'
     ),
+    "copy": (
+        '<svg viewBox="0 0 24 24" aria-hidden="true" focusable="false" fill="none" '
+        'stroke="currentColor" stroke-width="2"><rect x="9" y="9" width="11" height="11" rx="2"/>'
+        '<path d="M5 15V5a2 2 0 0 1 2-2h8"/></svg>'
+    ),
+    "close": (
+        '<svg viewBox="0 0 24 24" aria-hidden="true" focusable="false" fill="none" '
+        'stroke="currentColor" stroke-width="2"><path d="M6 6l12 12M18 6 6 18"/></svg>'
+    ),
 }
 
 
