@@ -123,3 +123,38 @@ def test_a_tab_works_without_javascript_by_its_url(live_server, new_page):
     expect(panel.get_by_role("tab", name="Users")).to_have_attribute("aria-selected", "true")
     expect(panel.get_by_role("tabpanel")).to_contain_text("wile@acme.test")
     expect(page.get_by_role("row").filter(has_text="Acme Corp")).to_have_attribute("aria-current", "true")
+
+
+ARN = "arn:aws:iam::444455556666:role/CloudmspAccess"
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_account_table_copy_and_sticky_header(live_server, new_page, browser_errors, width):
+    admin, _acme = world()
+    for i in range(40):
+        CloudAccountFactory(tenant=admin.tenant, account_id=f"5555666600{i:02d}", name=f"Workload {i}")
+    CloudAccountFactory(tenant=admin.tenant, account_id="444455556666", name="Zeta", role_arn=ARN)
+    page = new_page(width=width, height=800)
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
+    sign_in(page, live_server.url, admin.email, PASSWORD)
+    page.goto(f"{live_server.url}/administration/accounts/?per_page=50")
+    row = page.get_by_role("row").filter(has=page.get_by_role("cell", name="444455556666", exact=True))
+    button = row.get_by_role("button", name="Copy role ARN of 444455556666")
+    button.focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("#copy-status")).to_have_text("Copied")
+    assert page.evaluate("navigator.clipboard.readText()") == ARN
+    row.get_by_role("button", name="Copy account id 444455556666").click()
+    assert page.evaluate("navigator.clipboard.readText()") == "444455556666"
+
+    # The table scrolls in its own box and its header row stays at the top of it.
+    box = page.get_by_role("region", name="Accounts table")
+    header = box.get_by_role("columnheader", name="Name")
+    top = header.bounding_box()["y"]
+    box.evaluate("b => { b.scrollTop = 400; }")
+    page.wait_for_function("document.querySelector('.table-scroll').scrollTop > 0")
+    assert abs(header.bounding_box()["y"] - top) < 2
+    shot(page, f"tables-accounts-{width}")
+    assert axe_violations(page, "body") == []
+    assert_no_sideways_scroll(page)
+    assert browser_errors == [], "the browser reported errors:\n" + "\n".join(browser_errors)

@@ -110,11 +110,6 @@
     live.textContent = "";
     window.setTimeout(function () { live.textContent = text; }, 50);
   }
-  function copyText(button) {
-    var text = button.getAttribute("data-copy-text");
-    if (text === null) { return null; }
-    return text;
-  }
   function panel() { return document.getElementById("details-panel"); }
   // The row of the object the panel shows (data-panel-row on its article) is marked selected.
   function syncSelection() {
@@ -143,12 +138,14 @@
   document.addEventListener("click", function (evt) {
     var copy = evt.target.closest("[data-copy-text]");
     if (copy) {
-      var text = copyText(copy);
+      var text = copy.getAttribute("data-copy-text");
       if (text !== null && navigator.clipboard) {
         navigator.clipboard.writeText(text).then(function () { announce("Copied"); }, function () { announce("Could not copy"); });
       }
       return;
     }
+    // A field's copy button (data-copy, handled above) is announced the same way.
+    if (evt.target.closest("[data-copy]") && navigator.clipboard) { announce("Copied"); }
     var close = evt.target.closest("[data-close-panel]");
     if (close) {
       var p = panel();
