@@ -24,6 +24,11 @@ CUSTOMER_ORDERINGS = {
     "-first_name": ("-first_name", "-id"),
     "last_name": ("last_name", "id"),
     "-last_name": ("-last_name", "-id"),
+    # The counts (annotations of with_counts), busiest first when sorted descending.
+    "account_count": ("account_count", "company_name", "id"),
+    "-account_count": ("-account_count", "company_name", "id"),
+    "user_count": ("user_count", "company_name", "id"),
+    "-user_count": ("-user_count", "company_name", "id"),
 }
 
 

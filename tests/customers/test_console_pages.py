@@ -109,3 +109,65 @@ def test_each_tab_takes_as_many_queries_for_many_rows_as_for_one(admin_client, a
     for i in range(1, 5):
         add(i)
     assert _queries(admin_client, customer, tab) == one
+
+
+def test_the_full_page_names_each_copy_button_by_its_value(admin_client, customer, tenant):
+    CloudAccountFactory(tenant=tenant, customer=customer, account_id="111122223333")
+    html = detail(admin_client, customer, "accounts").content.decode()
+    assert 'aria-label="Copy account id 111122223333"' in html
+    assert 'aria-label="Copy customers"' not in html
+
+
+# Sorting by the counts -------------------------------------------------------------------------
+
+
+def _customers_with_counts(tenant):
+    """Three customers: Beta (2 accounts, 0 users), Alpha (0, 2), Gamma (1, 1)."""
+    beta = CustomerFactory(tenant=tenant, company_name="Beta")
+    alpha = CustomerFactory(tenant=tenant, company_name="Alpha")
+    gamma = CustomerFactory(tenant=tenant, company_name="Gamma")
+    for owner, accounts, users in ((beta, 2, 0), (alpha, 0, 2), (gamma, 1, 1)):
+        for _ in range(accounts):
+            CloudAccountFactory(tenant=tenant, customer=owner)
+        for _ in range(users):
+            CustomerUserFactory(customer=owner)
+    return alpha, beta, gamma
+
+
+def _order(html, names):
+    return sorted(names, key=lambda n: html.index(f">{n}</a>"))
+
+
+@pytest.mark.parametrize(
+    ("sort", "expected"),
+    [
+        ("account_count", ["Alpha", "Gamma", "Beta"]),
+        ("-account_count", ["Beta", "Gamma", "Alpha"]),
+        ("user_count", ["Beta", "Gamma", "Alpha"]),
+        ("-user_count", ["Alpha", "Gamma", "Beta"]),
+    ],
+)
+def test_customers_sort_by_their_counts(admin_client, tenant, sort, expected):
+    _customers_with_counts(tenant)
+    html = admin_client.get(reverse("customers:list"), {"sort": sort}, **HTMX).content.decode()
+    assert _order(html, ["Alpha", "Beta", "Gamma"]) == expected
+    header = "Accounts" if sort.endswith("account_count") else "Users"
+    direction = "descending" if sort.startswith("-") else "ascending"
+    assert f'aria-sort="{direction}"><a href="/customers/?sort=' in html
+    assert f"{header} {'▼' if direction == 'descending' else '▲'}" in html
+
+
+def test_sorting_by_a_count_takes_as_many_queries_for_many_customers(admin_client, tenant):
+    _customers_with_counts(tenant)
+
+    def queries():
+        with CaptureQueriesContext(connection) as q:
+            admin_client.get(reverse("customers:list"), {"sort": "-account_count"}, **HTMX)
+        return len(q)
+
+    few = queries()
+    for i in range(10):
+        owner = CustomerFactory(tenant=tenant, company_name=f"More {i}")
+        CloudAccountFactory(tenant=tenant, customer=owner)
+        CustomerUserFactory(customer=owner)
+    assert queries() == few
