@@ -46,3 +46,21 @@ def test_a_copied_value_is_escaped(admin_client, tenant):
     CloudAccountFactory(tenant=tenant, account_id="333344445555", role_arn='arn:aws:iam::333344445555:role/x"><b>')
     html = admin_client.get(reverse("cloud:accounts")).content.decode()
     assert '"><b>' not in html
+
+
+@pytest.mark.parametrize("route", ["cloud:accounts", "cloud:non_msp", "cloud:msp"])
+def test_export_csv_is_a_button_in_the_tool_bar_above_the_table(admin_client, tenant, route):
+    CloudAccountFactory(tenant=tenant, category=Category.MSP, kind=Kind.MANAGEMENT)
+    CloudAccountFactory(tenant=tenant)
+    html = admin_client.get(reverse(route)).content.decode()
+    tools = html.index('<div class="table-tools">')
+    export = html.index('class="button-link" href="')
+    assert tools < export < html.index("<table")
+    assert html.count(">Export CSV</a>") == 1
+
+
+def test_member_accounts_export_above_the_table(admin_client, tenant):
+    management = CloudAccountFactory(tenant=tenant, category=Category.MSP, kind=Kind.MANAGEMENT)
+    CloudAccountFactory(tenant=tenant, category=Category.MSP, kind=Kind.MEMBER, parent=management)
+    html = admin_client.get(reverse("cloud:members", kwargs={"account_id": management.pk})).content.decode()
+    assert html.index(">Export CSV</a>") < html.index("<table")

@@ -171,3 +171,10 @@ def test_sorting_by_a_count_takes_as_many_queries_for_many_customers(admin_clien
         CloudAccountFactory(tenant=tenant, customer=owner)
         CustomerUserFactory(customer=owner)
     assert queries() == few
+
+
+def test_export_csv_is_a_button_in_the_tool_bar_above_the_table(admin_client, customer):
+    html = admin_client.get(reverse("customers:list")).content.decode()
+    assert html.index('<div class="table-tools">') < html.index('class="button-link"') < html.index("<table")
+    empty = admin_client.get(reverse("customers:list"), {"q": "nothing-matches"}).content.decode()
+    assert "Export CSV" not in empty

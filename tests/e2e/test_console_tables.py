@@ -154,6 +154,12 @@ def test_account_table_copy_and_sticky_header(live_server, new_page, browser_err
     box.evaluate("b => { b.scrollTop = 400; }")
     page.wait_for_function("document.querySelector('.table-scroll').scrollTop > 0")
     assert abs(header.bounding_box()["y"] - top) < 2
+    # Export CSV: a button above the table, reached with the keyboard.
+    export = page.get_by_role("link", name="Export CSV")
+    expect(export).to_be_visible()
+    export.focus()
+    expect(export).to_be_focused()
+    assert export.bounding_box()["y"] < box.bounding_box()["y"]
     shot(page, f"tables-accounts-{width}")
     assert axe_violations(page, "body") == []
     assert_no_sideways_scroll(page)
