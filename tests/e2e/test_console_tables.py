@@ -164,3 +164,46 @@ def test_account_table_copy_and_sticky_header(live_server, new_page, browser_err
     assert axe_violations(page, "body") == []
     assert_no_sideways_scroll(page)
     assert browser_errors == [], "the browser reported errors:\n" + "\n".join(browser_errors)
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_column_chooser_is_remembered_across_reloads(live_server, new_page, browser_errors, width):
+    admin, _acme = world()
+    page = new_page(width=width, height=900)
+    sign_in(page, live_server.url, admin.email, PASSWORD)
+    page.goto(f"{live_server.url}/customers/")
+    table = page.get_by_role("region", name="Customers table")
+    expect(table.get_by_role("columnheader", name="Email")).to_be_visible()
+    chooser = page.locator("details.column-chooser")
+    chooser.locator("summary").focus()
+    page.keyboard.press("Enter")
+    box = chooser.get_by_role("checkbox", name="Email")
+    expect(box).to_be_checked()
+    box.focus()
+    page.keyboard.press("Space")
+    expect(table.get_by_role("columnheader", name="Email")).to_have_count(0)
+    # The chooser stays open over the reloaded table, the focus on the box just changed.
+    expect(chooser).to_have_attribute("open", "")
+    expect(chooser.get_by_role("checkbox", name="Email")).to_be_focused()
+    shot(page, f"tables-columns-{width}")
+    assert axe_violations(page, "body") == []
+    assert_no_sideways_scroll(page)
+
+    page.reload()
+    expect(
+        page.get_by_role("region", name="Customers table").get_by_role("columnheader", name="Company Name")
+    ).to_be_visible()
+    expect(page.get_by_role("region", name="Customers table").get_by_role("columnheader", name="Email")).to_have_count(
+        0
+    )
+    expect(page.locator("details.column-chooser input[name=shown][value=email]")).not_to_be_checked()
+
+    # Another administrator of the tenant still sees the column.
+    other = UserFactory(tenant=admin.tenant, email="grace@northwind.test")
+    second = new_page(width=width, height=900)
+    sign_in(second, live_server.url, other.email, PASSWORD)
+    second.goto(f"{live_server.url}/customers/")
+    expect(
+        second.get_by_role("region", name="Customers table").get_by_role("columnheader", name="Email")
+    ).to_be_visible()
+    assert browser_errors == [], "the browser reported errors:\n" + "\n".join(browser_errors)

@@ -6,6 +6,8 @@ from django import template
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
+from cloudmsp.web.columns import TABLES, shown_columns
+
 register = template.Library()
 
 _ICONS = {
@@ -61,6 +63,23 @@ def sort_th(context: template.Context, label: str, key: str) -> SafeString:
         label,
         arrow,
     )
+
+
+@register.simple_tag(takes_context=True)
+def columns_shown(context: template.Context, table: str) -> dict[str, bool]:
+    """`{% columns_shown "customers" as cols %}`: each optional column of the table -> whether the
+    signed-in user shows it (`{% if cols.email %}`)."""
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    return shown_columns(getattr(user, "preferences", None), table)
+
+
+@register.simple_tag(takes_context=True)
+def column_choices(context: template.Context, table: str) -> list[tuple[str, str, bool]]:
+    """The column chooser's rows: (key, header, shown) for each optional column of the table."""
+    shown = columns_shown(context, table)
+    known = TABLES.get(table)
+    return [(key, label, shown[key]) for key, label in (known.columns.items() if known else [])]
 
 
 @register.simple_tag(takes_context=True)

@@ -157,6 +157,26 @@
       if (link) { link.focus(); }
     }
   });
+  // The Columns chooser reloads its table on each change: it stays open, the focus on the box
+  // that was changed, and its Save button is only for pages without htmx.
+  var reopen = null;
+  document.addEventListener("htmx:beforeSwap", function (evt) {
+    var chooser = evt.detail.target && evt.detail.target.querySelector && evt.detail.target.querySelector("details.column-chooser[open]");
+    if (chooser) {
+      var active = document.activeElement;
+      reopen = { id: chooser.id, value: active && chooser.contains(active) && active.name === "shown" ? active.value : null };
+    }
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    if (!reopen) { return; }
+    var chooser = document.getElementById(reopen.id);
+    if (chooser) {
+      chooser.open = true;
+      var box = reopen.value && chooser.querySelector("input[name=shown][value='" + reopen.value.replace(/[^a-z_]/g, "") + "']");
+      if (box) { box.focus(); }
+    }
+    reopen = null;
+  });
   // Tabs: Left/Right (and Home/End) choose the previous or next tab, which loads by htmx; the
   // focus follows to the chosen tab once the panel is swapped.
   document.addEventListener("keydown", function (evt) {
