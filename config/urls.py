@@ -16,8 +16,10 @@ from cloudmsp.cloud.api.jobs import JobViewSet
 from cloudmsp.cloud.api.ownership import OwnershipViewSet
 from cloudmsp.cloud.api.rules import AssignmentRuleViewSet
 from cloudmsp.cloud.api.schedule import ScheduleViewSet
+from cloudmsp.cloud.selectors import customer_ownership_history
 from cloudmsp.customers import urls as customers_urls
 from cloudmsp.customers.api import CustomerViewSet
+from cloudmsp.customers.views import pages as customer_pages
 from cloudmsp.notifications import urls as notifications_urls
 from cloudmsp.notifications.api import WebhookDeliveryViewSet, WebhookViewSet
 from cloudmsp.tenants import urls as tenants_urls
@@ -27,6 +29,9 @@ from cloudmsp.users.api import ApiTokenViewSet, ObtainTokenView, UserViewSet
 from cloudmsp.users.pages import customer_user_pages, system_tenant_admin_pages
 from cloudmsp.web import urls as web_urls
 from config.views import home
+
+# A customer's History tab shows which accounts it owned when: kept by the accounts app above it.
+customer_pages.ownership_history = lambda actor, customer: customer_ownership_history(actor=actor, customer=customer)
 
 router = SimpleRouter()
 router.register("tenants", TenantViewSet, basename="tenant")

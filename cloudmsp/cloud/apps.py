@@ -10,3 +10,30 @@ class CloudConfig(AppConfig):
         from cloudmsp.customers.signals import customer_deleting
 
         customer_deleting.connect(receivers.release_accounts_of_deleted_customer, dispatch_uid="cloud-release-accounts")
+        register_tables()
+
+
+def register_tables() -> None:
+    from cloudmsp.web.columns import Table, register_table
+
+    # The columns a user may hide: every account table (all, Non-MSP, an organization's members)
+    # shares one choice; the account id, the selection and the actions stay.
+    accounts = {
+        "name": "Name",
+        "type": "Type",
+        "ou": "Organizational unit",
+        "customer": "Customer",
+        "onboarding": "Onboarding",
+        "aws_state": "AWS state",
+        "health": "Health",
+    }
+    register_table(Table("accounts", accounts, event="accounts-changed"))
+    msp = {
+        "name": "Name",
+        "members": "Member accounts",
+        "onboarded": "Onboarded",
+        "role": "Role",
+        "health": "Health",
+        "last_sync": "Last sync",
+    }
+    register_table(Table("msp", msp, event="accounts-changed"))

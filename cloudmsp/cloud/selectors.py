@@ -238,6 +238,15 @@ def account_ownership(*, actor: Actor, account: CloudAccount) -> QuerySet[Owners
     )
 
 
+def customer_ownership_history(*, actor: Actor, customer: Customer, limit: int = 50) -> list[OwnershipInterval]:
+    """The ownership intervals of a customer (fetched through customer_get): which accounts it
+    owned when, the newest first; one statement."""
+    tenant = require_tenant_admin(actor)
+    qs = OwnershipInterval.objects.for_tenant(tenant).filter(customer=customer).select_related("account")
+    order = (F("valid_from").desc(nulls_last=True), "-id")
+    return list(qs.order_by(*order)[:limit])
+
+
 def ownership_during(*, actor: Actor, start: datetime, end: datetime) -> QuerySet[OwnershipInterval]:
     """Every interval of the tenant that overlaps [start, end): who owned what in that period."""
     tenant = require_tenant_admin(actor)

@@ -5,6 +5,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 
+from cloudmsp.audit.models import AuditEvent
 from cloudmsp.core.errors import NotFound
 from cloudmsp.core.queries import count_related
 from cloudmsp.customers.models import Customer
@@ -23,6 +24,11 @@ CUSTOMER_ORDERINGS = {
     "-first_name": ("-first_name", "-id"),
     "last_name": ("last_name", "id"),
     "-last_name": ("-last_name", "-id"),
+    # The counts (annotations of with_counts), busiest first when sorted descending.
+    "account_count": ("account_count", "company_name", "id"),
+    "-account_count": ("-account_count", "company_name", "id"),
+    "user_count": ("user_count", "company_name", "id"),
+    "-user_count": ("-user_count", "company_name", "id"),
 }
 
 
@@ -114,3 +120,28 @@ def customer_accounts_preview(*, customer: Customer, limit: int = ACCOUNTS_PREVI
     no import of the accounts app above it."""
     related: Any = customer.cloud_accounts
     return list(related.filter(tenant_id=customer.tenant_id).order_by("account_id", "id")[:limit])
+
+
+#: The tabs of a customer's details panel, in their order, with their labels.
+CUSTOMER_TABS = {"details": "Details", "users": "Users", "accounts": "Accounts", "history": "History"}
+TAB_LIMIT = 50
+
+
+def customer_tab(value: object) -> str:
+    """The tab a `?tab=` value names; the Details tab for anything else."""
+    return value if isinstance(value, str) and value in CUSTOMER_TABS else "details"
+
+
+def customer_users(*, customer: Customer, limit: int = TAB_LIMIT) -> list[Any]:
+    """The first `limit` users of a customer (fetched through customer_get) by email, for the
+    Users tab of its details panel; one statement, through the relation (no import of the users
+    app above this one)."""
+    related: Any = customer.users
+    return list(related.filter(tenant_id=customer.tenant_id).order_by("email", "id")[:limit])
+
+
+def customer_history(*, customer: Customer, limit: int = TAB_LIMIT) -> list[AuditEvent]:
+    """The audit events of a customer (fetched through customer_get), newest first: its creation,
+    its changes, and the attempts refused."""
+    qs = AuditEvent.objects.for_tenant(customer.tenant_id).filter(object_type="customer", object_id=str(customer.pk))
+    return list(qs.order_by("-created_at", "-id")[:limit])

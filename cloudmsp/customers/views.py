@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any, override
 
 from django.db.models import QuerySet
@@ -12,7 +13,7 @@ from cloudmsp.customers import selectors, services
 from cloudmsp.customers.exports import CUSTOMER_COLUMNS
 from cloudmsp.customers.forms import CustomerForm
 from cloudmsp.customers.models import Customer
-from cloudmsp.tenancy.access import actor_of, require_tenant_admin
+from cloudmsp.tenancy.access import Actor, actor_of, require_tenant_admin
 from cloudmsp.tenancy.pages import Admin, tenant_admin_page
 from cloudmsp.web.crud import PanelCrud, Scope
 from cloudmsp.web.helpers import list_params, wants_csv
@@ -69,10 +70,25 @@ class CustomerPages(PanelCrud[Customer]):
     def delete(self, request: HttpRequest, scope: Scope, obj: Customer) -> None:
         services.customer_delete(actor=actor_of(request.user), customer=obj)
 
+    #: The ownership intervals of a customer for its History tab (actor, customer) -> rows: set by
+    #: the wiring (config.urls), as the accounts app that keeps them sits above this one.
+    ownership_history: Callable[[Actor, Customer], Sequence[Any]] | None = None
+
     @override
     def _detail_context(self, request: HttpRequest, scope: Scope, obj: Customer, **extra: Any) -> dict[str, Any]:
-        accounts = selectors.customer_accounts_preview(customer=obj)
-        return {**super()._detail_context(request, scope, obj, **extra), "accounts_preview": accounts}
+        tab = selectors.customer_tab(request.GET.get("tab"))
+        ctx: dict[str, Any] = {"tab": tab, "tabs": selectors.CUSTOMER_TABS}
+        if tab == "details":
+            ctx["accounts_preview"] = selectors.customer_accounts_preview(customer=obj)
+        elif tab == "users":
+            ctx["tab_users"] = selectors.customer_users(customer=obj)
+        elif tab == "accounts":
+            ctx["tab_accounts"] = selectors.customer_accounts_preview(customer=obj, limit=selectors.TAB_LIMIT)
+        else:
+            ctx["history"] = selectors.customer_history(customer=obj)
+            source = self.ownership_history
+            ctx["ownership"] = source(actor_of(request.user), obj) if source else []
+        return {**super()._detail_context(request, scope, obj, **extra), **ctx}
 
     def delete_impact(self, obj: Customer) -> list[str]:
         impact = services.customer_delete_impact(customer=obj)

@@ -36,6 +36,8 @@ class User(AbstractBaseUser, TimeStampedModel):
     )
     is_active = models.BooleanField(default=True)
     activated_at = models.DateTimeField(null=True, blank=True)
+    # What the user chose for the pages (the columns each table hides: cloudmsp.web.columns).
+    preferences = models.JSONField(default=dict, blank=True)
 
     unscoped = AccountManager()
     objects: ClassVar[TenantManager[User]] = TenantManager()  # type: ignore[assignment]

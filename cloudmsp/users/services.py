@@ -27,6 +27,7 @@ from cloudmsp.tenancy.selectors import tenant_get
 from cloudmsp.users import sessions, two_factor
 from cloudmsp.users.models import ApiToken, User
 from cloudmsp.users.tokens import activation_token, activation_url
+from cloudmsp.web.columns import TABLES, with_hidden_columns
 
 PROFILE_FIELDS = ("first_name", "last_name", "phone")
 EDITABLE_FIELDS = ("email", "first_name", "last_name", "phone", "is_active")
@@ -366,3 +367,24 @@ def sysadmin_ensure(*, email: str, password: str | None) -> tuple[User, bool, st
         actor=None, role=Role.SYSADMIN, tenant=None, customer=None, data={"email": email}, password=password
     )
     return user, True, link
+
+
+def user_choose_columns(*, user: User, table: str, shown: list[str]) -> list[str]:
+    """Keep which optional columns of `table` (cloudmsp.web.columns) the user sees: every one
+    not in `shown` is hidden from then on, on that user's pages only. Returns the hidden ones.
+    ValidationError, with a message to show, for an unknown table or column. Not audited: it
+    changes what one user sees, not what anyone may do."""
+    known = TABLES.get(table)
+    if known is None:
+        raise ValidationError(f"There is no table “{table[:50]}” with columns to choose.")
+    unknown = [c for c in shown if c not in known.columns]
+    if unknown:
+        raise ValidationError(f"Unknown column “{unknown[0][:50]}” for this table.")
+    hidden = [c for c in known.columns if c not in shown]
+    with transaction.atomic():
+        # Locked and read again: two pages saving their tables at once keep both choices.
+        current = User.unscoped.select_for_update().values_list("preferences", flat=True).get(pk=user.pk)
+        prefs = with_hidden_columns(current, table, hidden)
+        User.unscoped.filter(pk=user.pk).update(preferences=prefs)
+    user.preferences = prefs
+    return hidden

@@ -18,5 +18,6 @@ urlpatterns = [
     path("profile/two-factor/", views.two_factor_setup, name="two_factor"),
     path("profile/two-factor/confirm/", views.two_factor_confirm, name="two_factor_confirm"),
     path("profile/two-factor/remove/", views.two_factor_remove, name="two_factor_remove"),
+    path("profile/columns/", views.columns_choose, name="columns"),
     *tenant_admin_pages.urls(),
 ]

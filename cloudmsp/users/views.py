@@ -6,6 +6,7 @@ so that no browser or proxy cache keeps them."""
 from __future__ import annotations
 
 import functools
+import json
 from typing import Any
 
 from django.contrib import messages
@@ -19,6 +20,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.decorators import method_decorator
+from django.utils.html import escape
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -36,6 +38,7 @@ from cloudmsp.users.forms import (
     SetPasswordForm,
 )
 from cloudmsp.users.models import User
+from cloudmsp.web.columns import TABLES
 from cloudmsp.web.helpers import apply_errors, htmx_redirect, render_htmx, safe_next
 from cloudmsp.web.ratelimit import rate_limit
 
@@ -303,3 +306,26 @@ def two_factor_confirm(request: HttpRequest) -> HttpResponse:
 @require_POST
 def two_factor_remove(request: HttpRequest) -> HttpResponse:
     return _with_code(request, two_factor.two_factor_remove, "Two-factor authentication is off.")
+
+
+@never_cache
+@require_POST
+def columns_choose(request: HttpRequest) -> HttpResponse:
+    """Save which optional columns of a table the signed-in user sees (the Columns chooser above
+    the table). htmx: an empty answer that makes the table reload itself; otherwise back to the
+    page (`next`). An unknown table or column: 400 with the reason."""
+    user = user_of(request.user)
+    table = request.POST.get("table", "")[:64]
+    shown = [value[:64] for value in request.POST.getlist("shown")]
+    try:
+        services.user_choose_columns(user=user, table=table, shown=shown)
+    except ValidationError as exc:
+        message = " ".join(exc.messages)
+        if getattr(request, "htmx", False):
+            return HttpResponse(escape(message), status=400)
+        return HttpResponse(message, status=400, content_type="text/plain; charset=utf-8")
+    if getattr(request, "htmx", False):
+        response = HttpResponse("")
+        response["HX-Trigger"] = json.dumps({TABLES[table].event: {}})
+        return response
+    return htmx_redirect(request, _next(request))

@@ -428,3 +428,24 @@ def test_the_ou_filter_takes_the_ou_and_everything_below_it(admin):
     below = CloudAccountFactory(tenant=admin.tenant, ou_path="Root/Prod/Web")
     CloudAccountFactory(tenant=admin.tenant, ou_path="Root/Dev")
     assert set(_ids(selectors.account_list(actor=admin, filters={"ou": "Root/Prod"}))) == {top.pk, below.pk}
+
+
+# customer_ownership_history ------------------------------------------------------------------------
+
+
+def test_customer_ownership_history_is_the_customers_intervals_newest_first(db):
+    from cloudmsp.cloud.services.association import accounts_associate, accounts_disassociate
+    from cloudmsp.tenancy.access import actor_of
+
+    tenant = TenantFactory()
+    admin = actor_of(UserFactory(tenant=tenant))
+    acme, other = CustomerFactory(tenant=tenant), CustomerFactory(tenant=tenant)
+    first, second = CloudAccountFactory(tenant=tenant), CloudAccountFactory(tenant=tenant)
+    accounts_associate(actor=admin, customer=acme, account_ids=[first.pk])
+    accounts_disassociate(actor=admin, account_ids=[first.pk])
+    accounts_associate(actor=admin, customer=acme, account_ids=[second.pk])
+    accounts_associate(actor=admin, customer=other, account_ids=[first.pk])
+    rows = selectors.customer_ownership_history(actor=admin, customer=acme)
+    assert [(r.account_id, r.valid_to is None) for r in rows] == [(second.pk, True), (first.pk, False)]
+    with pytest.raises(PermissionDenied):
+        selectors.customer_ownership_history(actor=actor_of(CustomerUserFactory(customer=acme)), customer=acme)

@@ -269,3 +269,33 @@ def test_accounts_preview_is_the_first_of_the_customers_accounts(admin, customer
         found = customer_accounts_preview(customer=customer)
     assert found == accounts[:5]
     assert customer_accounts_preview(customer=customer, limit=2) == accounts[:2]
+
+
+# customer_tab, customer_users, customer_history ----------------------------------------------------
+
+
+def test_customer_tab_is_a_known_tab_or_details():
+    from cloudmsp.customers.selectors import customer_tab
+
+    assert customer_tab("history") == "history"
+    assert customer_tab("nope") == "details"
+    assert customer_tab(None) == "details"
+
+
+@pytest.mark.django_db
+def test_customer_users_and_history_are_the_customers_own():
+    from cloudmsp.customers.selectors import customer_history, customer_users
+    from cloudmsp.customers.services import customer_update
+    from cloudmsp.tenancy.access import actor_of
+
+    acme = CustomerFactory(company_name="Acme")
+    other = CustomerFactory(tenant=acme.tenant)
+    mine = CustomerUserFactory(customer=acme, email="b@acme.test")
+    CustomerUserFactory(customer=other)
+    admin = actor_of(UserFactory(tenant=acme.tenant))
+    customer_update(actor=admin, customer=acme, data={"city": "Springfield"})
+    customer_update(actor=admin, customer=other, data={"city": "Elsewhere"})
+    assert customer_users(customer=acme) == [mine]
+    events = customer_history(customer=acme)
+    assert [e.action for e in events] == ["customer.update"]
+    assert events[0].object_id == str(acme.pk)

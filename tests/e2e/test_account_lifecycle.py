@@ -60,14 +60,15 @@ def test_states_badges_filter_and_templates(live_server, admin, organization, ne
     look(page, f"lifecycle-members-{width}")
     page.keyboard.press("Escape")
 
-    # All accounts, filtered on the AWS state from the toolbar's select.
+    # All accounts, filtered on the AWS state from the toolbar's select (the search toolbar's:
+    # the Columns chooser has an "AWS state" box too).
     page.goto(base + reverse("cloud:accounts"))
-    page.get_by_label("AWS state").select_option("SUSPENDED")
+    page.get_by_role("search").get_by_label("AWS state").select_option("SUSPENDED")
     expect(page).to_have_url(re.compile(r"[?&]aws_state=SUSPENDED(&|$)"))
     expect(page.locator("#account-table tbody tr")).to_have_count(1)
     expect(row(page, suspended)).to_be_visible()
     look(page, f"lifecycle-all-accounts-suspended-{width}")
-    page.get_by_label("AWS state").select_option("PENDING_CLOSURE")
+    page.get_by_role("search").get_by_label("AWS state").select_option("PENDING_CLOSURE")
     expect(page.get_by_text("No account matches the AWS state filter.")).to_be_visible()
 
     # The onboard window of an Active member: its template, downloaded as .yaml.

@@ -278,6 +278,10 @@ MATRIX: dict[str, Row] = {
         bodies={"POST": lambda _w: {"code": "123456"}},
         other=PUBLIC_405,
     ),
+    # The columns a user sees in a table: their own choice, whatever their role.
+    "users:columns": Row(
+        {"POST": (303, 303, 303, LOGIN)}, bodies={"POST": lambda _w: {"table": "customers", "shown": ["email"]}}
+    ),
     "users:token_create": Row({"POST": (200, 200, 200, LOGIN)}, bodies={"POST": lambda _w: {"name": "matrix"}}),
     "users:token_revoke": Row(
         {"GET": (404, 200, 404, LOGIN), "POST": (404, 303, 404, LOGIN)}, {"token_id": _id("alpha.token")}

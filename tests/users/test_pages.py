@@ -206,3 +206,12 @@ def test_every_create_dialog_names_what_it_creates_once(admin_client, sysadmin_c
     for client, url, title in dialogs:
         html = client.get(url, HTTP_HX_REQUEST="true").content.decode()
         assert f'<h2 id="modal-title">{title}</h2>' in html, (url, html[:300])
+
+
+def test_a_users_details_panel_marks_its_row_and_can_be_closed(admin_client, customer, customer_user):
+    url = reverse("customers:user_detail", kwargs={"customer_id": customer.pk, "user_id": customer_user.pk})
+    html = admin_client.get(url).content.decode()
+    assert f'<tr id="user-{customer_user.pk}" class="selected" aria-current="true">' in html
+    assert 'aria-label="Close details"' in html
+    panel = admin_client.get(url, HTTP_HX_REQUEST="true").content.decode()
+    assert f'data-panel-row="user-{customer_user.pk}"' in panel

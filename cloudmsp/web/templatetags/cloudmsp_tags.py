@@ -7,6 +7,8 @@ from django import template
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString
 
+from cloudmsp.web.columns import TABLES, shown_columns
+
 register = template.Library()
 
 _ICONS = {
@@ -17,6 +19,15 @@ _ICONS = {
     "dots": (
         '<svg viewBox="0 0 24 24" aria-hidden="true" focusable="false" fill="currentColor">'
         '<circle cx="12" cy="5" r="2"/><circle cx="12" cy="12" r="2"/><circle cx="12" cy="19" r="2"/></svg>'
+    ),
+    "copy": (
+        '<svg viewBox="0 0 24 24" aria-hidden="true" focusable="false" fill="none" '
+        'stroke="currentColor" stroke-width="2"><rect x="9" y="9" width="11" height="11" rx="2"/>'
+        '<path d="M5 15V5a2 2 0 0 1 2-2h8"/></svg>'
+    ),
+    "close": (
+        '<svg viewBox="0 0 24 24" aria-hidden="true" focusable="false" fill="none" '
+        'stroke="currentColor" stroke-width="2"><path d="M6 6l12 12M18 6 6 18"/></svg>'
     ),
 }
 
@@ -53,6 +64,23 @@ def sort_th(context: template.Context, label: str, key: str) -> SafeString:
         label,
         arrow,
     )
+
+
+@register.simple_tag(takes_context=True)
+def columns_shown(context: template.Context, table: str) -> dict[str, bool]:
+    """`{% columns_shown "customers" as cols %}`: each optional column of the table -> whether the
+    signed-in user shows it (`{% if cols.email %}`)."""
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    return shown_columns(getattr(user, "preferences", None), table)
+
+
+@register.simple_tag(takes_context=True)
+def column_choices(context: template.Context, table: str) -> list[tuple[str, str, bool]]:
+    """The column chooser's rows: (key, header, shown) for each optional column of the table."""
+    shown = columns_shown(context, table)
+    known = TABLES.get(table)
+    return [(key, label, shown[key]) for key, label in (known.columns.items() if known else [])]
 
 
 @register.simple_tag(takes_context=True)

@@ -192,3 +192,114 @@ document.addEventListener("htmx:configRequest", function (evt) {
   });
   empty.forEach(function (key) { data.delete(key); });
 });
+// Console tables: copy buttons, the row whose details panel is open, the panel's close button
+// and its tabs (arrow keys move between them).
+(function () {
+  "use strict";
+  function announce(text) {
+    var live = document.getElementById("copy-status");
+    if (!live) {
+      live = document.createElement("div");
+      live.id = "copy-status";
+      live.className = "visually-hidden";
+      live.setAttribute("role", "status");
+      live.setAttribute("aria-live", "polite");
+      document.body.appendChild(live);
+    }
+    live.textContent = "";
+    window.setTimeout(function () { live.textContent = text; }, 50);
+  }
+  function panel() { return document.getElementById("details-panel"); }
+  // The row of the object the panel shows (data-panel-row on its article) is marked selected.
+  function syncSelection() {
+    var p = panel();
+    var art = p && p.querySelector("[data-panel-row]");
+    var rowId = art ? art.getAttribute("data-panel-row") : "";
+    document.querySelectorAll("tr.selected").forEach(function (tr) {
+      if (tr.id !== rowId) { tr.classList.remove("selected"); tr.removeAttribute("aria-current"); }
+    });
+    var row = rowId && document.getElementById(rowId);
+    if (row) { row.classList.add("selected"); row.setAttribute("aria-current", "true"); }
+  }
+  document.addEventListener("DOMContentLoaded", syncSelection);
+  document.addEventListener("htmx:afterSettle", function () {
+    syncSelection();
+    var p = panel();
+    // The tab chosen by keyboard gets the focus once its own content is in (not an earlier
+    // tab's, still loading when the key was pressed).
+    var wanted = p && p.getAttribute("data-focus-tab");
+    var tab = wanted && document.getElementById(wanted);
+    if (tab && p.contains(tab) && tab.getAttribute("aria-selected") === "true") {
+      p.removeAttribute("data-focus-tab");
+      tab.focus();
+    }
+  });
+  document.addEventListener("click", function (evt) {
+    var copy = evt.target.closest("[data-copy-text]");
+    if (copy) {
+      var text = copy.getAttribute("data-copy-text");
+      if (text !== null && navigator.clipboard) {
+        navigator.clipboard.writeText(text).then(function () { announce("Copied"); }, function () { announce("Could not copy"); });
+      }
+      return;
+    }
+    // A field's copy button (data-copy, handled above) is announced the same way.
+    if (evt.target.closest("[data-copy]") && navigator.clipboard) { announce("Copied"); }
+    var close = evt.target.closest("[data-close-panel]");
+    if (close) {
+      var p = panel();
+      var art = p.querySelector("[data-panel-row]");
+      var row = art && document.getElementById(art.getAttribute("data-panel-row"));
+      p.innerHTML = "";
+      syncSelection();
+      var link = row && row.querySelector("a.name-link, a");
+      if (link) { link.focus(); }
+    }
+  });
+  // The Columns chooser reloads its table on each change: it stays open, the focus on the box
+  // that was changed, and its Save button is only for pages without htmx.
+  var reopen = null;
+  document.addEventListener("htmx:beforeSwap", function (evt) {
+    var chooser = evt.detail.target && evt.detail.target.querySelector && evt.detail.target.querySelector("details.column-chooser[open]");
+    if (chooser) {
+      var active = document.activeElement;
+      reopen = { id: chooser.id, value: active && chooser.contains(active) && active.name === "shown" ? active.value : null };
+    }
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    if (!reopen) { return; }
+    var chooser = document.getElementById(reopen.id);
+    if (chooser) {
+      chooser.open = true;
+      var box = reopen.value && chooser.querySelector("input[name=shown][value='" + reopen.value.replace(/[^a-z_]/g, "") + "']");
+      if (box) { box.focus(); }
+    }
+    reopen = null;
+  });
+  // Tabs: Left/Right (and Home/End) choose the previous or next tab, which loads by htmx; the
+  // focus follows to the chosen tab once the panel is swapped.
+  document.addEventListener("keydown", function (evt) {
+    var tab = evt.target.closest("[role=tablist] [role=tab]");
+    if (!tab) { return; }
+    var tabs = Array.prototype.slice.call(tab.closest("[role=tablist]").querySelectorAll("[role=tab]"));
+    var i = tabs.indexOf(tab), next = null;
+    if (evt.key === "ArrowRight") { next = tabs[(i + 1) % tabs.length]; }
+    else if (evt.key === "ArrowLeft") { next = tabs[(i - 1 + tabs.length) % tabs.length]; }
+    else if (evt.key === "Home") { next = tabs[0]; }
+    else if (evt.key === "End") { next = tabs[tabs.length - 1]; }
+    else if (evt.key === " ") { next = tab; }
+    if (!next) { return; }
+    evt.preventDefault();
+    next.focus();
+    var p = panel();
+    var url = next.getAttribute("hx-get");
+    if (p && p.contains(next) && url && window.htmx) {
+      // Loaded by htmx rather than by a click, so that a key pressed while the previous tab is
+      // still loading never falls back to following the link.
+      p.setAttribute("data-focus-tab", next.id);
+      htmx.ajax("GET", url, { target: p, swap: "innerHTML" });
+    } else {
+      next.click();
+    }
+  });
+})();
