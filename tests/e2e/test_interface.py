@@ -74,7 +74,7 @@ def test_a_list_keeps_search_sort_page_size_and_filters_together(live_server, ad
 
     # An account list with a filter: the filter, the search and the page size travel together.
     page.goto(live_server.url + reverse("cloud:accounts") + "?per_page=10")
-    page.get_by_label("Type").select_option("member")
+    page.get_by_role("search").get_by_label("Type").select_option("member")
     expect(page).to_have_url(re.compile(r"kind=member"))
     page.get_by_role("searchbox", name="Search accounts").fill("member-1")
     expect(page).to_have_url(re.compile(r"q=member-1"))
