@@ -15,11 +15,17 @@ def audit_list(request: HttpRequest) -> HttpResponse:
     outcome = request.GET.get("outcome", "")
     if outcome not in Outcome.values:
         outcome = ""
+    # One object's events (the dashboard's recent events link to them): `object_type` and
+    # `object_id` as the API's filters, cut to their columns' length.
+    object_type = request.GET.get("object_type", "")[:64].strip()
+    object_id = request.GET.get("object_id", "")[:64].strip() if object_type else ""
     qs = audit_event_list(
         actor=actor_of(request.user),
         search=params.search,
         ordering=params.ordering,
         outcome=outcome,
+        object_type=object_type,
+        object_id=object_id,
     )
     context = {
         "section": "administration",
@@ -31,5 +37,7 @@ def audit_list(request: HttpRequest) -> HttpResponse:
         "label": "audit events",
         "outcome": outcome,
         "outcomes": Outcome.choices,
+        "object_type": object_type,
+        "object_id": object_id,
     }
     return render_htmx(request, "audit/list.html", context, partial="table")
