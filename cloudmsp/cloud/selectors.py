@@ -16,6 +16,7 @@ from cloudmsp.cloud.models import (
     Health,
     HealthCheck,
     Job,
+    JobState,
     Kind,
     OnboardingStatus,
     OwnershipInterval,
@@ -323,8 +324,43 @@ def dashboard_msp_progress(*, actor: Actor, limit: int = DASHBOARD_MSP_LIMIT) ->
 
 def recent_jobs(*, actor: Actor, limit: int = DASHBOARD_RECENT) -> list[Job]:
     """The tenant's latest jobs, newest first, with their accounts, in one query."""
+    return list(job_list(actor=actor)[:limit])
+
+
+JOB_ORDERINGS: dict[str, tuple[str, ...]] = {
+    "-created_at": ("-created_at", "-id"),
+    "created_at": ("created_at", "id"),
+    "kind": ("kind", "-created_at", "-id"),
+    "-kind": ("-kind", "-created_at", "-id"),
+    "state": ("state", "-created_at", "-id"),
+    "-state": ("-state", "-created_at", "-id"),
+}
+
+
+def job_list(
+    *, actor: Actor, search: str = "", ordering: str = "-created_at", state: str = "", kind: str = ""
+) -> QuerySet[Job]:
+    """The tenant's jobs (newest first unless sorted otherwise) with their accounts, of one state
+    and one kind if given, searched by their account's id or name."""
     tenant = require_tenant_admin(actor)
-    return list(Job.objects.for_tenant(tenant).select_related("account").order_by("-created_at", "-id")[:limit])
+    qs = Job.objects.for_tenant(tenant).select_related("account")
+    if state:
+        qs = qs.filter(state=state)
+    if kind:
+        qs = qs.filter(kind=kind)
+    term = search.strip()
+    if term:
+        qs = qs.filter(Q(account__account_id__contains=term) | Q(account__name__icontains=term))
+    return qs.order_by(*JOB_ORDERINGS.get(ordering, JOB_ORDERINGS["-created_at"]))
+
+
+def job_counts(*, actor: Actor) -> dict[str, int]:
+    """How many of the tenant's jobs are in each state ({state: count} for every state)."""
+    tenant = require_tenant_admin(actor)
+    rows = Job.objects.for_tenant(tenant).values_list("state").annotate(n=Count("id")).order_by()
+    counts = dict.fromkeys(JobState.values, 0)
+    counts.update(dict(rows))
+    return counts
 
 
 def customer_health_counts(*, customer: Customer) -> dict[str, int]:

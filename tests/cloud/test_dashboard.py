@@ -155,6 +155,12 @@ def test_recent_jobs_and_audit_events_link_to_what_they_are(admin, admin_client)
         in body
     )
     assert '<span class="badge bad">Failed</span>' in body
+    jobs = reverse("cloud:jobs")
+    assert f'<a href="{jobs}?state=failed"><strong>1</strong> failed</a>' in body
+    assert f'<a href="{jobs}?state=running" class="dash-zero"><strong>0</strong> running</a>' in body
+    listed = admin_client.get(f"{jobs}?state=failed").content.decode()
+    assert listed.count('<tr id="job-row-') == 1
+    assert f'id="job-row-{job.pk}"' in listed
     audit_url = f"{reverse('audit:list')}?object_type=cloudaccount&amp;object_id={estate['s1'].pk}"
     assert f'<a href="{audit_url}"><code>cloudaccount.update</code>' in body
     log = admin_client.get(htmllib.unescape(audit_url)).content.decode()
@@ -181,13 +187,14 @@ def test_the_dashboard_costs_the_same_queries_for_three_accounts_or_sixty(
 
 
 # The session and the user (2), the counts (1), the MSP accounts' bars (1), the jobs (1), the
-# audit events (1).
-QUERIES = 6
+# jobs by state (1), the audit events (1).
+QUERIES = 7
 
 
 def test_each_dashboard_selector_is_one_query(admin, django_assert_num_queries):
     _estate(admin.tenant)
-    for call in (selectors.dashboard_counts, selectors.dashboard_msp_progress, selectors.recent_jobs):
+    calls = (selectors.dashboard_counts, selectors.dashboard_msp_progress, selectors.recent_jobs, selectors.job_counts)
+    for call in calls:
         with django_assert_num_queries(1):
             call(actor=admin)
 
@@ -229,6 +236,7 @@ def test_a_customer_users_home_counts_its_accounts_by_health_with_links(customer
 def test_admin_only_counts_are_refused_to_others(customer_user):
     from cloudmsp.core.errors import PermissionDenied
 
-    for call in (selectors.dashboard_counts, selectors.dashboard_msp_progress, selectors.recent_jobs):
+    calls = (selectors.dashboard_counts, selectors.dashboard_msp_progress, selectors.recent_jobs, selectors.job_counts)
+    for call in calls:
         with pytest.raises(PermissionDenied):
             call(actor=customer_user)

@@ -185,6 +185,7 @@ MATRIX: dict[str, Row] = {
     "cloud:job_retry": Row({"POST": (403, 400, 403, LOGIN)}, {"job_id": _id("alpha.job")}),
     # Role health and the scheduler's intervals (SPEC 9).
     "cloud:health": Row({"GET": TA_PAGE}),
+    "cloud:jobs": Row({"GET": TA_PAGE}),
     "cloud:account_health": Row({"GET": TA_PAGE}, {"account_id": _id("alpha.account")}),
     "cloud:schedule": Row(
         {"GET": TA_PAGE, "POST": (403, 200, 403, LOGIN)},

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET
 
 from cloudmsp.audit.selectors import audit_event_list
 from cloudmsp.cloud import selectors
-from cloudmsp.cloud.models import AwsState, Health, OnboardingStatus
+from cloudmsp.cloud.models import AwsState, Health, JobState, OnboardingStatus
 from cloudmsp.tenancy.pages import Admin, tenant_admin_page
 from cloudmsp.web.helpers import render_htmx
 
@@ -66,6 +66,8 @@ def dashboard(request: HttpRequest, admin: Admin) -> HttpResponse:
         "health": _tiles(counts["health"], Health.choices, health, "health"),
         "bars": _bars(selectors.dashboard_msp_progress(actor=admin.actor)),
         "jobs": selectors.recent_jobs(actor=admin.actor),
+        "jobs_url": reverse("cloud:jobs"),
+        "job_states": _tiles(selectors.job_counts(actor=admin.actor), JobState.choices, reverse("cloud:jobs"), "state"),
         "events": list(audit_event_list(actor=admin.actor)[: selectors.DASHBOARD_RECENT]),
     }
     return render_htmx(request, "cloud/dashboard.html", context)
