@@ -57,7 +57,12 @@ def test_the_dashboard_counts_and_links_to_its_lists(live_server, admin, new_pag
                 onboarding_status=status,
             )
     Job.unscoped.create(tenant=admin.tenant, kind=JobKind.SYNC, account=estate["mgmt"], state=JobState.SUCCEEDED)
-    Job.unscoped.create(tenant=admin.tenant, kind=JobKind.VALIDATE, state=JobState.FAILED)
+    Job.unscoped.create(
+        tenant=admin.tenant,
+        kind=JobKind.VALIDATE,
+        state=JobState.FAILED,
+        error="The worker stopped before it finished.",
+    )
     AuditEvent.unscoped.create(
         tenant=admin.tenant,
         action="cloudaccount.update",
@@ -89,6 +94,19 @@ def test_the_dashboard_counts_and_links_to_its_lists(live_server, admin, new_pag
     page.get_by_role("link", name="2 broken roles").click()
     expect(page).to_have_url(re.compile(r"/administration/accounts/health/\?health=broken$"))
     expect(page.locator("#health-table tbody tr")).to_have_count(2)
+
+    # "1 failed" (jobs) leads to the Jobs page, failed jobs only, and on to the job itself.
+    page.go_back()
+    page.get_by_role("list", name="Jobs by state").get_by_role("link", name="1 failed").click()
+    expect(page).to_have_url(re.compile(r"/administration/accounts/jobs/\?state=failed$"))
+    expect(page.locator("#job-table tbody tr")).to_have_count(1)
+    _checked(page, f"jobs-failed-{width}")
+    page.locator("#job-table").get_by_role("link", name="Role validation").click()
+    expect(page.get_by_role("heading", name="Role validation")).to_be_visible()
+    expect(page.get_by_text("The worker stopped before it finished.")).to_be_visible()
+    shot(page, f"job-{width}")
+    page.get_by_role("button", name="All jobs").click()
+    expect(page).to_have_url(re.compile(r"/administration/accounts/jobs/$"))
     assert browser_errors == []
 
 
