@@ -15,11 +15,17 @@ def audit_list(request: HttpRequest) -> HttpResponse:
     outcome_filter = list_filter(request, "outcome", "Outcome", Outcome.choices)
     outcome = outcome_filter.value
     actor = actor_of(request.user)
+    # One object's events (the dashboard's recent events link to them): `object_type` and
+    # `object_id` as the API's filters, cut to their columns' length.
+    object_type = request.GET.get("object_type", "")[:64].strip()
+    object_id = request.GET.get("object_id", "")[:64].strip() if object_type else ""
     qs = audit_event_list(
         actor=actor,
         search=params.search,
         ordering=params.ordering,
         outcome=outcome,
+        object_type=object_type,
+        object_id=object_id,
     )
     page = paginate(qs, params)
     context = {
@@ -33,5 +39,7 @@ def audit_list(request: HttpRequest) -> HttpResponse:
         "label": "audit events",
         "outcome": outcome,
         "list_filters": [outcome_filter],
+        "object_type": object_type,
+        "object_id": object_id,
     }
     return render_htmx(request, "audit/list.html", context, partial="table")

@@ -11,10 +11,12 @@ from django.db.models.lookups import Exact
 
 from cloudmsp.cloud.models import (
     AssignmentRule,
+    AwsState,
     CloudAccount,
     Health,
     HealthCheck,
     Job,
+    JobState,
     Kind,
     OnboardingStatus,
     OwnershipInterval,
@@ -177,10 +179,14 @@ CUSTOMER_ACCOUNT_ORDERINGS = {
 }
 
 
-def customer_accounts(*, customer: Customer, search: str = "", ordering: str = "account_id") -> QuerySet[CloudAccount]:
+def customer_accounts(
+    *, customer: Customer, search: str = "", ordering: str = "account_id", health: str = ""
+) -> QuerySet[CloudAccount]:
     """A customer's own accounts (the customer fetched through customers.selectors.customer_get),
-    searched by account id or name."""
+    searched by account id or name, and of one health if `health` is given."""
     qs = CloudAccount.objects.for_tenant(customer.tenant_id).filter(customer=customer)
+    if health:
+        qs = qs.filter(health=health)
     if search:
         qs = qs.filter(account_id__contains=search) | qs.filter(name__icontains=search)
     return qs.order_by(*CUSTOMER_ACCOUNT_ORDERINGS.get(ordering, CUSTOMER_ACCOUNT_ORDERINGS["account_id"]))
@@ -285,3 +291,97 @@ def rule_get(*, actor: Actor, rule_id: object) -> AssignmentRule:
     if rule is None or rule.tenant_id != tenant.pk:
         raise not_found("Assignment rule", rule_id)
     return rule
+
+
+# The tenant dashboard (issue 15): what an administrator sees first. A fixed number of queries
+# whatever the number of accounts: one aggregate for every count, one for the MSP accounts' bars.
+DASHBOARD_MSP_LIMIT = 12
+DASHBOARD_RECENT = 5
+
+
+def dashboard_counts(*, actor: Actor) -> dict[str, Any]:
+    """The tenant's accounts counted, in one query, as the lists the dashboard links to count
+    them: `total`, `unassigned` (no customer), `msp` (management accounts), `aws_state` and
+    `onboarding` ({value: count} for every choice) and `health` ({value: count} of the accounts
+    with a role, as the Health page lists them)."""
+    tenant = require_tenant_admin(actor)
+    has_role = ~Q(role_arn="")
+    aggregates: dict[str, Any] = {
+        "total": Count("id"),
+        "unassigned": Count("id", filter=Q(customer__isnull=True)),
+        "msp": Count("id", filter=Q(kind=Kind.MANAGEMENT)),
+        **{f"aws_state:{v}": Count("id", filter=Q(aws_state=v)) for v in AwsState.values},
+        **{f"onboarding:{v}": Count("id", filter=Q(onboarding_status=v)) for v in OnboardingStatus.values},
+        **{f"health:{v}": Count("id", filter=has_role & Q(health=v)) for v in Health.values},
+    }
+    row = CloudAccount.objects.for_tenant(tenant).aggregate(**aggregates)
+    counts: dict[str, Any] = {"aws_state": {}, "onboarding": {}, "health": {}}
+    for key, value in row.items():
+        group, _, choice = key.partition(":")
+        if choice:
+            counts[group][choice] = value or 0
+        else:
+            counts[key] = value or 0
+    return counts
+
+
+def dashboard_msp_progress(*, actor: Actor, limit: int = DASHBOARD_MSP_LIMIT) -> list[CloudAccount]:
+    """The first `limit` management accounts by account id, each with `member_count` and
+    `onboarded_count` (msp_account_list), in one query."""
+    return list(msp_account_list(actor=actor)[:limit])
+
+
+def recent_jobs(*, actor: Actor, limit: int = DASHBOARD_RECENT) -> list[Job]:
+    """The tenant's latest jobs, newest first, with their accounts, in one query."""
+    return list(job_list(actor=actor)[:limit])
+
+
+JOB_ORDERINGS: dict[str, tuple[str, ...]] = {
+    "-created_at": ("-created_at", "-id"),
+    "created_at": ("created_at", "id"),
+    "kind": ("kind", "-created_at", "-id"),
+    "-kind": ("-kind", "-created_at", "-id"),
+    "state": ("state", "-created_at", "-id"),
+    "-state": ("-state", "-created_at", "-id"),
+}
+
+
+def job_list(
+    *, actor: Actor, search: str = "", ordering: str = "-created_at", state: str = "", kind: str = ""
+) -> QuerySet[Job]:
+    """The tenant's jobs (newest first unless sorted otherwise) with their accounts, of one state
+    and one kind if given, searched by their account's id or name."""
+    tenant = require_tenant_admin(actor)
+    qs = Job.objects.for_tenant(tenant).select_related("account")
+    if state:
+        qs = qs.filter(state=state)
+    if kind:
+        qs = qs.filter(kind=kind)
+    term = search.strip()
+    if term:
+        qs = qs.filter(Q(account__account_id__contains=term) | Q(account__name__icontains=term))
+    return qs.order_by(*JOB_ORDERINGS.get(ordering, JOB_ORDERINGS["-created_at"]))
+
+
+def job_counts(*, actor: Actor) -> dict[str, int]:
+    """How many of the tenant's jobs are in each state ({state: count} for every state)."""
+    tenant = require_tenant_admin(actor)
+    rows = Job.objects.for_tenant(tenant).values_list("state").annotate(n=Count("id")).order_by()
+    counts = dict.fromkeys(JobState.values, 0)
+    counts.update(dict(rows))
+    return counts
+
+
+def customer_health_counts(*, customer: Customer) -> dict[str, int]:
+    """How many of a customer's accounts (customers.selectors.customer_get) are broken, healthy
+    and never checked, counting every account (one without a role has never been checked)."""
+    rows = (
+        CloudAccount.objects.for_tenant(customer.tenant_id)
+        .filter(customer=customer)
+        .values_list("health")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    counts = dict.fromkeys(Health.values, 0)
+    counts.update(dict(rows))
+    return counts

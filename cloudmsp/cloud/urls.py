@@ -4,6 +4,7 @@ from cloudmsp.cloud.web import accounts as views
 from cloudmsp.cloud.web import bulk as bulk_views
 from cloudmsp.cloud.web import health as health_views
 from cloudmsp.cloud.web import imports as import_views
+from cloudmsp.cloud.web import jobs as job_views
 from cloudmsp.cloud.web import members as member_views
 from cloudmsp.cloud.web import rules as rule_views
 
@@ -28,6 +29,7 @@ urlpatterns = [
     path("unlink/", member_views.unlink, name="unlink"),
     path("bulk/onboard/", bulk_views.bulk_onboard, name="bulk_onboard"),
     path("bulk/validate/", bulk_views.bulk_validate, name="bulk_validate"),
+    path("jobs/", job_views.job_list_page, name="jobs"),
     path("jobs/<id:job_id>/retry/", bulk_views.job_retry, name="job_retry"),
     path("jobs/<id:job_id>/", views.job_status, name="job"),
     path("health/", health_views.health_page, name="health"),

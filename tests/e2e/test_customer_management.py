@@ -99,7 +99,8 @@ def test_help_page_004_customer_and_user_management(live_server, new_page, brows
     page.get_by_label(re.compile(r"^New password:?$")).fill(NEW_PASSWORD)
     page.get_by_label("New password again").fill(NEW_PASSWORD)
     page.get_by_role("button", name="Set password and sign in").click()
-    expect(page).to_have_url(f"{base}/customers/")
+    expect(page).to_have_url(f"{base}/")  # the tenant dashboard (issue 15)
+    expect(page.get_by_role("heading", name="Dashboard", level=1)).to_be_visible()
     expect(page.get_by_text("Your password is set")).to_be_visible()
     admin.refresh_from_db()
     assert admin.activated

@@ -185,6 +185,7 @@ MATRIX: dict[str, Row] = {
     "cloud:job_retry": Row({"POST": (403, 400, 403, LOGIN)}, {"job_id": _id("alpha.job")}),
     # Role health and the scheduler's intervals (SPEC 9).
     "cloud:health": Row({"GET": TA_PAGE}),
+    "cloud:jobs": Row({"GET": TA_PAGE}),
     "cloud:account_health": Row({"GET": TA_PAGE}, {"account_id": _id("alpha.account")}),
     "cloud:schedule": Row(
         {"GET": TA_PAGE, "POST": (403, 200, 403, LOGIN)},
@@ -236,7 +237,8 @@ MATRIX: dict[str, Row] = {
     "tenants:admin_delete": Row({"GET": SA_PAGE, "POST": SA_POST}, SYS_ADMIN),
     "tenants:admin_send_activation": Row({"POST": SA_PAGE}, SYS_ADMIN),
     # Everyone's pages.
-    "web:home": Row({"GET": (302, 302, 200, LOGIN)}),
+    # Tenants for a system administrator; the dashboard, or a customer user's own accounts.
+    "web:home": Row({"GET": (302, 200, 200, LOGIN)}),
     "web:healthz": Row({"GET": (200, 200, 200, 200)}, other=PUBLIC_405),
     "users:login": Row(
         # Signed-in users are sent on to their start page, whatever the method.

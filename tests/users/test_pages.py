@@ -53,7 +53,9 @@ def test_pages_redirect_anonymous_users_to_login():
 
 def test_each_role_lands_on_its_start_page(admin, sysadmin, customer_user, client_for):
     assert client_for(sysadmin).get("/")["Location"] == reverse("tenants:list")
-    assert client_for(admin).get("/")["Location"] == reverse("customers:list")
+    dashboard = client_for(admin).get("/")  # issue 15: the tenant dashboard, no longer the customers
+    assert dashboard.status_code == 200
+    assert "<h1>Dashboard</h1>" in dashboard.content.decode()
     home = client_for(customer_user).get("/")
     assert home.status_code == 200
     assert "Acme" in home.content.decode()
