@@ -65,7 +65,7 @@ def test_the_administrators_home_is_the_dashboard(admin_client):
     body = response.content.decode()
     assert "<title>Dashboard · cloudmsp</title>" in body
     assert "<h1>Dashboard</h1>" in body
-    nav = body[body.index('<nav aria-label="Main">') : body.index("</nav>")]
+    nav = body[body.index('<nav aria-label="Main"') : body.index("</nav>")]
     assert f'<a href="{reverse("web:home")}" aria-current="page">Dashboard</a>' in nav
 
 

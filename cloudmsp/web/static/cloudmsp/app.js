@@ -303,3 +303,82 @@ document.addEventListener("htmx:configRequest", function (evt) {
     }
   });
 })();
+// Keyboard: a dropdown (<details class="dropdown">: a row's three dots, the main menus) closes on
+// Escape or a click elsewhere and gives the focus back to its button; opening one closes the
+// others; Up and Down move between its entries; its button says whether it is open. A dialog
+// gives the focus back to what opened it when it closes, or, when that control is gone (its
+// menu closed, its table reloaded), to the same row's menu button.
+(function () {
+  "use strict";
+  var opener = null;
+  var openerRow = null;
+  var restoreUntil = 0;
+  function entries(menu) { return Array.prototype.slice.call(menu.querySelectorAll(":scope > ul a, :scope > ul button")); }
+  function close(menu, focus) {
+    menu.removeAttribute("open");
+    if (focus) { menu.querySelector(":scope > summary").focus(); }
+  }
+  document.addEventListener("toggle", function (evt) {
+    var menu = evt.target;
+    if (!menu.matches || !menu.matches("details.dropdown")) { return; }
+    var summary = menu.querySelector(":scope > summary");
+    if (summary) { summary.setAttribute("aria-expanded", menu.open ? "true" : "false"); }
+    if (menu.open) {
+      document.querySelectorAll("details.dropdown[open]").forEach(function (other) { if (other !== menu) { close(other, false); } });
+    }
+  }, true);
+  document.addEventListener("keydown", function (evt) {
+    var menu = document.activeElement && document.activeElement.closest && document.activeElement.closest("details.dropdown[open]");
+    if (!menu) { return; }
+    if (evt.key === "Escape") {
+      evt.preventDefault();
+      close(menu, true);
+    } else if (evt.key === "ArrowDown" || evt.key === "ArrowUp") {
+      var list = entries(menu);
+      if (!list.length) { return; }
+      evt.preventDefault();
+      var at = list.indexOf(document.activeElement);
+      var next = evt.key === "ArrowDown" ? (at + 1) % list.length : (at <= 0 ? list.length - 1 : at - 1);
+      list[next].focus();
+    }
+  });
+  document.addEventListener("click", function (evt) {
+    var inside = evt.target.closest && evt.target.closest("details.dropdown");
+    document.querySelectorAll("details.dropdown[open]").forEach(function (menu) { if (menu !== inside) { close(menu, false); } });
+  });
+  document.addEventListener("DOMContentLoaded", function () {
+    document.querySelectorAll("details.dropdown > summary").forEach(function (s) { s.setAttribute("aria-expanded", s.parentElement.open ? "true" : "false"); });
+  });
+  document.addEventListener("htmx:afterSettle", function () {
+    document.querySelectorAll("details.dropdown > summary:not([aria-expanded])").forEach(function (s) { s.setAttribute("aria-expanded", s.parentElement.open ? "true" : "false"); });
+    // A table reloaded after the dialog closed took the focused button with it: back to the row.
+    if (Date.now() < restoreUntil && (document.activeElement === document.body || !document.activeElement)) { restore(); }
+  });
+  document.addEventListener("htmx:beforeRequest", function (evt) {
+    var dlg = document.getElementById("modal");
+    var target = evt.detail.target;
+    if (target && target.id === "modal-content" && dlg && !dlg.open) {
+      opener = evt.detail.elt;
+      var row = opener.closest && opener.closest("tr[id]");
+      openerRow = row ? row.id : null;
+    }
+  });
+  // (A closed <details> hides its content with content-visibility, which offsetParent misses.)
+  function visible(el) { return !!el && el.isConnected && (el.checkVisibility ? el.checkVisibility() : el.offsetParent !== null); }
+  function restore() {
+    var target = null;
+    if (visible(opener)) { target = opener; }
+    else if (opener && opener.isConnected && opener.closest("details")) { target = opener.closest("details").querySelector(":scope > summary"); }
+    if (!visible(target) && openerRow) {
+      var row = document.getElementById(openerRow);
+      if (row) { target = row.querySelector("details > summary") || row.querySelector("a, button, input"); }
+    }
+    if (!visible(target)) { target = document.getElementById("main"); }
+    target.focus({ preventScroll: false });
+  }
+  document.addEventListener("close", function (evt) {
+    if (!evt.target || evt.target.id !== "modal") { return; }
+    restoreUntil = Date.now() + 3000;
+    setTimeout(restore, 0);
+  }, true);
+})();
