@@ -113,7 +113,11 @@ def new_page(browser, browser_errors, request) -> Iterator[Callable[[], object]]
     def make(width: int = 1440, height: int = 900):  # type: ignore[no-untyped-def]
         if browser is None:
             _no_chromium()
-        context = browser.new_context(viewport={"width": width, "height": height}, locale="en-US")
+        # Reduced motion: Pico then switches its transitions off, so axe-core never measures a
+        # colour half-way through one (an intermittent contrast finding on an opening menu).
+        context = browser.new_context(
+            viewport={"width": width, "height": height}, locale="en-US", reduced_motion="reduce"
+        )
         context.set_default_timeout(TIMEOUT_MS)
         contexts.append(context)
         page = context.new_page()

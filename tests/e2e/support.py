@@ -86,6 +86,7 @@ def sideways(page: Page) -> list[str]:
 def look(page: Page, name: str, scope: str = "body") -> None:
     """One step of a browser test, looked at: its screenshot (with E2E_SCREENSHOTS), no serious or
     critical axe-core finding in `scope`, and nothing wider than the window."""
+    page.wait_for_function("document.getAnimations().every(a => a.playState !== 'running')")
     shot(page, name)
     found = axe_violations(page, scope)
     assert found == [], f"{name}: " + "\n".join(found)

@@ -76,6 +76,7 @@ def test_states_badges_filter_and_templates(live_server, admin, organization, ne
     three_dots(page, active).get_by_role("link", name="Onboard Account").click()
     modal = dialog(page)
     expect(modal.get_by_role("heading", name="Onboard Member Account")).to_be_visible()
+    modal.get_by_role("radio", name=re.compile(r"^Manual")).check()  # the template is the manual method's
     modal.get_by_text("CloudFormation template", exact=True).click()
     with page.expect_download() as download:
         modal.get_by_role("button", name="Download template (.yaml)").click()
