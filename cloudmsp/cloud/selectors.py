@@ -214,15 +214,13 @@ def health_list(
 def health_counts(*, actor: Actor) -> dict[str, int]:
     """How many of the tenant's roles are broken, healthy and never checked."""
     tenant = require_tenant_admin(actor)
-    rows = (
-        CloudAccount.objects.for_tenant(tenant)
-        .exclude(role_arn="")
-        .values_list("health")
-        .annotate(n=Count("id"))
-        .order_by()
-    )
-    counts = dict.fromkeys(Health.values, 0)
-    counts.update(dict(rows))
+    return _count_by(CloudAccount.objects.for_tenant(tenant).exclude(role_arn=""), "health", Health.values)
+
+
+def _count_by(qs: QuerySet[Any], field: str, values: list[str]) -> dict[str, int]:
+    """{value: how many rows of `qs` have it} for every one of `values` (0 when none), in one query."""
+    counts = dict.fromkeys(values, 0)
+    counts.update(dict(qs.values_list(field).annotate(n=Count("id")).order_by()))
     return counts
 
 
@@ -366,22 +364,12 @@ def job_list(
 def job_counts(*, actor: Actor) -> dict[str, int]:
     """How many of the tenant's jobs are in each state ({state: count} for every state)."""
     tenant = require_tenant_admin(actor)
-    rows = Job.objects.for_tenant(tenant).values_list("state").annotate(n=Count("id")).order_by()
-    counts = dict.fromkeys(JobState.values, 0)
-    counts.update(dict(rows))
-    return counts
+    return _count_by(Job.objects.for_tenant(tenant), "state", JobState.values)
 
 
 def customer_health_counts(*, customer: Customer) -> dict[str, int]:
     """How many of a customer's accounts (customers.selectors.customer_get) are broken, healthy
     and never checked, counting every account (one without a role has never been checked)."""
-    rows = (
-        CloudAccount.objects.for_tenant(customer.tenant_id)
-        .filter(customer=customer)
-        .values_list("health")
-        .annotate(n=Count("id"))
-        .order_by()
+    return _count_by(
+        CloudAccount.objects.for_tenant(customer.tenant_id).filter(customer=customer), "health", Health.values
     )
-    counts = dict.fromkeys(Health.values, 0)
-    counts.update(dict(rows))
-    return counts
