@@ -8,7 +8,7 @@ from django.test import Client
 from cloudmsp.tenancy import rls
 from tests.factories import CustomerFactory, CustomerUserFactory, SysadminFactory, TenantFactory, UserFactory
 from tests.figures import FIGURES
-from tests.rls_setup import running_as_app_role
+from tests.rls_setup import install_triggers, running_as_app_role
 
 
 @pytest.fixture
@@ -164,5 +164,7 @@ rls.set_process_default(rls.SYSTEM)
 
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
+    with django_db_blocker.unblock():
+        install_triggers()
     with running_as_app_role(django_db_blocker):
         yield

@@ -18,6 +18,7 @@ from typing import Any
 from django.apps import apps
 from django.db import connection, connections
 
+from cloudmsp.core.triggers import DatabaseTriggers
 from cloudmsp.tenancy.rls import TenantRowLevelSecurity
 
 APP_ROLE = "cloudmsp_test_app"
@@ -40,6 +41,31 @@ def rls_operations() -> list[tuple[str, TenantRowLevelSecurity]]:
                 if isinstance(operation, TenantRowLevelSecurity):
                     found.append((f"{app_config.label}.{info.name}", operation))
     return found
+
+
+def trigger_operations() -> list[DatabaseTriggers]:
+    """The DatabaseTriggers operations of the installed apps' migrations, in migration order."""
+    found = []
+    for app_config in apps.get_app_configs():
+        package = f"{app_config.name}.migrations"
+        try:
+            migrations = importlib.import_module(package)
+        except ModuleNotFoundError:
+            continue
+        for info in sorted(pkgutil.iter_modules(migrations.__path__), key=lambda i: i.name):
+            module = importlib.import_module(f"{package}.{info.name}")
+            migration = getattr(module, "Migration", None)
+            found += [op for op in getattr(migration, "operations", ()) if isinstance(op, DatabaseTriggers)]
+    return found
+
+
+def install_triggers() -> None:
+    """What the migrations' DatabaseTriggers do, on the test (or benchmark) database that was
+    built without migrations: the counters and indexes the database keeps itself."""
+    with connection.cursor() as cursor:
+        for operation in trigger_operations():
+            for statement in operation.forwards_sql(connection.vendor):
+                cursor.execute(statement)
 
 
 def _prepare_database() -> None:

@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q, Value
 from django.db.models.functions import Concat, Upper
 
+from cloudmsp.core.models import DatabaseMaintainedFields
 from cloudmsp.core.text import validate_plain_text
 from cloudmsp.tenancy.models import TenantManager, TenantOwnedModel
 
@@ -57,7 +58,7 @@ class Health(models.TextChoices):
     BROKEN = "broken", "Broken"
 
 
-class CloudAccount(TenantOwnedModel):
+class CloudAccount(DatabaseMaintainedFields, TenantOwnedModel):
     provider = models.CharField(max_length=10, choices=Provider.choices, default=Provider.AWS)
     category = models.CharField(max_length=10, choices=Category.choices)
     kind = models.CharField(max_length=12, choices=Kind.choices)
@@ -108,6 +109,12 @@ class CloudAccount(TenantOwnedModel):
     # The account's AWS tags (Organizations' ListTagsForResource), read by the sync while the
     # tenant has a rule that matches on a tag (services.rules); {} until then.
     tags = models.JSONField(default=dict, blank=True)
+    # Management accounts: how many members they have, and how many of those are onboarded, kept
+    # by the database in the transaction of every write that adds, removes, moves or onboards a
+    # member (migration 0012's triggers), so the MSP list reads them instead of counting.
+    member_count = models.IntegerField(default=0, editable=False)
+    onboarded_count = models.IntegerField(default=0, editable=False)
+    database_maintained = ("member_count", "onboarded_count")
 
     objects: ClassVar[TenantManager["CloudAccount"]] = TenantManager()  # type: ignore[assignment]
 

@@ -5,7 +5,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, F, OuterRef, Q, QuerySet, Value
+from django.db.models import Count, F, Q, QuerySet, Value
 from django.db.models.functions import Substr, Upper
 from django.db.models.lookups import Exact
 
@@ -22,7 +22,7 @@ from cloudmsp.cloud.models import (
     OwnershipInterval,
 )
 from cloudmsp.core.errors import NotFound
-from cloudmsp.core.queries import count_of, id_set
+from cloudmsp.core.queries import id_set
 from cloudmsp.customers.models import Customer
 from cloudmsp.tenancy.access import Actor, not_found, parse_id, require_tenant_admin
 
@@ -112,18 +112,11 @@ def account_ids_matching(*, actor: Actor, search: str = "", filters: dict[str, A
 
 
 def msp_account_list(*, actor: Actor, search: str = "", ordering: str = "account_id") -> QuerySet[CloudAccount]:
-    """Management accounts with how many members they have and how many are onboarded."""
+    """Management accounts with how many members they have and how many are onboarded: the
+    counters the database keeps on each management account (`member_count`, `onboarded_count`,
+    migration 0012), so a page reads 50 rows whatever the size of the organizations."""
     require_tenant_admin(actor)
-    # Correlated subqueries, counted for the rows of the page only (a GROUP BY over the join
-    # would read every member account of the tenant first), from the index on (tenant, parent,
-    # onboarding_status).
-    same_tenant = OuterRef("tenant_id")
-    return account_list(actor=actor, search=search, ordering=ordering, filters={"kind": Kind.MANAGEMENT}).annotate(
-        member_count=count_of(CloudAccount, "parent", tenant_id=same_tenant),
-        onboarded_count=count_of(
-            CloudAccount, "parent", tenant_id=same_tenant, onboarding_status=OnboardingStatus.ONBOARDED
-        ),
-    )
+    return account_list(actor=actor, search=search, ordering=ordering, filters={"kind": Kind.MANAGEMENT})
 
 
 def account_get(*, actor: Actor, account_id: object, kind: str | None = None) -> CloudAccount:

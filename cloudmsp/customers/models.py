@@ -3,6 +3,7 @@ from typing import ClassVar
 from django.db import models
 from django.db.models.functions import Lower
 
+from cloudmsp.core.models import DatabaseMaintainedFields
 from cloudmsp.core.text import validate_plain_text
 from cloudmsp.tenancy.models import TenantManager, TenantOwnedModel
 
@@ -11,7 +12,7 @@ def _text(max_length: int, *, blank: bool = True) -> models.CharField:  # type: 
     return models.CharField(max_length=max_length, blank=blank, validators=[validate_plain_text])
 
 
-class Customer(TenantOwnedModel):
+class Customer(DatabaseMaintainedFields, TenantOwnedModel):
     company_name = _text(200, blank=False)
     first_name = _text(100, blank=False)
     last_name = _text(100, blank=False)
@@ -24,6 +25,11 @@ class Customer(TenantOwnedModel):
     address2 = _text(200)
     zip_code = _text(20)
     description = models.TextField(max_length=2000, blank=True, validators=[validate_plain_text])
+    # How many cloud accounts are assigned to it, kept by the database (the cloud app's
+    # migration 0012: triggers on the accounts table), so the list neither counts nor sorts by a
+    # count per row.
+    account_count = models.IntegerField(default=0, editable=False)
+    database_maintained = ("account_count",)
 
     objects: ClassVar[TenantManager["Customer"]] = TenantManager()  # type: ignore[assignment]
 

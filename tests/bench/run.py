@@ -106,9 +106,11 @@ def main(argv: list[str]) -> int:
     from django.test.utils import setup_databases, teardown_databases
 
     from tests.bench import scenarios
+    from tests.rls_setup import install_triggers
 
     print(f"cloudmsp benchmarks on {connection.vendor}{' (quick)' if quick else ''}", flush=True)
     state = setup_databases(verbosity=0, interactive=False, keepdb=False)
+    install_triggers()
     report = Report(database=connection.vendor)
     started = time.monotonic()
     try:
