@@ -6,10 +6,13 @@ class CloudConfig(AppConfig):
     label = "cloud"
 
     def ready(self) -> None:
-        from cloudmsp.cloud import receivers, tasks  # noqa: F401  (tasks register with services.jobs)
+        from django.db.backends.signals import connection_created
+
+        from cloudmsp.cloud import receivers, search, tasks  # noqa: F401  (tasks register with services.jobs)
         from cloudmsp.customers.signals import customer_deleting
 
         customer_deleting.connect(receivers.release_accounts_of_deleted_customer, dispatch_uid="cloud-release-accounts")
+        connection_created.connect(search.register_sqlite_function, dispatch_uid="cloudmsp.cloud.search")
         register_tables()
 
 

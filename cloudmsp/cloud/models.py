@@ -177,6 +177,29 @@ class CloudAccount(DatabaseMaintainedFields, TenantOwnedModel):
         return self.aws_state == AwsState.ACTIVE
 
 
+class AccountSearchToken(models.Model):
+    """One word of an account's id, name, email or OU path (or its account id reversed), for
+    the account search (cloudmsp.cloud.search): written by the database's triggers (migration
+    0013), never by the application. On PostgreSQL the token is compared in the "C" collation
+    (byte order), so the tokens that begin with a prefix are one range of the index."""
+
+    pk = models.CompositePrimaryKey("account", "token")
+    tenant = models.ForeignKey("tenancy.Tenant", on_delete=models.CASCADE, related_name="+", db_index=False)
+    account = models.ForeignKey(CloudAccount, on_delete=models.CASCADE, related_name="+", db_index=False)
+    token = models.CharField(max_length=64)
+
+    # As TenantOwnedModel's: the default manager sees every row (deletion cascades), `objects`
+    # fails closed.
+    unscoped = models.Manager()
+    objects: ClassVar[TenantManager["AccountSearchToken"]] = TenantManager()  # type: ignore[assignment]
+
+    class Meta:
+        indexes = [models.Index(fields=["tenant", "token", "account"])]
+
+    def __str__(self) -> str:
+        return self.token
+
+
 class JobKind(models.TextChoices):
     SYNC = "sync", "Organization sync"
     ONBOARD = "onboard", "Onboard account"

@@ -6,10 +6,12 @@ from datetime import datetime
 from typing import Any
 
 from django.db.models import Count, F, Q, QuerySet, Value
-from django.db.models.functions import Substr, Upper
+from django.db.models.functions import Concat, Substr, Upper
 from django.db.models.lookups import Exact
 
+from cloudmsp.cloud import search as search_index
 from cloudmsp.cloud.models import (
+    AccountSearchToken,
     AssignmentRule,
     AwsState,
     CloudAccount,
@@ -90,15 +92,38 @@ def account_list(
         else:
             qs = qs.filter(**{key: value})
     search = search.strip()
-    if search:
-        # The customers are matched first (a few thousand rows) rather than joined to each
-        # account; the account's own fields are one generated column (CloudAccount.search_text).
-        match = Q(search_text__contains=Upper(Value(search)))  # upper-cased as the column is
-        if actor.tenant_id:
-            customers = Customer.objects.for_tenant(actor.tenant_id).filter(company_name__icontains=search)
-            match |= Q(customer_id__in=customers.values("pk"))
-        qs = qs.filter(match)
+    if search and actor.tenant_id:
+        qs = qs.filter(_search_match(actor.tenant_id, search))
     return qs.order_by(*ACCOUNT_ORDERINGS.get(ordering, ACCOUNT_ORDERINGS["account_id"]))
+
+
+def _token_condition(lookup: search_index.Lookup) -> Q:
+    value = Upper(Value(lookup.text))  # upper-cased by the database, as search_text was
+    found = Q(token=value) if lookup.exact else Q(token__gte=value, token__lt=Concat(value, Value(search_index.TOP)))
+    if lookup.reversed_digits:
+        reversed_id = search_index.REVERSED + lookup.reversed_digits
+        found |= Q(token__gte=reversed_id, token__lt=reversed_id + search_index.TOP)
+    return found
+
+
+def _search_match(tenant_id: int, search: str) -> Q:
+    """The accounts of the tenant that a search finds (cloudmsp.cloud.search): those whose
+    words the search's words begin, looked up in the token index, and those of the customers
+    whose company name contains it (a few thousand rows, matched first); each candidate then
+    checked for the whole search as a substring of its search_text. One set of ids, so that
+    both kinds of match are index lookups rather than a condition on every account."""
+    text = Q(search_text__contains=Upper(Value(search)))  # upper-cased as the column is
+    customers = Customer.objects.for_tenant(tenant_id).filter(company_name__icontains=search).values("pk")
+    by_customer = CloudAccount.objects.for_tenant(tenant_id).filter(customer_id__in=customers)
+    lookups = search_index.lookups(search)
+    if not lookups:  # punctuation only: no word to look up, the accounts are scanned
+        return text | Q(customer_id__in=customers)
+    tokens = AccountSearchToken.objects.for_tenant(tenant_id)
+    ids = tokens.filter(_token_condition(lookups[0])).values("account_id")
+    for lookup in lookups[1:]:  # the accounts that have every word looked up
+        ids = tokens.filter(_token_condition(lookup), account_id__in=ids).values("account_id")
+    by_text = CloudAccount.objects.for_tenant(tenant_id).filter(text, pk__in=ids)
+    return Q(pk__in=by_text.values("pk").union(by_customer.values("pk")))
 
 
 def account_ids_matching(*, actor: Actor, search: str = "", filters: dict[str, Any], limit: int) -> list[int]:
