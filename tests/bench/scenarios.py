@@ -18,8 +18,8 @@ from tests.bench.data import Dataset, build
 from tests.bench.run import Report, measure, measure_together
 from tests.rls_setup import running_as_app_role
 
-P95_TARGET_MS = 150
-LATE_RATIO = 1.5
+P95_TARGET_MS = 50  # SPEC 7 at 100,000 accounts (150 at 1,000,000: SCALE=1m)
+LATE_RATIO = 1.2
 FLOOR_RATIO = 3
 
 
@@ -595,7 +595,7 @@ def discovery(report: Report, *, members: int) -> None:
             counter.peak.get(list_step, 0) == 1,
         )
         report.add("discovery: time in AWS calls", result["aws_seconds"], "s")
-        report.add("discovery: time in the database", result["db_seconds"], "s", "< 2 s", result["db_seconds"] < 2)
+        report.add("discovery: time in the database", result["db_seconds"], "s", "< 1 s", result["db_seconds"] < 1)
         report.add(
             "discovery: total minus AWS time (overhead)",
             round(total - result["aws_seconds"], 2),
