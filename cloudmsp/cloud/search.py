@@ -14,11 +14,14 @@ connection), split at the same characters as here (ASCII punctuation and whitesp
 upper-cased `search_text`. A search is upper-cased by the database too, as the column was.
 
 What a search finds: the accounts whose id, name, email or OU contains the search (as a
-substring, checked on each candidate), where the words of the search begin words there. A search
-of one word finds the words it begins ("prod" finds "Production", not "reproduction"), an
-account id by its first or its last digits ("5555", "7777" find 555566667777); a search of
-several words is found wherever it appears ("ion/Web" finds "Root/Production/Web"), since all but
-its first word then begin words of the account.
+substring, checked on each candidate) and where the words of the search begin words: "prod"
+finds "Production", not "reproduction"; "prod/web" finds "Root/Prod/Web"; an account id is found
+by its first or its last digits ("5555", "7777" find 555566667777). The words looked up are the
+rarest ones of the search (counted in the index, `RAREST_CAP` at most); every word after the first
+is at the start of a word anyway once the whole search is a substring, so the one loose end is a
+first word that is not looked up, which may then end a longer word ("ember-1-00" finds
+"member-1-00" when "1" and "00" are rarer than "ember"). And, beside these, the accounts of the
+customers whose company name contains the search.
 """
 
 from __future__ import annotations
@@ -38,9 +41,11 @@ TOKEN_LENGTH = 64
 REVERSED = "~"
 # Above every character: the end of the range of the tokens that begin with a prefix.
 TOP = "\U0010ffff"
-# At most this many words of a search are looked up (the longest); the rest are checked on the
+# At most this many words of a search are candidates for a lookup (the first and the longest),
+# counted up to RAREST_CAP entries each to choose the rarest; the rest are checked on the
 # candidates only.
 MAX_LOOKUPS = 3
+RAREST_CAP = 10_000
 
 
 def row_tokens(account_id: str | None, search_text: str | None) -> list[str]:
@@ -74,17 +79,17 @@ class Lookup:
 
 
 def lookups(search: str) -> list[Lookup]:
-    """The words of `search` to look up in the token index, longest first, or [] when the search
-    has no word (punctuation only: the caller scans). A word that the search cuts on its left
-    (its first one, unless a separator comes before it) may end inside a word of the account, so
-    it is looked up only when it is the only word, and then by prefix."""
-    words = [(m.group(), m.start() > 0, m.end() < len(search)) for m in WORD.finditer(search)]
-    found = []
-    for text, left, right in words:
-        if not left and len(words) > 1:
-            continue
-        exact = left and right and len(text) < TOKEN_LENGTH
+    """The words of `search` that may be looked up in the token index (the first and the longest,
+    MAX_LOOKUPS at most), or [] when the search has no word (punctuation only: the caller scans).
+    Each word begins a word of the account: a word the search ends (a separator follows it) is a
+    whole word there, looked up by equality; the last one, by prefix."""
+    words = [(m.group(), m.end() < len(search)) for m in WORD.finditer(search)]
+    found: list[Lookup] = []
+    for text, right in words:
+        exact = right and len(text) < TOKEN_LENGTH
         digits = text[::-1] if len(words) == 1 and text.isascii() and text.isdigit() else ""
-        found.append(Lookup(text[:TOKEN_LENGTH], exact=exact, reversed_digits=digits[: TOKEN_LENGTH - 1]))
-    found.sort(key=lambda lookup: (-len(lookup.text), not lookup.exact))
-    return found[:MAX_LOOKUPS]
+        lookup = Lookup(text[:TOKEN_LENGTH], exact=exact, reversed_digits=digits[: TOKEN_LENGTH - 1])
+        if lookup not in found:
+            found.append(lookup)
+    first, rest = found[:1], sorted(found[1:], key=lambda lookup: (-len(lookup.text), not lookup.exact))
+    return (first + rest)[:MAX_LOOKUPS]

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db.models import Count, F, Q, QuerySet, Value
-from django.db.models.functions import Concat, Substr, Upper
+from django.db.models.functions import Concat, StrIndex, Substr, Upper
 from django.db.models.lookups import Exact
 
 from cloudmsp.cloud import search as search_index
@@ -119,11 +119,35 @@ def _search_match(tenant_id: int, search: str) -> Q:
     if not lookups:  # punctuation only: no word to look up, the accounts are scanned
         return text | Q(customer_id__in=customers)
     tokens = AccountSearchToken.objects.for_tenant(tenant_id)
-    ids = tokens.filter(_token_condition(lookups[0])).values("account_id")
-    for lookup in lookups[1:]:  # the accounts that have every word looked up
+    chosen = _rarest(tokens, lookups)
+    ids = tokens.filter(_token_condition(chosen[0])).values("account_id")
+    for lookup in chosen[1:]:  # the accounts that have both words
         ids = tokens.filter(_token_condition(lookup), account_id__in=ids).values("account_id")
-    by_text = CloudAccount.objects.for_tenant(tenant_id).filter(text, pk__in=ids)
+    # The substring check as a position, not a LIKE: the planner estimates a LIKE with a long
+    # pattern to keep a handful of rows and would scan every account with it, before the tokens.
+    by_text = (
+        CloudAccount.objects.for_tenant(tenant_id)
+        .alias(found_at=StrIndex("search_text", Upper(Value(search))))
+        .filter(found_at__gt=0, pk__in=ids)
+    )
     return Q(pk__in=by_text.values("pk").union(by_customer.values("pk")))
+
+
+def _rarest(tokens: QuerySet[AccountSearchToken], lookups: list[search_index.Lookup]) -> list[search_index.Lookup]:
+    """The word of the search with the fewest accounts in the index, and the next one too when
+    the rarest is common (at least RAREST_CAP): counted up to the cap, one small index read each,
+    since the planner's estimates of a token's rows are too rough to choose between them."""
+    if len(lookups) == 1:
+        return lookups
+    cap = search_index.RAREST_CAP
+    counted = sorted(
+        # Between words as common as the cap, the first of the search comes last (it is most
+        # often the generic one, "member" of "member-1-00"), then equality before prefix.
+        (tokens.filter(_token_condition(lookup))[:cap].count(), n == 0, not lookup.exact, -len(lookup.text), n)
+        for n, lookup in enumerate(lookups)
+    )
+    first = counted[0]
+    return [lookups[row[-1]] for row in (counted[:2] if first[0] >= cap else counted[:1])]
 
 
 def account_ids_matching(*, actor: Actor, search: str = "", filters: dict[str, Any], limit: int) -> list[int]:

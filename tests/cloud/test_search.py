@@ -96,10 +96,14 @@ def test_row_tokens():
         ("prod", [search.Lookup("prod")]),
         ("7777", [search.Lookup("7777", reversed_digits="7777")]),
         ("-prod", [search.Lookup("prod")]),
-        ("member-1-00", [search.Lookup("00"), search.Lookup("1", exact=True)]),
-        ("ion/Web", [search.Lookup("Web")]),
+        ("member-1-00", [search.Lookup("member", exact=True), search.Lookup("00"), search.Lookup("1", exact=True)]),
+        ("Payer 1", [search.Lookup("Payer", exact=True), search.Lookup("1")]),
+        ("a a a", [search.Lookup("a", exact=True), search.Lookup("a")]),
         ("%%", []),
-        ("a b c d e", [search.Lookup("b", exact=True), search.Lookup("c", exact=True), search.Lookup("d", exact=True)]),
+        (
+            "a bb c dddd e",
+            [search.Lookup("a", exact=True), search.Lookup("dddd", exact=True), search.Lookup("bb", exact=True)],
+        ),
     ],
 )
 def test_lookups(text, expected):
@@ -127,7 +131,8 @@ def _found(admin, text: str) -> set[str]:
     [
         ("prod", {"prod"}),  # words by their beginning: not "reproduction"
         ("PRODUCTION", {"prod"}),
-        ("duction web", {"prod"}),  # several words: a substring
+        ("production web", {"prod"}),  # several words: a substring
+        ("duction web", set()),  # each word begins a word ("duction" is the rarest here)
         ("ion", set()),
         ("5555", {"prod"}),
         ("7777", {"prod"}),
@@ -161,7 +166,7 @@ def test_a_search_never_finds_another_tenants_accounts(admin, fleet):
 def test_the_token_index_is_read_under_row_level_security(admin, fleet):
     """Equality and ranges on text are leakproof: PostgreSQL reads the index with the tenant and
     the token as its conditions, where a LIKE on the accounts could only be a scan."""
-    qs = selectors.account_list(actor=admin, search="duction web")
+    qs = selectors.account_list(actor=admin, search="production web")
     with rls.tenant_scope(admin.tenant), connection.cursor() as cursor:
         cursor.execute("SELECT NOT rolbypassrls AND NOT rolsuper FROM pg_roles WHERE rolname = current_user")
         assert cursor.fetchone() == (True,)
@@ -173,3 +178,18 @@ def test_the_token_index_is_read_under_row_level_security(admin, fleet):
     assert f"using {token_index}" in plan.lower(), plan
     assert f"(tenant_id = {admin.tenant.pk}) AND (token >= 'WEB'::text) AND (token < 'WEB" in plan, plan
     assert [a.pk for a in qs] == [fleet["prod"].pk]
+
+
+def test_the_rarest_words_are_looked_up(admin, monkeypatch):
+    monkeypatch.setattr(search, "RAREST_CAP", 5)
+    tokens = AccountSearchToken.objects.for_tenant(admin.tenant)
+    for n in range(8):
+        CloudAccountFactory(tenant=admin.tenant, name=f"common-{n}-shared")
+    rare = CloudAccountFactory(tenant=admin.tenant, name="common-rare-shared")
+    common, shared, rare_word = search.lookups("common-rare-shared")  # the first, then the longest
+    assert (common.text, shared.text, rare_word.text) == ("common", "shared", "rare")
+    assert selectors._rarest(tokens, [common, rare_word, shared]) == [rare_word]  # one, below the cap
+    # All as common as the cap: the two rarest, the first word of the search last.
+    assert selectors._rarest(tokens, [common, shared]) == [shared, common]
+    assert [a.pk for a in selectors.account_list(actor=admin, search="common-rare-shared")] == [rare.pk]
+    assert len(selectors.account_list(actor=admin, search="common-")) == 9
