@@ -90,7 +90,7 @@ def main(argv: list[str]) -> int:
     if unknown:
         print(f"unknown scenario(s): {', '.join(sorted(unknown))}; choose from {', '.join(SCENARIOS)}")
         return 2
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.bench")  # the test settings + the admin
     if not os.environ.get("DATABASE_URL"):
         # A file, as in production, not the in-memory database of the tests.
         (ROOT / "var").mkdir(exist_ok=True)
