@@ -519,6 +519,31 @@ class _InFlight:
         return wrapped
 
 
+def _bare_list_accounts(endpoint: str, role_arn: str, external_id: str) -> tuple[float, int]:
+    """(seconds, calls) of the organization's ListAccounts pages read with boto3 alone (the
+    role assumed once, pages of 20 as the sync reads them), in the same run as the sync."""
+    import boto3
+
+    session = {"endpoint_url": endpoint, "region_name": "us-east-1"}
+    credentials = boto3.client("sts", **session).assume_role(
+        RoleArn=role_arn, RoleSessionName="bench-bare", ExternalId=external_id
+    )["Credentials"]
+    organizations = boto3.client(
+        "organizations",
+        aws_access_key_id=credentials["AccessKeyId"],
+        aws_secret_access_key=credentials["SecretAccessKey"],
+        aws_session_token=credentials["SessionToken"],
+        **session,
+    )
+    calls, token, start = 0, None, time.perf_counter()
+    while True:
+        page = organizations.list_accounts(MaxResults=20, **({"NextToken": token} if token else {}))
+        calls += 1
+        token = page.get("NextToken")
+        if not token:
+            return time.perf_counter() - start, calls
+
+
 class _Emulator:
     """The moto server in a process of its own, as the AWS endpoint is in production: in this
     process it would compete with the portal's code for the interpreter lock and its in-memory
@@ -629,6 +654,17 @@ def discovery(report: Report, *, members: int) -> None:
             counter.peak.get(list_step, 0) == 1,
         )
         report.add("discovery: time in AWS calls", result["aws_seconds"], "s")
+        bare_seconds, bare_calls = _bare_list_accounts(endpoint, arn, payer.external_id)
+        report.add(
+            f"discovery: the same {bare_calls} ListAccounts calls made bare (boto3)", round(bare_seconds, 2), "s"
+        )
+        report.add(
+            "discovery: total / bare ListAccounts calls",
+            round(total / bare_seconds, 2),
+            "x",
+            "<= 1.1x",
+            total / bare_seconds <= 1.1,
+        )
         report.add("discovery: time in the database", result["db_seconds"], "s", "< 1 s", result["db_seconds"] < 1)
         report.add(
             "discovery: total minus AWS time (overhead)",
