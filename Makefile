@@ -56,7 +56,7 @@ screenshots: $(STAMP) browser
 	README_SCREENSHOTS=docs/screenshots $(PY) -m pytest -q -p no:randomly tests/e2e/test_tour.py -k "390 or 1440"
 
 bench: $(STAMP)
-	$(PY) -m tests.bench
+	$(PY) -m tests.bench $(if $(SCALE),--scale=$(SCALE))
 
 # Re-resolve the pinned requirement files from the top-level *.in files.
 lock:
