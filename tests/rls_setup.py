@@ -24,9 +24,9 @@ from cloudmsp.tenancy.rls import TenantRowLevelSecurity
 APP_ROLE = "cloudmsp_test_app"
 
 
-def rls_operations() -> list[tuple[str, TenantRowLevelSecurity]]:
-    """("app_label.migration_name", operation) for every TenantRowLevelSecurity operation in the
-    installed apps' migrations, read from the migration files themselves."""
+def migration_operations[O](kind: type[O]) -> list[tuple[str, O]]:
+    """("app_label.migration_name", operation) for every operation of type `kind` in the
+    installed apps' migrations, read from the migration files themselves, in their order."""
     found = []
     for app_config in apps.get_app_configs():
         package = f"{app_config.name}.migrations"
@@ -38,25 +38,18 @@ def rls_operations() -> list[tuple[str, TenantRowLevelSecurity]]:
             module = importlib.import_module(f"{package}.{info.name}")
             migration = getattr(module, "Migration", None)
             for operation in getattr(migration, "operations", ()):
-                if isinstance(operation, TenantRowLevelSecurity):
+                if isinstance(operation, kind):
                     found.append((f"{app_config.label}.{info.name}", operation))
     return found
 
 
+def rls_operations() -> list[tuple[str, TenantRowLevelSecurity]]:
+    return migration_operations(TenantRowLevelSecurity)
+
+
 def trigger_operations() -> list[DatabaseTriggers]:
     """The DatabaseTriggers operations of the installed apps' migrations, in migration order."""
-    found = []
-    for app_config in apps.get_app_configs():
-        package = f"{app_config.name}.migrations"
-        try:
-            migrations = importlib.import_module(package)
-        except ModuleNotFoundError:
-            continue
-        for info in sorted(pkgutil.iter_modules(migrations.__path__), key=lambda i: i.name):
-            module = importlib.import_module(f"{package}.{info.name}")
-            migration = getattr(module, "Migration", None)
-            found += [op for op in getattr(migration, "operations", ()) if isinstance(op, DatabaseTriggers)]
-    return found
+    return [operation for _, operation in migration_operations(DatabaseTriggers)]
 
 
 def install_triggers() -> None:

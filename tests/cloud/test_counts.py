@@ -86,30 +86,22 @@ class World:
     def apply(self, op: str, rnd: random.Random) -> None:
         getattr(self, op)(rnd)
 
+    def _member(self, rnd: random.Random) -> dict[str, Any]:
+        return {
+            "tenant": self.tenant,
+            "category": Category.MSP,
+            "kind": Kind.MEMBER,
+            "parent": rnd.choice(self.payers),
+            "account_id": self._next_id(),
+            "customer": rnd.choice([None, *self.customers]),
+            "onboarding_status": rnd.choice(OnboardingStatus.values),
+        }
+
     def create(self, rnd: random.Random) -> None:  # the ORM, one row (a factory, as the pages do)
-        CloudAccountFactory(
-            tenant=self.tenant,
-            category=Category.MSP,
-            kind=Kind.MEMBER,
-            parent=rnd.choice(self.payers),
-            account_id=self._next_id(),
-            customer=rnd.choice([None, *self.customers]),
-            onboarding_status=rnd.choice(OnboardingStatus.values),
-        )
+        CloudAccountFactory(**self._member(rnd))
 
     def bulk_create(self, rnd: random.Random) -> None:
-        CloudAccount.unscoped.bulk_create(
-            CloudAccount(
-                tenant=self.tenant,
-                category=Category.MSP,
-                kind=Kind.MEMBER,
-                parent=rnd.choice(self.payers),
-                account_id=self._next_id(),
-                customer=rnd.choice([None, *self.customers]),
-                onboarding_status=rnd.choice(OnboardingStatus.values),
-            )
-            for _ in range(rnd.randint(1, 6))
-        )
+        CloudAccount.unscoped.bulk_create(CloudAccount(**self._member(rnd)) for _ in range(rnd.randint(1, 6)))
 
     def insert_rows(self, rnd: random.Random) -> None:  # as discovery writes new members
         payer = rnd.choice(self.payers)
