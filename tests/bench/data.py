@@ -89,10 +89,10 @@ def build(
                 tenant=tenant,
                 category=Category.MSP,
                 kind=Kind.MANAGEMENT,
-                account_id=f"9{m:02d}000000000",
+                account_id=f"9{m:03d}00000000",
                 name=f"Payer {m}",
                 external_id=_external_id(),
-                role_arn=f"arn:aws:iam::9{m:02d}000000000:role/CloudMSPPortal",
+                role_arn=f"arn:aws:iam::9{m:03d}00000000:role/CloudMSPPortal",
                 onboarding_status=OnboardingStatus.ONBOARDED,
             )
             for m in range(managements)
@@ -103,7 +103,9 @@ def build(
     for m, mgmt in enumerate(mgmts):
         rows = []
         for j in range(members_per_management):
-            account_id = f"{(m + 1) * 10**10 + j:012d}"
+            # 12 digits for up to 8,999 organizations of 100,000,000 members, none beginning with 9
+            # as the management accounts do.
+            account_id = f"{m + 1:04d}{j:08d}"
             assigned = (n % 100) < assigned_share * 100
             onboarded = (n % 100) < onboarded_share * 100
             rows.append(
