@@ -103,9 +103,10 @@ def build(
     for m, mgmt in enumerate(mgmts):
         rows = []
         for j in range(members_per_management):
-            # 12 digits for up to 8,999 organizations of 100,000,000 members, none beginning with 9
-            # as the management accounts do.
-            account_id = f"{m + 1:04d}{j:08d}"
+            # 12 digits, distinct, for up to 880 organizations of up to 1,000,000,000 members: none
+            # begins with 9 as the management accounts do, nor with 00 (a search for "00" would
+            # then begin every account id).
+            account_id = f"{(m + 10) * 10**9 + j:012d}"
             assigned = (n % 100) < assigned_share * 100
             onboarded = (n % 100) < onboarded_share * 100
             rows.append(
