@@ -33,8 +33,9 @@ from typing import Any
 
 # The characters that separate words: ASCII whitespace, control characters and punctuation.
 # The triggers of migration 0013 split with the same class.
-SEPARATORS = re.compile(r"[\x00-\x2f\x3a-\x40\x5b-\x60\x7b-\x7f]+")
-WORD = re.compile(r"[^\x00-\x2f\x3a-\x40\x5b-\x60\x7b-\x7f]+")
+_SEPARATOR_CLASS = r"\x00-\x2f\x3a-\x40\x5b-\x60\x7b-\x7f"
+SEPARATORS = re.compile(f"[{_SEPARATOR_CLASS}]+")
+WORD = re.compile(f"[^{_SEPARATOR_CLASS}]+")
 # Stored tokens are cut at this length; a longer word of a search is looked up by its prefix.
 TOKEN_LENGTH = 64
 # The marker before an account id reversed: a separator, so no word of a name can begin with it.

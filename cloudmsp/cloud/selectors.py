@@ -112,12 +112,12 @@ def _search_match(tenant_id: int, search: str) -> Q:
     whose company name contains it (a few thousand rows, matched first); each candidate then
     checked for the whole search as a substring of its search_text. One set of ids, so that
     both kinds of match are index lookups rather than a condition on every account."""
-    text = Q(search_text__contains=Upper(Value(search)))  # upper-cased as the column is
     customers = Customer.objects.for_tenant(tenant_id).filter(company_name__icontains=search).values("pk")
-    by_customer = CloudAccount.objects.for_tenant(tenant_id).filter(customer_id__in=customers)
     lookups = search_index.lookups(search)
     if not lookups:  # punctuation only: no word to look up, the accounts are scanned
-        return text | Q(customer_id__in=customers)
+        # upper-cased as the column is
+        return Q(search_text__contains=Upper(Value(search))) | Q(customer_id__in=customers)
+    by_customer = CloudAccount.objects.for_tenant(tenant_id).filter(customer_id__in=customers)
     tokens = AccountSearchToken.objects.for_tenant(tenant_id)
     chosen = _rarest(tokens, lookups)
     ids = tokens.filter(_token_condition(chosen[0])).values("account_id")

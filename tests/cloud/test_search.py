@@ -121,8 +121,8 @@ def fleet(admin, customer):
     }
 
 
-def _found(admin, text: str) -> set[str]:
-    names = {a.pk: n for n, a in admin._fleet.items()}
+def _found(admin, fleet, text: str) -> set[str]:
+    names = {a.pk: n for n, a in fleet.items()}
     return {names[a.pk] for a in selectors.account_list(actor=admin, search=text)}
 
 
@@ -149,8 +149,7 @@ def _found(admin, text: str) -> set[str]:
     ],
 )
 def test_what_a_search_finds(admin, fleet, text, expected):
-    admin._fleet = fleet
-    assert _found(admin, text) == expected
+    assert _found(admin, fleet, text) == expected
 
 
 def test_a_search_never_finds_another_tenants_accounts(admin, fleet):

@@ -70,11 +70,13 @@ END
 $fn$
 """
 
+TRIGGERS = [f"cloudmsp_account_counts_{event}" for event in ("insert", "update", "delete")]
+POSTGRES_DROP = [f"DROP TRIGGER IF EXISTS {name} ON cloud_cloudaccount" for name in TRIGGERS]
+SQLITE_DROP = [f"DROP TRIGGER IF EXISTS {name}" for name in TRIGGERS]
+
 POSTGRES = [
     POSTGRES_FUNCTION,
-    "DROP TRIGGER IF EXISTS cloudmsp_account_counts_insert ON cloud_cloudaccount",
-    "DROP TRIGGER IF EXISTS cloudmsp_account_counts_update ON cloud_cloudaccount",
-    "DROP TRIGGER IF EXISTS cloudmsp_account_counts_delete ON cloud_cloudaccount",
+    *POSTGRES_DROP,
     """CREATE TRIGGER cloudmsp_account_counts_insert AFTER INSERT ON cloud_cloudaccount
        REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION cloudmsp_account_counts()""",
     """CREATE TRIGGER cloudmsp_account_counts_update AFTER UPDATE ON cloud_cloudaccount
@@ -96,9 +98,7 @@ def _sqlite_change(row: str, sign: str) -> str:
 
 
 SQLITE = [
-    "DROP TRIGGER IF EXISTS cloudmsp_account_counts_insert",
-    "DROP TRIGGER IF EXISTS cloudmsp_account_counts_update",
-    "DROP TRIGGER IF EXISTS cloudmsp_account_counts_delete",
+    *SQLITE_DROP,
     f"""CREATE TRIGGER cloudmsp_account_counts_insert AFTER INSERT ON cloud_cloudaccount
         BEGIN {_sqlite_change("NEW", "+")} END""",
     f"""CREATE TRIGGER cloudmsp_account_counts_update
@@ -146,17 +146,8 @@ class Migration(migrations.Migration):
             'account_counts',
             forwards={'postgresql': POSTGRES + RECOUNT, 'sqlite': SQLITE + RECOUNT},
             backwards={
-                'postgresql': [
-                    'DROP TRIGGER IF EXISTS cloudmsp_account_counts_insert ON cloud_cloudaccount',
-                    'DROP TRIGGER IF EXISTS cloudmsp_account_counts_update ON cloud_cloudaccount',
-                    'DROP TRIGGER IF EXISTS cloudmsp_account_counts_delete ON cloud_cloudaccount',
-                    'DROP FUNCTION IF EXISTS cloudmsp_account_counts()',
-                ],
-                'sqlite': [
-                    'DROP TRIGGER IF EXISTS cloudmsp_account_counts_insert',
-                    'DROP TRIGGER IF EXISTS cloudmsp_account_counts_update',
-                    'DROP TRIGGER IF EXISTS cloudmsp_account_counts_delete',
-                ],
+                'postgresql': [*POSTGRES_DROP, 'DROP FUNCTION IF EXISTS cloudmsp_account_counts()'],
+                'sqlite': SQLITE_DROP,
             },
         ),
     ]

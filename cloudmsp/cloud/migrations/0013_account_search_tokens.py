@@ -14,6 +14,9 @@ from cloudmsp.core.triggers import DatabaseTriggers
 from cloudmsp.tenancy.rls import TenantRowLevelSecurity
 
 TOKENS = "cloud_accountsearchtoken"
+TRIGGERS = ["cloudmsp_account_tokens_insert", "cloudmsp_account_tokens_update"]
+POSTGRES_DROP = [f"DROP TRIGGER IF EXISTS {name} ON cloud_cloudaccount" for name in TRIGGERS]
+SQLITE_DROP = [f"DROP TRIGGER IF EXISTS {name}" for name in TRIGGERS]
 
 POSTGRES = [
     # Byte order: the tokens that begin with a prefix are one range, whatever the database's
@@ -51,8 +54,7 @@ POSTGRES = [
     END
     $fn$
     """,
-    "DROP TRIGGER IF EXISTS cloudmsp_account_tokens_insert ON cloud_cloudaccount",
-    "DROP TRIGGER IF EXISTS cloudmsp_account_tokens_update ON cloud_cloudaccount",
+    *POSTGRES_DROP,
     """CREATE TRIGGER cloudmsp_account_tokens_insert AFTER INSERT ON cloud_cloudaccount
        REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION cloudmsp_account_tokens()""",
     """CREATE TRIGGER cloudmsp_account_tokens_update AFTER UPDATE OF account_id, name, email, ou_path
@@ -68,8 +70,7 @@ _SQLITE_INSERT = f"""INSERT INTO {TOKENS} (tenant_id, account_id, token)
         SELECT NEW.tenant_id, NEW.id, value FROM json_each(cloudmsp_search_tokens(NEW.account_id, NEW.search_text));"""
 
 SQLITE = [
-    "DROP TRIGGER IF EXISTS cloudmsp_account_tokens_insert",
-    "DROP TRIGGER IF EXISTS cloudmsp_account_tokens_update",
+    *SQLITE_DROP,
     f"""CREATE TRIGGER cloudmsp_account_tokens_insert AFTER INSERT ON cloud_cloudaccount
         BEGIN {_SQLITE_INSERT} END""",
     f"""CREATE TRIGGER cloudmsp_account_tokens_update AFTER UPDATE OF account_id, name, email, ou_path ON cloud_cloudaccount
@@ -110,16 +111,12 @@ class Migration(migrations.Migration):
             forwards={'postgresql': POSTGRES, 'sqlite': SQLITE},
             backwards={
                 'postgresql': [
-                    'DROP TRIGGER IF EXISTS cloudmsp_account_tokens_insert ON cloud_cloudaccount',
-                    'DROP TRIGGER IF EXISTS cloudmsp_account_tokens_update ON cloud_cloudaccount',
+                    *POSTGRES_DROP,
                     'DROP FUNCTION IF EXISTS cloudmsp_account_tokens()',
                     'DROP FUNCTION IF EXISTS cloudmsp_account_tokens_changed()',
                     'DROP FUNCTION IF EXISTS cloudmsp_search_tokens(text, text)',
                 ],
-                'sqlite': [
-                    'DROP TRIGGER IF EXISTS cloudmsp_account_tokens_insert',
-                    'DROP TRIGGER IF EXISTS cloudmsp_account_tokens_update',
-                ],
+                'sqlite': SQLITE_DROP,
             },
         ),
     ]
