@@ -10,6 +10,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
+import botocore.loaders
+import botocore.session
 from botocore.config import Config
 from botocore.exceptions import (
     ClientError,
@@ -59,16 +61,26 @@ def client(service: str, credentials: Credentials | None = None, *, endpoint_url
 
 
 _local = threading.local()
+# One loader of the service models for every thread's session: each new session (each thread of
+# a bulk validation) would otherwise read and parse the models' JSON again, about 0.1 s of the
+# interpreter for STS alone. Loaded models are only read.
+_LOADER = botocore.loaders.create_loader()
+_LOADER_LOCK = threading.Lock()
 
 
 def _session() -> boto3.Session:
     # boto3 sessions are not thread-safe: one per thread.
     session = getattr(_local, "session", None)
     if session is None:
-        session = _local.session = boto3.session.Session()
+        core = botocore.session.get_session()
+        core.register_component("data_loader", _LOADER)
         # STS in the settings' region (AWS_REGION), whatever the environment or a config file
         # says: the global endpoint is a single point of failure and slower from elsewhere.
-        session._session.set_config_variable("sts_regional_endpoints", "regional")
+        core.set_config_variable("sts_regional_endpoints", "regional")
+        with _LOADER_LOCK:
+            session = _local.session = boto3.session.Session(botocore_session=core)
+            # Each boto3 session adds its own data directory to the loader's search path: once is enough.
+            _LOADER.search_paths[:] = list(dict.fromkeys(_LOADER.search_paths))
     return session
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -29,6 +30,19 @@ from cloudmsp.cloud.providers.base import (
 
 EXPIRED_CODES = {"ExpiredToken", "ExpiredTokenException"}
 ACCOUNT_ID = re.compile(r"[0-9]{12}")
+
+# The validation threads outlive one bulk validation, and so do their boto3 sessions (client.py):
+# a new pool for each run made every one of its threads build a session again.
+_pools: dict[int, ThreadPoolExecutor] = {}
+_pools_lock = threading.Lock()
+
+
+def _validation_pool(workers: int) -> ThreadPoolExecutor:
+    with _pools_lock:
+        pool = _pools.get(workers)
+        if pool is None:
+            pool = _pools[workers] = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"validate-{workers}")
+        return pool
 
 
 class AwsProvider:
@@ -77,8 +91,7 @@ class AwsProvider:
                 fresh=fresh,
             )
 
-        with ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="validate") as pool:
-            results = list(pool.map(one, roles))
+        results = list(_validation_pool(max(1, concurrency)).map(one, roles))
         return RoleChecks(
             results=results,
             credentials_reused=credential_cache.hits - hits,
