@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: demo test test-fast lint typecheck check bench screenshots lock migrate browser clean
+.PHONY: demo test test-fast lint typecheck check bench load screenshots lock migrate browser clean
 NODE_STAMP := node_modules/.installed
 
 $(STAMP): requirements/base.txt requirements/dev.txt
@@ -57,6 +57,12 @@ screenshots: $(STAMP) browser
 
 bench: $(STAMP)
 	$(PY) -m tests.bench $(if $(SCALE),--scale=$(SCALE))
+
+# gunicorn on PostgreSQL under wrk's load, quiet and while two task workers sync (tests/bench/load.py);
+# scripts/ensure-wrk installs Debian's wrk if it is missing. LOAD_SECONDS=60 per run.
+load: $(STAMP)
+	@scripts/ensure-wrk
+	$(PY) -m tests.bench.load $(if $(LOAD_SECONDS),--seconds=$(LOAD_SECONDS))
 
 # Re-resolve the pinned requirement files from the top-level *.in files.
 lock:

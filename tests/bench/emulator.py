@@ -1,0 +1,93 @@
+"""The moto server for the benchmarks, in a process of its own:
+`python -m tests.bench.emulator PORT ORGANIZATIONS MEMBERS [LATENCY_MS]` creates ORGANIZATIONS
+organizations of MEMBERS member accounts each (`make load`), then serves the AWS APIs on
+127.0.0.1:PORT, each answer LATENCY_MS (default 0) later than moto gives it: the round trip to
+AWS that a local emulator does not have, so that calls made concurrently can be measured as they
+overlap on AWS (the requests wait in threads, so waits overlap as network round trips do).
+
+The accounts are written into moto's Organizations backend directly, not through CreateAccount:
+moto's CreateAccount also builds an IAM backend with a role in every new account, which takes
+10 s per 10,000 accounts and grows with each organization. Listing the organizations (what a
+sync does) reads only the Organizations backend, so it answers as it would for created accounts.
+The management accounts are management_id(0), management_id(1), ..."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+
+def management_id(index: int) -> str:
+    return f"8{index:03d}00000000"
+
+
+def member_id(index: int, member: int) -> str:
+    # 12 digits, distinct for 100 organizations of up to 10**9 members, beginning with neither
+    # 9 nor 00 (as the benchmark's own data, tests/bench/data.py).
+    return f"{(index + 200) * 10**9 + member:012d}"
+
+
+def seed(organizations: int, members: int) -> None:
+    from moto.core.utils import utcnow
+    from moto.organizations import utils
+    from moto.organizations.models import FakeAccount, organizations_backends
+
+    for index in range(organizations):
+        backend = organizations_backends[management_id(index)]["aws"]
+        backend.create_organization(region="us-east-1", FeatureSet="ALL")
+        org = backend.org
+        for member in range(members):
+            account = FakeAccount.__new__(FakeAccount)
+            account.__dict__.update(
+                type="ACCOUNT",
+                region=org.region,
+                organization_id=org.id,
+                master_account_id=org.master_account_id,
+                create_account_status_id=utils.make_random_create_account_status_id(),
+                id=member_id(index, member),
+                name=f"load-{index}-{member}",
+                email=f"load-{index}-{member}@load.example",
+                create_time=utcnow(),
+                status="ACTIVE",
+                state="ACTIVE",
+                joined_method="CREATED",
+                parent_id=org.root_id,
+                attached_policies=[],
+                tags={},
+            )
+            backend.accounts.append(account)
+            organizations_backends.master_accounts[account.id] = (backend.account_id, backend.partition)
+
+
+def serve(port: int, latency_ms: float) -> None:
+    """moto.server's own set-up (its main()), with the delay in front of its application."""
+    import time
+
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+    from werkzeug.serving import run_simple
+
+    moto_app = DomainDispatcherApplication(create_backend_app)
+    delay = [latency_ms / 1000]
+
+    def app(environ: Any, start_response: Any) -> Any:
+        # POST /__latency/MS (the benchmark, between its runs) sets the delay from then on.
+        path = environ.get("PATH_INFO", "")
+        if path.startswith("/__latency/"):
+            delay[0] = float(path.rsplit("/", 1)[1]) / 1000
+            start_response("204 No Content", [])
+            return [b""]
+        if delay[0]:
+            time.sleep(delay[0])
+        return moto_app(environ, start_response)
+
+    run_simple("127.0.0.1", port, app, threaded=True, request_handler=MotoRequestHandler)
+
+
+def main(argv: list[str]) -> None:
+    port, organizations, members, *latency = argv
+    seed(int(organizations), int(members))
+    serve(int(port), float(latency[0]) if latency else 0)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,61 @@
+"""The benchmarks' emulator (tests/bench/emulator.py): organizations written into moto's backend
+directly, for `make load`, must read through the portal's own listing as created ones would."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from cloudmsp.cloud.providers.aws.client import credential_cache
+from cloudmsp.cloud.providers.aws.provider import AwsProvider
+from cloudmsp.demo import emulator
+from cloudmsp.demo.emulator import port_in_use
+from tests.bench.emulator import management_id, member_id
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def seeded(settings, monkeypatch):
+    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(key, "testing")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.bench.emulator", str(port), "2", "45"],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while not port_in_use("127.0.0.1", port):
+        assert process.poll() is None, "the emulator stopped"
+        assert time.monotonic() < deadline, "the emulator did not start"
+        time.sleep(0.1)
+    url = f"http://127.0.0.1:{port}"
+    settings.AWS_ENDPOINT_URL = url
+    settings.PORTAL_AWS_ACCOUNT_ID = emulator.PORTAL_ACCOUNT
+    credential_cache.clear()
+    yield url
+    process.terminate()
+    process.wait(timeout=30)
+    credential_cache.clear()
+
+
+def test_each_seeded_organization_lists_its_own_members_in_pages(seeded):
+    for index in (0, 1):
+        management = management_id(index)
+        arn = emulator.ensure_role(seeded, management, emulator.PORTAL_ROLE, "ext", management=True)
+        listing = AwsProvider().list_organization(role_arn=arn, external_id="ext")
+        expected = {management} | {member_id(index, m) for m in range(45)}
+        assert set(listing.accounts) == expected
+        assert listing.list_accounts_calls == 3  # 46 accounts, 20 a page
+        member = listing.accounts[member_id(index, 7)]
+        assert member.name == f"load-{index}-7"
+        assert member.state == "ACTIVE"
