@@ -27,7 +27,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from tests.bench.run import ROOT, Report
+from tests.bench.run import ROOT, Report, machine_reference
 
 CLIENTS = {"customers list": 11, "accounts list": 11, "account search": 10}
 P99_TARGET_MS = 250
@@ -368,6 +368,7 @@ def main(argv: list[str]) -> int:
     state = setup_databases(verbosity=0, interactive=False, keepdb=False)
     install_triggers()
     report = Report(database=connection.vendor)
+    machine_reference(report)
     try:
         data = _dataset(report, quick=quick)
         with running_as_app_role():

@@ -53,6 +53,14 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
+def machine_reference(report: Report) -> None:
+    """A pure-Python figure of the machine itself, so that runs on different days (or machines)
+    can be compared: the same sandbox has been three times slower on one day than on another."""
+    start = time.perf_counter()
+    sum(range(10**7))
+    report.add("machine: sum(range(10**7)) in this interpreter", round(time.perf_counter() - start, 3), "s")
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     k = max(0, min(len(ordered) - 1, math.ceil(q * len(ordered)) - 1))
@@ -117,6 +125,7 @@ def main(argv: list[str]) -> int:
     state = setup_databases(verbosity=0, interactive=False, keepdb=False)
     install_triggers()
     report = Report(database=connection.vendor)
+    machine_reference(report)
     started = time.monotonic()
     try:
         scenarios.run_all(report, quick=quick, only=only or set(SCENARIOS), scale=scale)
