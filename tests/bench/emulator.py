@@ -13,8 +13,53 @@ The management accounts are management_id(0), management_id(1), ..."""
 
 from __future__ import annotations
 
+import os
+import socket
+import subprocess
 import sys
+import time
+import urllib.request
+from pathlib import Path
 from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class Emulator:
+    """This module's server started in a process of its own, as the AWS endpoint is in
+    production (in the benchmark's process it would compete for the interpreter lock); stop()
+    ends it. `url` is its endpoint; latency() changes the delay of its answers from then on."""
+
+    def __init__(self, organizations: int = 0, members: int = 0, *, timeout: float = 300) -> None:
+        for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+            os.environ.setdefault(key, "testing")
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "tests.bench.emulator", str(port), str(organizations), str(members)],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self.url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + timeout
+        while True:
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", port)) == 0:
+                    return
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                self.process.kill()
+                raise RuntimeError("the emulator did not start")
+            time.sleep(0.1)
+
+    def latency(self, ms: float) -> None:
+        request = urllib.request.Request(f"{self.url}/__latency/{ms:g}", method="POST")
+        urllib.request.urlopen(request, timeout=10).close()
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=30)
 
 
 def management_id(index: int) -> str:

@@ -23,10 +23,10 @@ import sys
 import tempfile
 import time
 import urllib.request
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+from tests.bench.emulator import Emulator
 from tests.bench.run import ROOT, Report, machine_reference
 
 CLIENTS = {"customers list": 11, "accounts list": 11, "account search": 10}
@@ -237,17 +237,10 @@ def _loaded_phase(
     report: Report, base: str, pages: dict[str, str], cookies: list[str], seconds: int, *, members: int
 ) -> Any:
     """The second run: the load while two task workers sync the organizations of the emulator."""
-    port = _free_port()
-    emulator = subprocess.Popen(
-        [sys.executable, "-m", "tests.bench.emulator", str(port), str(ORGANIZATIONS), str(members)],
-        env={**os.environ, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
     workers: list[subprocess.Popen[bytes]] = []
+    emulator = Emulator(ORGANIZATIONS, members)
     try:
-        _wait_for_port(port, emulator, "the emulator", timeout=300)
-        url = f"http://127.0.0.1:{port}"
+        url = emulator.url
         env = _environment(
             AWS_ENDPOINT_URL=url,
             PORTAL_AWS_ACCOUNT_ID="123456789012",
@@ -269,10 +262,11 @@ def _loaded_phase(
         )
         return results
     finally:
-        for process in [*workers, emulator]:
+        for process in workers:
             process.terminate()
-        for process in [*workers, emulator]:
+        for process in workers:
             process.wait(timeout=60)
+        emulator.stop()
 
 
 def _compare(report: Report, quiet: dict[str, dict[str, float]], busy: dict[str, dict[str, float]]) -> None:
@@ -375,11 +369,7 @@ def main(argv: list[str]) -> int:
             _serve(data, seconds, report, quick=quick)
     finally:
         teardown_databases(state, verbosity=0)
-    out = ROOT / f"load-results-{report.database}.json"
-    out.write_text(json.dumps({"database": report.database, "rows": [asdict(r) for r in report.rows]}, indent=2))
-    print(f"\n{len(report.rows)} figures, {len(report.failed)} below target; written to {out.name}")
-    for row in report.failed:
-        print(f"  below target: {row.figure} = {row.value} {row.unit} (target {row.target})")
+    report.write(f"load-results-{report.database}.json")
     return 0
 
 

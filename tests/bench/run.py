@@ -46,6 +46,14 @@ class Report:
     def failed(self) -> list[Row]:
         return [r for r in self.rows if r.ok is False]
 
+    def write(self, name: str) -> None:
+        """The rows as JSON in ROOT/`name`, then a summary of the figures below their targets."""
+        out = ROOT / name
+        out.write_text(json.dumps({"database": self.database, "rows": [asdict(r) for r in self.rows]}, indent=2))
+        print(f"\n{len(self.rows)} figures, {len(self.failed)} below target; written to {out.name}")
+        for row in self.failed:
+            print(f"  below target: {row.figure} = {_fmt(row.value)} {row.unit} (target {row.target})")
+
 
 def _fmt(value: Any) -> str:
     if isinstance(value, float):
@@ -136,9 +144,5 @@ def main(argv: list[str]) -> int:
         "total benchmark time", round(total, 1), "s", "< 600 s" if not scale else "", total < 600 if not scale else None
     )
     suffix = f"-{scale}" if scale else ("-partial" if only else "")
-    out = ROOT / f"bench-results-{report.database}{suffix}.json"
-    out.write_text(json.dumps({"database": report.database, "rows": [asdict(r) for r in report.rows]}, indent=2))
-    print(f"\n{len(report.rows)} figures, {len(report.failed)} below target; written to {out.name}")
-    for row in report.failed:
-        print(f"  below target: {row.figure} = {_fmt(row.value)} {row.unit} (target {row.target})")
+    report.write(f"bench-results-{report.database}{suffix}.json")
     return 0

@@ -15,7 +15,8 @@ from django.urls import reverse
 from cloudmsp.tenancy import rls
 from tests.bench import csvio
 from tests.bench.data import Dataset, build
-from tests.bench.run import ROOT, Report, measure, measure_together
+from tests.bench.emulator import Emulator
+from tests.bench.run import Report, measure, measure_together
 from tests.rls_setup import running_as_app_role
 
 P95_TARGET_MS = 50  # SPEC 7 at 100,000 accounts (150 at 1,000,000: SCALE=1m)
@@ -597,51 +598,16 @@ def _bare_list_accounts(endpoint: str, role_arn: str, external_id: str) -> tuple
             return time.perf_counter() - start, calls
 
 
-class _Emulator:
-    """The moto server in a process of its own (tests/bench/emulator.py), as the AWS endpoint is
-    in production: in this process it would compete with the portal's code for the interpreter
-    lock and its in-memory state of 10,000 accounts would slow the portal's garbage collection.
-    latency() delays its answers from then on (a round trip to AWS)."""
+class _Emulator(Emulator):
+    """The benchmarks' emulator (tests/bench/emulator.py), made the portal's AWS endpoint."""
 
     def __init__(self) -> None:
-        import os
-        import socket
-        import subprocess
-        import sys
-
         from django.conf import settings
 
-        from cloudmsp.demo.emulator import port_in_use
-
-        for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-            os.environ.setdefault(key, "testing")
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "tests.bench.emulator", str(port), "0", "0"],
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 30
-        while not port_in_use("127.0.0.1", port):
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the moto server did not start")
-            time.sleep(0.1)
-        self.url = f"http://127.0.0.1:{port}"
+        super().__init__()
         settings.AWS_ENDPOINT_URL = self.url
         settings.PORTAL_AWS_ACCOUNT_ID = "123456789012"
         settings.AWS_CHECK_WRONG_EXTERNAL_ID = False
-
-    def latency(self, ms: float) -> None:
-        import urllib.request
-
-        urllib.request.urlopen(urllib.request.Request(f"{self.url}/__latency/{ms:g}", method="POST"), timeout=10)
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=30)
 
 
 def discovery(report: Report, *, members: int) -> None:

@@ -3,48 +3,24 @@ directly, for `make load`, must read through the portal's own listing as created
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
-
 import pytest
 
 from cloudmsp.cloud.providers.aws.client import credential_cache
 from cloudmsp.cloud.providers.aws.provider import AwsProvider
 from cloudmsp.demo import emulator
-from cloudmsp.demo.emulator import port_in_use
-from tests.bench.emulator import management_id, member_id
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.bench.emulator import Emulator, management_id, member_id
 
 
 @pytest.fixture
 def seeded(settings, monkeypatch):
     for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        monkeypatch.setenv(key, "testing")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tests.bench.emulator", str(port), "2", "45"],
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 60
-    while not port_in_use("127.0.0.1", port):
-        assert process.poll() is None, "the emulator stopped"
-        assert time.monotonic() < deadline, "the emulator did not start"
-        time.sleep(0.1)
-    url = f"http://127.0.0.1:{port}"
-    settings.AWS_ENDPOINT_URL = url
+        monkeypatch.setenv(key, "testing")  # the portal's identity in the emulator, for this test only
+    server = Emulator(2, 45, timeout=60)
+    settings.AWS_ENDPOINT_URL = server.url
     settings.PORTAL_AWS_ACCOUNT_ID = emulator.PORTAL_ACCOUNT
     credential_cache.clear()
-    yield url
-    process.terminate()
-    process.wait(timeout=30)
+    yield server.url
+    server.stop()
     credential_cache.clear()
 
 
