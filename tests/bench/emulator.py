@@ -25,6 +25,25 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_for_port(port: int, process: subprocess.Popen[bytes], what: str, timeout: float) -> None:
+    """Until `process` listens on `port`; RuntimeError (the process killed) if it stops or
+    takes longer than `timeout` seconds."""
+    from cloudmsp.demo.emulator import port_in_use
+
+    deadline = time.monotonic() + timeout
+    while not port_in_use("127.0.0.1", port):
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError(f"{what} did not start")
+        time.sleep(0.1)
+
+
 class Emulator:
     """This module's server started in a process of its own, as the AWS endpoint is in
     production (in the benchmark's process it would compete for the interpreter lock); stop()
@@ -33,9 +52,7 @@ class Emulator:
     def __init__(self, organizations: int = 0, members: int = 0, *, timeout: float = 300) -> None:
         for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
             os.environ.setdefault(key, "testing")
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
+        port = free_port()
         self.process = subprocess.Popen(
             [sys.executable, "-m", "tests.bench.emulator", str(port), str(organizations), str(members)],
             cwd=ROOT,
@@ -43,15 +60,27 @@ class Emulator:
             stderr=subprocess.DEVNULL,
         )
         self.url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + timeout
-        while True:
-            with socket.socket() as probe:
-                if probe.connect_ex(("127.0.0.1", port)) == 0:
-                    return
-            if self.process.poll() is not None or time.monotonic() > deadline:
-                self.process.kill()
-                raise RuntimeError("the emulator did not start")
-            time.sleep(0.1)
+        wait_for_port(port, self.process, "the emulator", timeout)
+
+    def environment(self) -> dict[str, str]:
+        """The portal's settings that make this its AWS endpoint, as environment variables (for
+        gunicorn and the task workers); configure() sets them in this process."""
+        return {
+            "AWS_ENDPOINT_URL": self.url,
+            "PORTAL_AWS_ACCOUNT_ID": "123456789012",  # moto's own identity
+            "AWS_CHECK_WRONG_EXTERNAL_ID": "false",
+            "AWS_ACCESS_KEY_ID": os.environ["AWS_ACCESS_KEY_ID"],
+            "AWS_SECRET_ACCESS_KEY": os.environ["AWS_SECRET_ACCESS_KEY"],
+        }
+
+    def configure(self) -> Emulator:
+        from django.conf import settings
+
+        env = self.environment()
+        settings.AWS_ENDPOINT_URL = env["AWS_ENDPOINT_URL"]
+        settings.PORTAL_AWS_ACCOUNT_ID = env["PORTAL_AWS_ACCOUNT_ID"]
+        settings.AWS_CHECK_WRONG_EXTERNAL_ID = False
+        return self
 
     def latency(self, ms: float) -> None:
         request = urllib.request.Request(f"{self.url}/__latency/{ms:g}", method="POST")
@@ -106,8 +135,6 @@ def seed(organizations: int, members: int) -> None:
 
 def serve(port: int, latency_ms: float) -> None:
     """moto.server's own set-up (its main()), with the delay in front of its application."""
-    import time
-
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
     from werkzeug.serving import run_simple
 
@@ -129,7 +156,10 @@ def serve(port: int, latency_ms: float) -> None:
 
 
 def main(argv: list[str]) -> None:
+    from cloudmsp.demo.emulator import behave_like_aws_today
+
     port, organizations, members, *latency = argv
+    behave_like_aws_today()  # as the demo's and the tests' emulator: no retired Status, trust policies checked
     seed(int(organizations), int(members))
     serve(int(port), float(latency[0]) if latency else 0)
 

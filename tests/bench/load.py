@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -26,7 +25,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from tests.bench.emulator import Emulator
+from tests.bench.emulator import Emulator, free_port, wait_for_port
 from tests.bench.run import ROOT, Report, machine_reference
 
 CLIENTS = {"customers list": 11, "accounts list": 11, "account search": 10}
@@ -58,23 +57,6 @@ function done(summary, latency, requests)
     e.connect + e.read + e.write + e.timeout, bad))
 end
 """
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def _wait_for_port(port: int, process: subprocess.Popen[bytes], what: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        if process.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"{what} did not start")
-        time.sleep(0.2)
 
 
 def _environment(**extra: str) -> dict[str, str]:
@@ -189,10 +171,8 @@ def _report_phase(report: Report, phase: str, results: dict[str, dict[str, float
         report.add(f"{phase}: {name}: errors", errors, "", "= 0", errors == 0)
 
 
-def _start_syncs(emulator_url: str) -> tuple[Any, list[int]]:
+def _start_syncs(server: Emulator) -> tuple[Any, list[int]]:
     """A tenant with ORGANIZATIONS connected management accounts, and a sync job of each."""
-    from django.conf import settings
-
     from cloudmsp.cloud.services.accounts import account_connect, account_create
     from cloudmsp.cloud.services.sync import sync_start
     from cloudmsp.demo import emulator
@@ -202,11 +182,7 @@ def _start_syncs(emulator_url: str) -> tuple[Any, list[int]]:
     from cloudmsp.users.models import User
     from tests.bench.emulator import management_id
 
-    for key in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
-        os.environ.setdefault(key, "testing")
-    settings.AWS_ENDPOINT_URL = emulator_url
-    settings.PORTAL_AWS_ACCOUNT_ID = emulator.PORTAL_ACCOUNT
-    settings.AWS_CHECK_WRONG_EXTERNAL_ID = False
+    server.configure()
     tenant = Tenant.objects.create(name="Sync MSP")
     admin = User.unscoped.create(email="admin@sync.test", role=Role.TENANT_ADMIN, tenant=tenant, password="!")
     jobs = []
@@ -214,7 +190,7 @@ def _start_syncs(emulator_url: str) -> tuple[Any, list[int]]:
         for index in range(ORGANIZATIONS):
             payer = account_create(actor=admin, category="msp", account_id=management_id(index), name=f"Sync {index}")
             arn = emulator.ensure_role(
-                emulator_url, payer.account_id, emulator.PORTAL_ROLE, payer.external_id, management=True
+                server.url, payer.account_id, emulator.PORTAL_ROLE, payer.external_id, management=True
             )
             check = account_connect(actor=admin, account=payer, role_arn=arn)
             assert check.ok, check.message
@@ -244,17 +220,10 @@ def _loaded_phase(
     workers: list[subprocess.Popen[bytes]] = []
     emulator = Emulator(ORGANIZATIONS, members)
     try:
-        url = emulator.url
-        env = _environment(
-            AWS_ENDPOINT_URL=url,
-            PORTAL_AWS_ACCOUNT_ID="123456789012",
-            AWS_CHECK_WRONG_EXTERNAL_ID="false",
-            AWS_ACCESS_KEY_ID="testing",
-            AWS_SECRET_ACCESS_KEY="testing",
-        )
+        env = _environment(**emulator.environment())
         manage = [sys.executable, str(ROOT / "manage.py"), "db_worker", "--no-reload", "--interval", "0.5"]
         workers = [subprocess.Popen(manage, env=env, stdout=subprocess.DEVNULL) for _ in range(2)]
-        tenant, jobs = _start_syncs(url)
+        tenant, jobs = _start_syncs(emulator)
         results = _drive(base, pages, cookies, seconds)
         finished, listed = _sync_progress(tenant, jobs)
         report.add(
@@ -307,7 +276,7 @@ def _serve(data: Any, seconds: int, report: Report, *, quick: bool) -> None:
         "account search": reverse("cloud:accounts") + "?per_page=50&q=member-1-00",
     }
     cookies = _sessions(data.admin, sum(CLIENTS.values()))
-    port = _free_port()
+    port = free_port()
     gunicorn = subprocess.Popen(
         [
             sys.executable,
@@ -325,7 +294,7 @@ def _serve(data: Any, seconds: int, report: Report, *, quick: bool) -> None:
         cwd=ROOT,
     )
     try:
-        _wait_for_port(port, gunicorn, "gunicorn")
+        wait_for_port(port, gunicorn, "gunicorn", 60)
         base = f"http://127.0.0.1:{port}"
         _check_pages(base, pages, cookies[0])
         _drive(base, pages, cookies, 5)  # warm-up: every worker's connection and caches

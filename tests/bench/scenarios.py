@@ -598,18 +598,6 @@ def _bare_list_accounts(endpoint: str, role_arn: str, external_id: str) -> tuple
             return time.perf_counter() - start, calls
 
 
-class _Emulator(Emulator):
-    """The benchmarks' emulator (tests/bench/emulator.py), made the portal's AWS endpoint."""
-
-    def __init__(self) -> None:
-        from django.conf import settings
-
-        super().__init__()
-        settings.AWS_ENDPOINT_URL = self.url
-        settings.PORTAL_AWS_ACCOUNT_ID = "123456789012"
-        settings.AWS_CHECK_WRONG_EXTERNAL_ID = False
-
-
 def discovery(report: Report, *, members: int) -> None:
     import logging
 
@@ -623,7 +611,7 @@ def discovery(report: Report, *, members: int) -> None:
     from cloudmsp.users.models import User
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    server = _Emulator()
+    server = Emulator().configure()
     try:
         from django.conf import settings
 
@@ -720,14 +708,14 @@ def validation(report: Report, *, accounts: int, single: int) -> None:
 
     from cloudmsp.cloud.models import CloudAccount
     from cloudmsp.cloud.providers.aws.client import credential_cache
-    from cloudmsp.cloud.services.accounts import account_validate, new_external_id
+    from cloudmsp.cloud.services.accounts import new_external_id
     from cloudmsp.demo import emulator
     from cloudmsp.tenancy.models import Tenant
     from cloudmsp.tenancy.roles import Role
     from cloudmsp.users.models import User
 
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    server = _Emulator()
+    server = Emulator().configure()
     try:
         tenant = Tenant.objects.create(name="Validation MSP")
         admin = User.unscoped.create(email="admin@validation.test", role=Role.TENANT_ADMIN, tenant=tenant, password="!")
@@ -752,14 +740,15 @@ def validation(report: Report, *, accounts: int, single: int) -> None:
             server.latency(latency)
             credential_cache.clear()
             with rls.tenant_scope(tenant):  # as a request or task of the tenant runs it
-                _validation_run(report, admin, targets, single, latency, settings.AWS_CONCURRENCY, account_validate)
+                _validation_run(report, admin, targets, single, latency, settings.AWS_CONCURRENCY)
     finally:
         server.stop()
 
 
 def _validation_run(
-    report: Report, admin: Any, targets: list[Any], single: int, latency: int, concurrency: int, one: Any
+    report: Report, admin: Any, targets: list[Any], single: int, latency: int, concurrency: int
 ) -> None:
+    from cloudmsp.cloud.services.accounts import account_validate
     from cloudmsp.cloud.services.bulk import validate_many
 
     n = len(targets)
@@ -771,7 +760,7 @@ def _validation_run(
     second = validate_many(actor=admin, accounts=targets, fresh=False)
     cached_s = time.perf_counter() - start
     start = time.perf_counter()
-    passed = sum(1 for account in targets[:single] if one(actor=admin, account=account).ok)
+    passed = sum(1 for account in targets[:single] if account_validate(actor=admin, account=account).ok)
     one_s = (time.perf_counter() - start) / single
     report.add(f"validate {n} roles (concurrency {concurrency}, {at}): time", round(bulk_s, 2), "s")
     report.add(f"validate ({at}): roles that passed", first.ok, "", f"= {n}", first.ok == n)
