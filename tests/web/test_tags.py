@@ -44,3 +44,47 @@ def test_has_required_tells_whether_a_form_needs_the_asterisk_note():
 
     assert has_required(Optional()) is False
     assert has_required(Needed()) is True
+
+
+def test_copy_button_and_copyable_escape_the_value_and_name_the_button():
+    from cloudmsp.web.templatetags.cloudmsp_tags import copy_button, copyable
+
+    html = str(copy_button('a"<b>', "role ARN", "role ARN of 1"))
+    assert 'data-copy-text="a&quot;&lt;b&gt;"' in html
+    assert 'aria-label="Copy role ARN of 1"' in html
+    assert 'title="Copy role ARN"' in html
+    assert "<b>" not in html
+    html = str(copyable("111122223333", "account id"))
+    assert html.startswith('<span class="copyable"><span class="copy-value">111122223333</span><button')
+    assert 'aria-label="Copy account id 111122223333"' in html
+
+
+@pytest.mark.parametrize(
+    ("name", "kwarg", "pk"),
+    [
+        ("cloud:members", "account_id", 7),
+        ("cloud:account_health", "account_id", 123456),
+        ("customers:detail", "customer_id", 1),
+    ],
+)
+def test_url_for_pk_builds_what_reverse_builds(name, kwarg, pk):
+    from django.urls import reverse
+
+    from cloudmsp.web.templatetags.cloudmsp_tags import url_for_pk
+
+    assert url_for_pk(name, kwarg, pk) == reverse(name, kwargs={kwarg: pk})
+    assert url_for_pk(name, kwarg, pk + 1) == reverse(name, kwargs={kwarg: pk + 1})
+
+
+def test_url_for_pk_follows_the_script_prefix():
+    from django.urls import reverse, set_script_prefix
+
+    from cloudmsp.web.templatetags.cloudmsp_tags import url_for_pk
+
+    set_script_prefix("/portal/")
+    try:
+        assert url_for_pk("cloud:members", "account_id", 5) == reverse("cloud:members", kwargs={"account_id": 5})
+        assert url_for_pk("cloud:members", "account_id", 5).startswith("/portal/")
+    finally:
+        set_script_prefix("/")
+    assert not url_for_pk("cloud:members", "account_id", 5).startswith("/portal/")

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
 import re
+from html import escape as html_escape
 from typing import Any
 
 from django import template
-from django.utils.html import escape, format_html
+from django.urls import get_script_prefix, get_urlconf, reverse
+from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from cloudmsp.web.columns import TABLES, shown_columns
@@ -35,6 +37,44 @@ _ICONS = {
 @register.simple_tag
 def icon(name: str) -> SafeString:
     return SafeString(_ICONS[name])
+
+
+@register.simple_tag
+def copy_button(value: Any, what: str, copy_label: str = "") -> SafeString:
+    """A button that copies `value` (app.js, data-copy-text) and says "Copied"; named
+    "Copy <what> <value>", or "Copy <copy_label>" when given."""
+    # f-strings over html_escape() rather than format_html: a table calls this for every row.
+    label, shown = html_escape(copy_label or f"{what} {value}"), html_escape(what)
+    return SafeString(
+        f'<button type="button" class="copy-button" data-copy-text="{html_escape(value)}" aria-label="Copy {label}" '
+        f'title="Copy {shown}">{_ICONS["copy"]}</button>'
+    )
+
+
+@register.simple_tag
+def copyable(value: Any, what: str) -> SafeString:
+    """A value with a button that copies it (`what`: "account id")."""
+    return SafeString(
+        f'<span class="copyable"><span class="copy-value">{html_escape(value)}</span>{copy_button(value, what)}</span>'
+    )
+
+
+_PK_SENTINEL = 987654321
+_PK_PATHS: dict[tuple[str, Any, str, str], tuple[str, str]] = {}
+
+
+@register.simple_tag
+def url_for_pk(name: str, kwarg: str, pk: int) -> str:
+    """reverse(name, kwargs={kwarg: pk}) for the rows of a table: the pattern is reversed once
+    (per URLconf and script prefix) and the pk put in its place, which is what reverse() would
+    build, at a twentieth of its cost. In a template: `{% url_for_pk "customers:detail" "customer_id" c.pk %}`."""
+    key = (get_script_prefix(), get_urlconf(), name, kwarg)
+    parts = _PK_PATHS.get(key)
+    if parts is None:
+        path = reverse(name, kwargs={kwarg: _PK_SENTINEL})
+        before, _, after = path.partition(str(_PK_SENTINEL))
+        parts = _PK_PATHS[key] = (before, after)
+    return f"{parts[0]}{int(pk)}{parts[1]}"
 
 
 @register.simple_tag(takes_context=True)
@@ -120,5 +160,5 @@ _BREAK_AFTER = re.compile(r"([/@])")
 @register.filter(is_safe=True)
 def breakable(value: Any) -> SafeString:
     """Text (an ARN, an email) that may wrap after / and @ but never inside a word."""
-    text = escape("" if value is None else str(value))
-    return format_html('<span class="breakable">{}</span>', SafeString(_BREAK_AFTER.sub(r"\1<wbr>", text)))
+    text = html_escape("" if value is None else str(value))
+    return SafeString(f'<span class="breakable">{_BREAK_AFTER.sub(r"\1<wbr>", text)}</span>')
