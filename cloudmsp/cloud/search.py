@@ -3,25 +3,31 @@
 A substring search (`LIKE '%x%'`) of a tenant's accounts is a scan: PostgreSQL cannot use an
 index for it under row-level security (`LIKE` is not leakproof, so it is only evaluated after the
 policy's own filter), and a trigram index would not be read. Equality and `>=`/`<` on text are
-leakproof, so the search looks words up in a table of tokens instead (`AccountSearchToken`,
-one row per distinct word of an account's id, name, email and OU path, plus its account id
-reversed), by equality or by prefix range, with the tenant first in the index: a lookup reads
-the matching entries of one tenant only, and the policies still apply to every row it reads.
+leakproof, so the search looks its text up in a table of tokens instead (`AccountSearchToken`),
+by prefix range, with the tenant first in the index: a lookup reads the matching entries of one
+tenant only, and the policies still apply to every row it reads.
+
+An account's tokens are the rest of each of its fields from every word on (cut at TOKEN_LENGTH
+characters): "Root/Prod/Web" gives "ROOT/PROD/WEB", "PROD/WEB" and "WEB"; plus its account id
+reversed. A search, its leading punctuation set aside, is then one range of the index whatever
+its number of words: "prod/web" reads the tokens that begin with "PROD/WEB", exactly the
+accounts where it begins a word, where looking up its words one by one ("PROD", "WEB") and
+intersecting them read every account with a common word ("member" of "member-1-00": all of
+them).
 
 The tokens are written by the database itself, in the transaction of every write to an account
-(cloud migration 0013: triggers; on SQLite through `sqlite_search_tokens`, registered on each
-connection), split at the same characters as here (ASCII punctuation and whitespace), from the
-upper-cased `search_text`. A search is upper-cased by the database too, as the column was.
+(cloud migrations 0013 and 0014: triggers; on SQLite through `sqlite_search_tokens`, registered
+on each connection), with words split at the same characters as here (ASCII punctuation and
+whitespace), from the upper-cased `search_text`. A search is upper-cased by the database too, as
+the column was.
 
-What a search finds: the accounts whose id, name, email or OU contains the search (as a
-substring, checked on each candidate) and where the words of the search begin words: "prod"
-finds "Production", not "reproduction"; "prod/web" finds "Root/Prod/Web"; an account id is found
-by its first or its last digits ("5555", "7777" find 555566667777). The words looked up are the
-rarest ones of the search (counted in the index, `RAREST_CAP` at most); every word after the first
-is at the start of a word anyway once the whole search is a substring, so the one loose end is a
-first word that is not looked up, which may then end a longer word ("ember-1-00" finds
-"member-1-00" when "1" and "00" are rarer than "ember"). And, beside these, the accounts of the
-customers whose company name contains the search.
+What a search finds: the accounts whose id, name, email or OU contains the search, beginning at
+the start of a word: "prod" finds "Production", not "reproduction"; "prod/web" finds
+"Root/Prod/Web"; "duction web" finds nothing; an account id is found by its first or its last
+digits ("5555", "7777" find 555566667777). A search with leading punctuation ("@shop") or longer
+than a token is looked up without it, or by its beginning, and then checked as a substring on
+each candidate. And, beside these, the accounts of the customers whose company name contains
+the search.
 """
 
 from __future__ import annotations
@@ -42,17 +48,17 @@ TOKEN_LENGTH = 64
 REVERSED = "~"
 # Above every character: the end of the range of the tokens that begin with a prefix.
 TOP = "\U0010ffff"
-# At most this many words of a search are candidates for a lookup (the first and the longest),
-# counted up to RAREST_CAP entries each to choose the rarest; the rest are checked on the
-# candidates only.
-MAX_LOOKUPS = 3
-RAREST_CAP = 10_000
 
 
 def row_tokens(account_id: str | None, search_text: str | None) -> list[str]:
-    """The tokens of an account: its words (of the upper-cased search_text), cut at
-    TOKEN_LENGTH, and its account id reversed behind REVERSED, each once."""
-    tokens = {word[:TOKEN_LENGTH] for word in SEPARATORS.split(search_text or "") if word}
+    """The tokens of an account: in each line of the upper-cased search_text (one per field),
+    the text from the start of each word to the end of the line, cut at TOKEN_LENGTH; and its
+    account id reversed behind REVERSED; each once."""
+    tokens = {
+        line[word.start() : word.start() + TOKEN_LENGTH]
+        for line in (search_text or "").split("\n")
+        for word in WORD.finditer(line)
+    }
     if account_id:
         tokens.add(REVERSED + account_id[::-1])
     return sorted(tokens)
@@ -71,26 +77,25 @@ def register_sqlite_function(*, connection: Any, **kwargs: Any) -> None:
 
 @dataclass(frozen=True)
 class Lookup:
-    """One word of a search to look up: the tokens equal to `text`, or beginning with it; or,
-    for a search of digits only, also the account ids that end with them (`reversed_digits`)."""
+    """What a search looks up: the tokens that begin with `text` (the search from its first
+    word on, cut at TOKEN_LENGTH) or, for a search of digits only, the account ids that end with
+    them (`reversed_digits`). `complete` when a token that begins with `text` is a match in
+    itself, with no substring check: the search had no leading punctuation and fitted."""
 
     text: str
-    exact: bool = False
     reversed_digits: str = ""
+    complete: bool = True
 
 
-def lookups(search: str) -> list[Lookup]:
-    """The words of `search` that may be looked up in the token index (the first and the longest,
-    MAX_LOOKUPS at most), or [] when the search has no word (punctuation only: the caller scans).
-    Each word begins a word of the account: a word the search ends (a separator follows it) is a
-    whole word there, looked up by equality; the last one, by prefix."""
-    words = [(m.group(), m.end() < len(search)) for m in WORD.finditer(search)]
-    found: list[Lookup] = []
-    for text, right in words:
-        exact = right and len(text) < TOKEN_LENGTH
-        digits = text[::-1] if len(words) == 1 and text.isascii() and text.isdigit() else ""
-        lookup = Lookup(text[:TOKEN_LENGTH], exact=exact, reversed_digits=digits[: TOKEN_LENGTH - 1])
-        if lookup not in found:
-            found.append(lookup)
-    first, rest = found[:1], sorted(found[1:], key=lambda lookup: (-len(lookup.text), not lookup.exact))
-    return (first + rest)[:MAX_LOOKUPS]
+def lookup(search: str) -> Lookup | None:
+    """The lookup of `search`, or None when it has no word (punctuation only: the caller scans)."""
+    first = WORD.search(search)
+    if first is None:
+        return None
+    text = search[first.start() :]
+    digits = text[::-1] if text.isascii() and text.isdigit() else ""
+    return Lookup(
+        text[:TOKEN_LENGTH],
+        reversed_digits=digits[: TOKEN_LENGTH - 1],
+        complete=first.start() == 0 and len(text) <= TOKEN_LENGTH,
+    )

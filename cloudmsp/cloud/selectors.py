@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db.models import Count, F, Q, QuerySet, Value
-from django.db.models.functions import Concat, StrIndex, Substr, Upper
+from django.db.models.functions import Concat, Left, StrIndex, Substr, Upper
 from django.db.models.lookups import Exact
 
 from cloudmsp.cloud import search as search_index
@@ -98,8 +98,9 @@ def account_list(
 
 
 def _token_condition(lookup: search_index.Lookup) -> Q:
-    value = Upper(Value(lookup.text))  # upper-cased by the database, as search_text was
-    found = Q(token=value) if lookup.exact else Q(token__gte=value, token__lt=Concat(value, Value(search_index.TOP)))
+    # upper-cased by the database, as search_text was, and cut as the tokens are
+    value = Left(Upper(Value(lookup.text)), search_index.TOKEN_LENGTH)
+    found = Q(token__gte=value, token__lt=Concat(value, Value(search_index.TOP)))
     if lookup.reversed_digits:
         reversed_id = search_index.REVERSED + lookup.reversed_digits
         found |= Q(token__gte=reversed_id, token__lt=reversed_id + search_index.TOP)
@@ -107,22 +108,20 @@ def _token_condition(lookup: search_index.Lookup) -> Q:
 
 
 def _search_match(tenant_id: int, search: str) -> Q:
-    """The accounts of the tenant that a search finds (cloudmsp.cloud.search): those whose
-    words the search's words begin, looked up in the token index, and those of the customers
-    whose company name contains it (a few thousand rows, matched first); each candidate then
-    checked for the whole search as a substring of its search_text. One set of ids, so that
+    """The accounts of the tenant that a search finds (cloudmsp.cloud.search): those with a token
+    that begins with the search, one range of the token index (checked again as a substring when
+    the search began with punctuation or was longer than a token), and those of the customers
+    whose company name contains it (a few thousand rows, matched first). One set of ids, so that
     both kinds of match are index lookups rather than a condition on every account."""
     customers = Customer.objects.for_tenant(tenant_id).filter(company_name__icontains=search).values("pk")
-    lookups = search_index.lookups(search)
-    if not lookups:  # punctuation only: no word to look up, the accounts are scanned
+    lookup = search_index.lookup(search)
+    if lookup is None:  # punctuation only: no word to look up, the accounts are scanned
         # upper-cased as the column is
         return Q(search_text__contains=Upper(Value(search))) | Q(customer_id__in=customers)
-    by_customer = CloudAccount.objects.for_tenant(tenant_id).filter(customer_id__in=customers)
-    tokens = AccountSearchToken.objects.for_tenant(tenant_id)
-    chosen = _rarest(tokens, lookups)
-    ids = tokens.filter(_token_condition(chosen[0])).values("account_id")
-    for lookup in chosen[1:]:  # the accounts that have both words
-        ids = tokens.filter(_token_condition(lookup), account_id__in=ids).values("account_id")
+    by_customer = CloudAccount.objects.for_tenant(tenant_id).filter(customer_id__in=customers).values("pk")
+    ids = AccountSearchToken.objects.for_tenant(tenant_id).filter(_token_condition(lookup)).values("account_id")
+    if lookup.complete:
+        return Q(pk__in=ids.union(by_customer))
     # The substring check as a position, not a LIKE: the planner estimates a LIKE with a long
     # pattern to keep a handful of rows and would scan every account with it, before the tokens.
     by_text = (
@@ -130,24 +129,7 @@ def _search_match(tenant_id: int, search: str) -> Q:
         .alias(found_at=StrIndex("search_text", Upper(Value(search))))
         .filter(found_at__gt=0, pk__in=ids)
     )
-    return Q(pk__in=by_text.values("pk").union(by_customer.values("pk")))
-
-
-def _rarest(tokens: QuerySet[AccountSearchToken], lookups: list[search_index.Lookup]) -> list[search_index.Lookup]:
-    """The word of the search with the fewest accounts in the index, and the next one too when
-    the rarest is common (at least RAREST_CAP): counted up to the cap, one small index read each,
-    since the planner's estimates of a token's rows are too rough to choose between them."""
-    if len(lookups) == 1:
-        return lookups
-    cap = search_index.RAREST_CAP
-    counted = sorted(
-        # Between words as common as the cap, the first of the search comes last (it is most
-        # often the generic one, "member" of "member-1-00"), then equality before prefix.
-        (tokens.filter(_token_condition(lookup))[:cap].count(), n == 0, not lookup.exact, -len(lookup.text), n)
-        for n, lookup in enumerate(lookups)
-    )
-    first = counted[0]
-    return [lookups[row[-1]] for row in (counted[:2] if first[0] >= cap else counted[:1])]
+    return Q(pk__in=by_text.values("pk").union(by_customer))
 
 
 def account_ids_matching(*, actor: Actor, search: str = "", filters: dict[str, Any], limit: int) -> list[int]:

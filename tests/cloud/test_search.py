@@ -1,4 +1,4 @@
-"""The account search's token index (cloudmsp.cloud.search, cloud migration 0013): kept by the
+"""The account search's token index (cloudmsp.cloud.search, cloud migrations 0013-0014): kept by the
 database for every kind of write, split the same way by PostgreSQL's SQL and SQLite's Python
 function, found by prefix and equality, read through its index under row-level security, and
 never across tenants."""
@@ -73,41 +73,41 @@ def test_the_tokens_follow_every_write_and_both_databases_split_alike(names, ema
 
 
 def test_row_tokens():
-    assert search.row_tokens("555566667777", "555566667777\nMEMBER-0-01\nAWS+0-1@BENCH.EXAMPLE\nROOT/PROD") == [
-        "0",
+    assert search.row_tokens("555566667777", "555566667777\nMEMBER-0-01\nAWS+0-1@BENCH.EXAMPLE\n/ROOT/PROD") == [
+        "0-01",
+        "0-1@BENCH.EXAMPLE",
         "01",
-        "1",
+        "1@BENCH.EXAMPLE",
         "555566667777",
-        "AWS",
-        "BENCH",
+        "AWS+0-1@BENCH.EXAMPLE",
+        "BENCH.EXAMPLE",
         "EXAMPLE",
-        "MEMBER",
+        "MEMBER-0-01",
         "PROD",
-        "ROOT",
+        "ROOT/PROD",
         "~777766665555",
     ]
     assert search.row_tokens("", "Ü" * 100) == ["Ü" * search.TOKEN_LENGTH]
+    assert search.row_tokens("", "A " + "B" * 70) == ["A " + "B" * 62, "B" * 64]
     assert search.row_tokens("", "%%--") == []
+    assert search.row_tokens("", "X\n\nX") == ["X"]
 
 
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        ("prod", [search.Lookup("prod")]),
-        ("7777", [search.Lookup("7777", reversed_digits="7777")]),
-        ("-prod", [search.Lookup("prod")]),
-        ("member-1-00", [search.Lookup("member", exact=True), search.Lookup("00"), search.Lookup("1", exact=True)]),
-        ("Payer 1", [search.Lookup("Payer", exact=True), search.Lookup("1")]),
-        ("a a a", [search.Lookup("a", exact=True), search.Lookup("a")]),
-        ("%%", []),
-        (
-            "a bb c dddd e",
-            [search.Lookup("a", exact=True), search.Lookup("dddd", exact=True), search.Lookup("bb", exact=True)],
-        ),
+        ("prod", search.Lookup("prod")),
+        ("7777", search.Lookup("7777", reversed_digits="7777")),
+        ("-prod", search.Lookup("prod", complete=False)),
+        ("member-1-00", search.Lookup("member-1-00")),
+        ("Payer 1", search.Lookup("Payer 1")),
+        ("%%", None),
+        ("a" * 70, search.Lookup("a" * 64, complete=False)),
+        ("1" * 70, search.Lookup("1" * 64, reversed_digits="1" * 63, complete=False)),
     ],
 )
-def test_lookups(text, expected):
-    assert search.lookups(text) == expected
+def test_lookup(text, expected):
+    assert search.lookup(text) == expected
 
 
 @pytest.fixture
@@ -132,7 +132,7 @@ def _found(admin, fleet, text: str) -> set[str]:
         ("prod", {"prod"}),  # words by their beginning: not "reproduction"
         ("PRODUCTION", {"prod"}),
         ("production web", {"prod"}),  # several words: a substring
-        ("duction web", set()),  # each word begins a word ("duction" is the rarest here)
+        ("duction web", set()),  # the search begins a word
         ("ion", set()),
         ("5555", {"prod"}),
         ("7777", {"prod"}),
@@ -175,20 +175,25 @@ def test_the_token_index_is_read_under_row_level_security(admin, fleet):
         plan = "\n".join(row[0] for row in cursor.fetchall())
     token_index = AccountSearchToken._meta.indexes[0].name
     assert f"using {token_index}" in plan.lower(), plan
-    assert f"(tenant_id = {admin.tenant.pk}) AND (token >= 'WEB'::text) AND (token < 'WEB" in plan, plan
+    assert (
+        f"(tenant_id = {admin.tenant.pk}) AND (token >= 'PRODUCTION WEB'::text) AND (token < 'PRODUCTION WEB" in plan
+    ), plan
     assert [a.pk for a in qs] == [fleet["prod"].pk]
 
 
-def test_the_rarest_words_are_looked_up(admin, monkeypatch):
-    monkeypatch.setattr(search, "RAREST_CAP", 5)
-    tokens = AccountSearchToken.objects.for_tenant(admin.tenant)
-    for n in range(8):
-        CloudAccountFactory(tenant=admin.tenant, name=f"common-{n}-shared")
-    rare = CloudAccountFactory(tenant=admin.tenant, name="common-rare-shared")
-    common, shared, rare_word = search.lookups("common-rare-shared")  # the first, then the longest
-    assert (common.text, shared.text, rare_word.text) == ("common", "shared", "rare")
-    assert selectors._rarest(tokens, [common, rare_word, shared]) == [rare_word]  # one, below the cap
-    # All as common as the cap: the two rarest, the first word of the search last.
-    assert selectors._rarest(tokens, [common, shared]) == [shared, common]
-    assert [a.pk for a in selectors.account_list(actor=admin, search="common-rare-shared")] == [rare.pk]
-    assert len(selectors.account_list(actor=admin, search="common-")) == 9
+def test_a_search_of_common_words_reads_only_its_own_accounts(admin, django_assert_max_num_queries):
+    """ "member-1-00" is one range of the index: the accounts where it begins a word, never all those
+    with "member" (every account here) intersected with those with "1" and "00"."""
+    for m in range(3):
+        for n in range(4):
+            CloudAccountFactory(tenant=admin.tenant, name=f"member-{m}-{n:02d}", email=f"ops+{m}-{n}@acme.example")
+    found = selectors.account_list(actor=admin, search="member-1-00")
+    with django_assert_max_num_queries(1):
+        assert [a.name for a in found] == ["member-1-00"]
+    assert len(selectors.account_list(actor=admin, search="member-1-0")) == 4
+    assert len(selectors.account_list(actor=admin, search="1-00")) == 1  # a word inside the name
+    assert len(selectors.account_list(actor=admin, search="-1-00")) == 1  # leading punctuation: checked
+    assert len(selectors.account_list(actor=admin, search="ember-1-00")) == 0  # not at a word's start
+    assert len(selectors.account_list(actor=admin, search="ops+2")) == 4
+    tokens = AccountSearchToken.objects.for_tenant(admin.tenant).filter(token__startswith="MEMBER-1-00")
+    assert tokens.count() == 1
