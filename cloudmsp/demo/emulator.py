@@ -78,11 +78,14 @@ def behave_like_aws_today() -> None:
       policies allow sts:AssumeRole on it; a role chained from another role's session gets at
       most one hour, and no session outlasts the role's MaxSessionDuration.
     - Organizations' ListTagsForResource answers in pages (TAG_PAGE tags, then a NextToken), as
-      AWS may: moto gives every tag at once."""
+      AWS may: moto gives every tag at once.
+    - Organizations' ListAccounts gives each account its `Paths` in the organization
+      ("o-.../r-.../ou-.../111122223333/"), as AWS does today: moto has none."""
     import warnings
 
     _drop_retired_status()
     _page_tags()
+    _account_paths()
     _check_assume_role()
     # STS's service model has no AccessDenied shape (AWS answers it all the same).
     warnings.filterwarnings("ignore", message=r".*code AccessDenied does not match an error shape")
@@ -103,6 +106,31 @@ def _drop_retired_status() -> None:
 
     account.describe = describe  # type: ignore[method-assign]
     account._cloudmsp_patched = True  # type: ignore[attr-defined]
+
+
+def _account_paths() -> None:
+    from moto.organizations import models as org_models
+
+    backend = org_models.OrganizationsBackend
+    if getattr(backend, "_cloudmsp_account_paths", False):
+        return
+    original: Any = backend.list_accounts  # moto's types call them FakeAccounts: they are dicts
+
+    def list_accounts(self: Any, **kwargs: Any) -> Any:
+        accounts: list[dict[str, Any]]
+        accounts, token = original(self, **kwargs)
+        parent_of = {account.id: account.parent_id for account in self.accounts}
+        parent_of.update({ou.id: ou.parent_id for ou in self.ou})
+        for answer in accounts:
+            chain, node = [answer["Id"]], parent_of.get(answer["Id"])
+            while node and len(chain) < 10:  # up to the root (OUs nest five deep at most)
+                chain.append(node)
+                node = parent_of.get(node)
+            answer["Paths"] = [f"{self.org.id if self.org else ''}/{'/'.join(reversed(chain))}/"]
+        return accounts, token
+
+    backend.list_accounts = list_accounts  # type: ignore[method-assign,assignment]
+    backend._cloudmsp_account_paths = True  # type: ignore[attr-defined]
 
 
 TAG_PAGE = 10

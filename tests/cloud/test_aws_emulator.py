@@ -97,6 +97,63 @@ def test_sync_discovers_every_member_with_ou_paths_and_pages_of_20(org, admin, m
     assert job.done == job.total == 25
 
 
+def _steps_of_a_sync(admin, management, monkeypatch) -> tuple[Job, list[str]]:
+    from cloudmsp.cloud.providers.aws import operations
+
+    steps: list[str] = []
+    real = operations.call
+
+    def record(step, fn, **kwargs):
+        steps.append(step)
+        return real(step, fn, **kwargs)
+
+    monkeypatch.setattr(operations, "call", record)
+    return _sync(admin, management), steps
+
+
+def test_sync_places_each_account_in_its_ou_from_its_paths(org, admin, management, monkeypatch):
+    """Issue 16: ListAccounts answers each account's Paths today, so the OU tree is walked for
+    its OUs alone: the organization's accounts are not listed a second time per OU."""
+    job, steps = _steps_of_a_sync(admin, management, monkeypatch)
+    assert job.state == JobState.SUCCEEDED, job.error
+    assert "List accounts of an OU" not in steps
+    assert steps.count("List the organization's accounts (ListAccounts)") == math.ceil(26 / 20)
+    for account in CloudAccount.objects.for_tenant(admin.tenant).filter(parent=management):
+        assert account.ou_path == org.ou_of[account.account_id]
+
+
+def test_sync_without_paths_lists_the_accounts_of_every_ou_instead(org, admin, management, monkeypatch):
+    """An endpoint that answers no Paths (as AWS did before): the same OU paths, from
+    ListAccountsForParent on the root and every OU."""
+    from cloudmsp.cloud.providers.aws import operations
+
+    monkeypatch.setattr(operations, "_parent_in_paths", lambda _acct: None)
+    job, steps = _steps_of_a_sync(admin, management, monkeypatch)
+    assert job.state == JobState.SUCCEEDED, job.error
+    assert steps.count("List accounts of an OU") >= len(set(org.ou_of.values()))
+    for account in CloudAccount.objects.for_tenant(admin.tenant).filter(parent=management):
+        assert account.ou_path == org.ou_of[account.account_id]
+
+
+@pytest.mark.parametrize(
+    ("paths", "parent"),
+    [
+        (["o-aa11bb22cc/r-ab12/ou-ab12-11111111/111122223333/"], "ou-ab12-11111111"),
+        (["o-aa11bb22cc/r-ab12/111122223333/"], "r-ab12"),
+        (["o-aa11bb22cc/r-ab12/ou-ab12-11111111/ou-ab12-22222222/"], "ou-ab12-22222222"),
+        (["o-aa11bb22cc/"], None),
+        (["garbage"], None),
+        ([], None),
+        (None, None),
+    ],
+)
+def test_the_parent_of_an_account_is_read_from_its_first_path(paths, parent):
+    from cloudmsp.cloud.providers.aws.operations import _parent_in_paths
+
+    acct = {"Id": "111122223333", **({"Paths": paths} if paths is not None else {})}
+    assert _parent_in_paths(acct) == parent
+
+
 def test_resync_adds_new_marks_closed_and_vanished_and_keeps_assignments(org, admin, management, customer):
     _sync(admin, management)
     members = {a.account_id: a for a in CloudAccount.objects.for_tenant(admin.tenant).filter(parent=management)}

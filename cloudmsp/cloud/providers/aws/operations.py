@@ -124,44 +124,81 @@ class ListingStats:
 
 def organization_accounts(creds: Credentials, stats: ListingStats | None = None) -> Iterator[DiscoveredAccount]:
     """Every account of the organization (ListAccounts, MaxResults=20, following every
-    NextToken), each with its OU path ("Root/Prod/Web"), from one walk of the OU tree. Calls
-    are made one at a time."""
+    NextToken), each with its OU path ("Root/Prod/Web"). Calls are made one at a time.
+
+    The OU tree is walked first (ListOrganizationalUnitsForParent: one call per OU). Each
+    account's place in it comes from its `Paths` ("o-.../r-.../ou-.../111122223333/"), which
+    ListAccounts answers today; only when an account comes without them (an older endpoint) are
+    the accounts of every root and OU listed too (ListAccountsForParent), which reads the whole
+    organization a second time."""
     stats = stats or ListingStats()
     org = client("organizations", creds)
     other = [0]
-    paths: dict[str, str] = {}
-    roots = list(_pages(org.list_roots, "Roots", "List the organization roots", other))
-    parent_of_account: dict[str, str] = {}
-    stack = [(r["Id"], r.get("Name") or "Root") for r in roots]
-    while stack:
-        parent_id, path = stack.pop()
-        paths[parent_id] = path
-        for acct in _pages(
-            org.list_accounts_for_parent, "Accounts", "List accounts of an OU", other, ParentId=parent_id
-        ):
-            parent_of_account[acct["Id"]] = parent_id
-        for ou in _pages(
-            org.list_organizational_units_for_parent,
-            "OrganizationalUnits",
-            "List organizational units",
-            other,
-            ParentId=parent_id,
-        ):
-            stack.append((ou["Id"], f"{path}/{ou['Name']}"))
+    paths = _ou_paths(org, other)
+    parent_of_account: dict[str, str] | None = None
     calls = [0]
     for acct in _pages(org.list_accounts, "Accounts", "List the organization's accounts (ListAccounts)", calls):
+        parent = _parent_in_paths(acct)
+        if parent is None:
+            if parent_of_account is None:
+                parent_of_account = _parents_of_accounts(org, list(paths), other)
+            parent = parent_of_account.get(acct["Id"], "")
         yield DiscoveredAccount(
             account_id=acct["Id"],
             name=acct.get("Name", ""),
             email=acct.get("Email", ""),
             state=account_state(acct),
-            ou_path=paths.get(parent_of_account.get(acct["Id"], ""), ""),
+            ou_path=paths.get(parent, ""),
             joined_method=str(acct.get("JoinedMethod") or ""),
             joined_at=_aware(acct.get("JoinedTimestamp")),
         )
         stats.list_accounts_calls = calls[0]
     stats.list_accounts_calls = calls[0]
     stats.other_calls = other[0]
+
+
+def _ou_paths(org: Any, counter: list[int]) -> dict[str, str]:
+    """Each root's and OU's id -> its path of names ("Root/Prod/Web")."""
+    paths: dict[str, str] = {}
+    stack = [
+        (r["Id"], r.get("Name") or "Root")
+        for r in _pages(org.list_roots, "Roots", "List the organization roots", counter)
+    ]
+    while stack:
+        parent_id, path = stack.pop()
+        paths[parent_id] = path
+        for ou in _pages(
+            org.list_organizational_units_for_parent,
+            "OrganizationalUnits",
+            "List organizational units",
+            counter,
+            ParentId=parent_id,
+        ):
+            stack.append((ou["Id"], f"{path}/{ou['Name']}"))
+    return paths
+
+
+def _parent_in_paths(acct: dict[str, Any]) -> str | None:
+    """The id of the root or OU an account is in, from the first of its `Paths`
+    ("o-aa11/r-ab12/ou-ab12-11111111/111122223333/": ou-ab12-11111111); None without Paths."""
+    for path in acct.get("Paths") or []:
+        parts = [part for part in str(path).split("/") if part]
+        if parts and parts[-1] == acct.get("Id"):
+            parts.pop()
+        if len(parts) >= 2 and parts[-1].startswith(("r-", "ou-")):
+            return parts[-1]
+    return None
+
+
+def _parents_of_accounts(org: Any, parents: list[str], counter: list[int]) -> dict[str, str]:
+    """Account id -> the root or OU it is in, from ListAccountsForParent on each of `parents`."""
+    found: dict[str, str] = {}
+    for parent_id in parents:
+        for acct in _pages(
+            org.list_accounts_for_parent, "Accounts", "List accounts of an OU", counter, ParentId=parent_id
+        ):
+            found[acct["Id"]] = parent_id
+    return found
 
 
 def account_tags(
