@@ -119,7 +119,10 @@ def _account_paths() -> None:
     def list_accounts(self: Any, **kwargs: Any) -> Any:
         accounts: list[dict[str, Any]]
         accounts, token = original(self, **kwargs)
-        parent_of = {account.id: account.parent_id for account in self.accounts}
+        # Only the page's accounts: an organization of 10,000 would otherwise add a dict of them
+        # all to every call, a cost of the emulator's own that AWS's answers do not have.
+        page = {answer["Id"] for answer in accounts}
+        parent_of = {account.id: account.parent_id for account in self.accounts if account.id in page}
         parent_of.update({ou.id: ou.parent_id for ou in self.ou})
         for answer in accounts:
             chain, node = [answer["Id"]], parent_of.get(answer["Id"])
