@@ -88,3 +88,13 @@ def test_url_for_pk_follows_the_script_prefix():
     finally:
         set_script_prefix("/")
     assert not url_for_pk("cloud:members", "account_id", 5).startswith("/portal/")
+
+
+def test_escape_text_escapes_any_value_as_django_escape_does():
+    from django.utils.html import escape
+
+    from cloudmsp.web.templatetags.cloudmsp_tags import copy_button, escape_text
+
+    for value in ('<a href="x">&\'', "Ünïcödé", 12, None):
+        assert escape_text(value) == str(escape(value))
+    assert 'data-copy-text="12"' in str(copy_button(12, "id"))  # a number, as the templates took it

@@ -39,14 +39,20 @@ def icon(name: str) -> SafeString:
     return SafeString(_ICONS[name])
 
 
+def escape_text(value: Any) -> str:
+    """`value` as text, HTML-escaped (what django.utils.html.escape does, without its lazy-string
+    wrapper: the tables' rows call this for every cell)."""
+    return html_escape(str(value))
+
+
 @register.simple_tag
 def copy_button(value: Any, what: str, copy_label: str = "") -> SafeString:
     """A button that copies `value` (app.js, data-copy-text) and says "Copied"; named
     "Copy <what> <value>", or "Copy <copy_label>" when given."""
-    # f-strings over html_escape() rather than format_html: a table calls this for every row.
-    label, shown = html_escape(copy_label or f"{what} {value}"), html_escape(what)
+    # f-strings over escape_text() rather than format_html: a table calls this for every row.
+    label, shown = escape_text(copy_label or f"{what} {value}"), escape_text(what)
     return SafeString(
-        f'<button type="button" class="copy-button" data-copy-text="{html_escape(value)}" aria-label="Copy {label}" '
+        f'<button type="button" class="copy-button" data-copy-text="{escape_text(value)}" aria-label="Copy {label}" '
         f'title="Copy {shown}">{_ICONS["copy"]}</button>'
     )
 
@@ -55,7 +61,7 @@ def copy_button(value: Any, what: str, copy_label: str = "") -> SafeString:
 def copyable(value: Any, what: str) -> SafeString:
     """A value with a button that copies it (`what`: "account id")."""
     return SafeString(
-        f'<span class="copyable"><span class="copy-value">{html_escape(value)}</span>{copy_button(value, what)}</span>'
+        f'<span class="copyable"><span class="copy-value">{escape_text(value)}</span>{copy_button(value, what)}</span>'
     )
 
 
@@ -160,5 +166,5 @@ _BREAK_AFTER = re.compile(r"([/@])")
 @register.filter(is_safe=True)
 def breakable(value: Any) -> SafeString:
     """Text (an ARN, an email) that may wrap after / and @ but never inside a word."""
-    text = html_escape("" if value is None else str(value))
+    text = escape_text("" if value is None else value)
     return SafeString(f'<span class="breakable">{_BREAK_AFTER.sub(r"\1<wbr>", text)}</span>')
