@@ -178,9 +178,9 @@ class CloudAccount(DatabaseMaintainedFields, TenantOwnedModel):
 
 
 class AccountSearchToken(models.Model):
-    """One word of an account's id, name, email or OU path (or its account id reversed), for
-    the account search (cloudmsp.cloud.search): written by the database's triggers (migration
-    0013), never by the application. On PostgreSQL the token is compared in the "C" collation
+    """The rest of an account's id, name, email or OU path from one of its words on (or its
+    account id reversed), for the account search (cloudmsp.cloud.search): written by the
+    database's triggers (migrations 0013 and 0014), never by the application. On PostgreSQL the token is compared in the "C" collation
     (byte order), so the tokens that begin with a prefix are one range of the index."""
 
     pk = models.CompositePrimaryKey("account", "token")

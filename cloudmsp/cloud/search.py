@@ -38,9 +38,8 @@ from dataclasses import dataclass
 from typing import Any
 
 # The characters that separate words: ASCII whitespace, control characters and punctuation.
-# The triggers of migration 0013 split with the same class.
+# PostgreSQL's tokenizer (migration 0014) finds words with the same class.
 _SEPARATOR_CLASS = r"\x00-\x2f\x3a-\x40\x5b-\x60\x7b-\x7f"
-SEPARATORS = re.compile(f"[{_SEPARATOR_CLASS}]+")
 WORD = re.compile(f"[^{_SEPARATOR_CLASS}]+")
 # Stored tokens are cut at this length; a longer word of a search is looked up by its prefix.
 TOKEN_LENGTH = 64
@@ -70,7 +69,8 @@ def sqlite_search_tokens(account_id: str | None, search_text: str | None) -> str
 
 
 def register_sqlite_function(*, connection: Any, **kwargs: Any) -> None:
-    """connection_created receiver: the function the SQLite triggers of migration 0013 call."""
+    """connection_created receiver: the function the SQLite triggers of migration 0013 call
+    (migration 0014 rewrote the tokens with it)."""
     if connection.vendor == "sqlite":
         connection.connection.create_function("cloudmsp_search_tokens", 2, sqlite_search_tokens, deterministic=True)
 
